@@ -1,0 +1,26 @@
+# RwkvNative build entry point for Windows: ./build.ps1 <command>   (same commands as build.sh)
+param([Parameter(Position = 0)][string]$Command = "help", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @())
+$ErrorActionPreference = "Stop"
+Set-Location $PSScriptRoot
+$Config = if ($env:CONFIG) { $env:CONFIG } else { "Release" }
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
+function Check { if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE } }
+$cli = "src/RwkvNative.Cli/bin/$Config/net10.0/rwkv-emb.dll"
+switch ($Command) {
+  "restore" { dotnet restore RwkvNative.sln; Check }
+  "build"   { dotnet build RwkvNative.sln -c $Config; Check }
+  "test" {
+    dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c $Config; Check
+    New-Item -ItemType Directory -Force artifacts/test-results | Out-Null
+    & "tests/RwkvNative.Tests/bin/$Config/net10.0/RwkvNative.Tests.exe" -noColor -trx artifacts/test-results/tests.trx @Rest; exit $LASTEXITCODE
+  }
+  "demo" { dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c $Config -v quiet | Out-Null; Check; dotnet $cli demo @Rest; exit $LASTEXITCODE }
+  "run"  { dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c $Config -v quiet | Out-Null; Check; dotnet $cli @Rest; exit $LASTEXITCODE }
+  "bench" { dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c $Config -v quiet | Out-Null; Check; dotnet $cli bench @Rest; exit $LASTEXITCODE }
+  "publish" {
+    $rid = if ($Rest.Count -gt 0) { $Rest[0] } else { "win-x64" }
+    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r $rid -p:PublishAot=true -o "artifacts/publish/$rid"; Check
+  }
+  "native" { cmake -S . -B native/build -DCMAKE_BUILD_TYPE=Release; Check; cmake --build native/build --config Release; Check }
+  default { Write-Output "usage: ./build.ps1 restore|build|test|demo|run|publish [rid]|native|bench" }
+}

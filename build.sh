@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# RwkvNative build entry point: ./build.sh <command>   (run without arguments for the list)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIG="${CONFIG:-Release}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+usage() {
+  cat <<USAGE
+usage: ./build.sh <command> [args]
+  restore          restore NuGet packages
+  build            build the solution ($CONFIG)
+  test [args]      build and run every test; TRX in artifacts/test-results/tests.trx (args go to the xunit runner)
+  demo [args]      run 'rwkv-emb demo' on the bundled random-weight model
+  run <args>       run the rwkv-emb CLI with <args>
+  publish [rid]    NativeAOT single binary of rwkv-emb (default rid: linux-x64) into artifacts/publish/<rid>
+  kernels          compile-check every kernels/*.cu with clang-14 (no CUDA toolkit needed)
+  native           configure and build the native CUDA harness with CMake (skips without a CUDA toolkit)
+  bench [args]     run 'rwkv-emb bench' (Release)
+USAGE
+}
+
+cli_dll() { echo "$ROOT/src/RwkvNative.Cli/bin/$CONFIG/net10.0/rwkv-emb.dll"; }
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  restore) dotnet restore RwkvNative.sln ;;
+  build) dotnet build RwkvNative.sln -c "$CONFIG" ;;
+  test)
+    dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c "$CONFIG"
+    mkdir -p artifacts/test-results
+    rm -f artifacts/test-results/tests.trx
+    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -trx artifacts/test-results/tests.trx "$@"
+    ;;
+  demo)
+    dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c "$CONFIG" -v quiet -nologo >/dev/null
+    dotnet "$(cli_dll)" demo "$@"
+    ;;
+  run|bench)
+    dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c "$CONFIG" -v quiet -nologo >/dev/null
+    if [ "$cmd" = bench ]; then dotnet "$(cli_dll)" bench "$@"; else dotnet "$(cli_dll)" "$@"; fi
+    ;;
+  publish)
+    rid="${1:-linux-x64}"
+    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r "$rid" -p:PublishAot=true -o "artifacts/publish/$rid"
+    ;;
+  kernels) bash kernels/ci/check.sh ;;
+  native)
+    cmake -S . -B native/build -G "${CMAKE_GENERATOR:-Unix Makefiles}" -DCMAKE_BUILD_TYPE=Release
+    cmake --build native/build -j
+    ;;
+  ""|-h|--help|help) usage ;;
+  *) echo "error: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
+esac

@@ -1,0 +1,105 @@
+// Shared device helpers for every kernel: element types, conversions, reductions.
+// Compiled by NVRTC without the CUDA toolkit headers, so nothing here may #include anything:
+// conversions use bit tricks or PTX `cvt`, shuffles use PTX `shfl.sync`.
+#pragma once
+
+// wkv7 head size N: fixed by the model family; kernels with one thread per state row rely on it.
+#define RWKV_HEAD_SIZE 64
+
+// Element types of stored weights. Distinct structs (not bare ushort) so templates can tell them apart.
+struct bf16_t { unsigned short bits; };
+struct f16_t { unsigned short bits; };
+
+__device__ __forceinline__ unsigned int float_bits(float f)
+{
+    unsigned int u;
+    asm("mov.b32 %0, %1;" : "=r"(u) : "f"(f));
+    return u;
+}
+
+__device__ __forceinline__ float bits_float(unsigned int u)
+{
+    float f;
+    asm("mov.b32 %0, %1;" : "=f"(f) : "r"(u));
+    return f;
+}
+
+__device__ __forceinline__ float to_float(float x) { return x; }
+
+// bf16 is the upper half of an IEEE single: widening is exact.
+__device__ __forceinline__ float to_float(bf16_t x) { return bits_float(((unsigned int)x.bits) << 16); }
+
+__device__ __forceinline__ float to_float(f16_t x)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x.bits));
+    return f;
+}
+
+template <typename T> struct FromFloat;
+
+template <> struct FromFloat<float>
+{
+    static __device__ __forceinline__ float convert(float x) { return x; }
+};
+
+// Round to nearest, ties to even (what torch does); NaN stays a quiet NaN. A bit trick rather than
+// `cvt.rn.bf16.f32` because that PTX instruction needs sm_80 and we also target older GPUs.
+template <> struct FromFloat<bf16_t>
+{
+    static __device__ __forceinline__ bf16_t convert(float x)
+    {
+        unsigned int u = float_bits(x);
+        bf16_t r;
+        if ((u & 0x7fffffffu) > 0x7f800000u)
+            r.bits = (unsigned short)((u >> 16) | 0x40u);
+        else
+            r.bits = (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        return r;
+    }
+};
+
+template <> struct FromFloat<f16_t>
+{
+    static __device__ __forceinline__ f16_t convert(float x)
+    {
+        f16_t r;
+        asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
+        return r;
+    }
+};
+
+__device__ __forceinline__ float shuffle_xor(float v, int lane_mask)
+{
+    float r;
+    asm volatile("shfl.sync.bfly.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=f"(r) : "f"(v), "r"(lane_mask));
+    return r;
+}
+
+// Sum over the 32 lanes of a warp; every lane gets the total. All 32 lanes must be active.
+__device__ __forceinline__ float warp_sum(float v)
+{
+    v += shuffle_xor(v, 16);
+    v += shuffle_xor(v, 8);
+    v += shuffle_xor(v, 4);
+    v += shuffle_xor(v, 2);
+    v += shuffle_xor(v, 1);
+    return v;
+}
+
+// Sum over the block; every thread gets the total. blockDim.x must be a multiple of 32 (at most 1024)
+// and every thread of the block must call it. scratch: 32 floats of __shared__ memory; the same scratch
+// may be reused by consecutive calls (the leading barrier protects it).
+__device__ __forceinline__ float block_sum(float v, float* scratch)
+{
+    v = warp_sum(v);
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    return warp_sum(lane < warps ? scratch[lane] : 0.0f);
+}
+
+__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using RwkvNative.Verification;
+
+namespace RwkvNative.Cli.Commands;
+
+/// <summary><c>rwkv-emb verify</c>: every reference case on the chosen backend, with its largest error and pass/fail.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var device = CommonOptions.Device();
+        var fixtures = new Option<string>("--fixtures") { Description = "folder with *.cases.json (default: the bundled tests/fixtures)" };
+        var reduced = new Option<bool>("--reduced-precision") { Description = "judge with the reduced-precision tolerance (cosine >= 0.999, logits within 2e-2)" };
+        var cmd = new Command("verify", "run every reference case and compare with upstream's tensors") { device, fixtures, reduced };
+        cmd.SetAction(p => Run(p.GetValue(device)!, p.GetValue(fixtures), p.GetValue(reduced)));
+        return cmd;
+    }
+
+    private static int Run(string device, string? dir, bool reduced)
+    {
+        dir ??= DefaultFixtures();
+        if (!Directory.Exists(dir)) throw new InputException($"fixtures folder not found: {dir}");
+        if (ReferenceFixture.Find(dir).Count == 0) throw new InputException($"no *.cases.json in {dir}");
+        var tol = reduced ? Tolerance.Reduced : Tolerance.Float32;
+        var options = new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) };
+        int passed = 0, failed = 0;
+        Console.WriteLine($"{"fixture",-12} {"case",-22} {"kind",-15} {"max error",10} {"min cos",9}  result");
+        foreach (var r in ReferenceVerifier.Run(dir, options, tol))
+        {
+            if (r.Passed) passed++; else failed++;
+            Console.WriteLine($"{r.Fixture,-12} {r.Case,-22} {r.Kind,-15} {r.MaxError,10:E2} {r.MinCosine,9:F6}  {(r.Passed ? "pass" : "FAIL: " + r.Detail)}");
+        }
+        Console.WriteLine($"{passed} passed, {failed} failed (tolerance: {(reduced ? "reduced precision" : "float32, 1e-4 absolute")})");
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static string DefaultFixtures()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+        {
+            var f = Path.Combine(d.FullName, "tests", "fixtures");
+            if (Directory.Exists(f)) return f;
+        }
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d != null; d = d.Parent)
+        {
+            var f = Path.Combine(d.FullName, "tests", "fixtures");
+            if (Directory.Exists(f)) return f;
+        }
+        var beside = Path.Combine(AppContext.BaseDirectory, "fixtures");
+        if (Directory.Exists(beside)) return beside;
+        throw new InputException("no fixtures folder found (tests/fixtures); pass --fixtures DIR");
+    }
+}

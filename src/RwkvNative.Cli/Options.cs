@@ -1,0 +1,59 @@
+using System.CommandLine;
+
+namespace RwkvNative.Cli;
+
+/// <summary>Options shared by several commands, defined once.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model(bool required = true) => new("--model", "-m")
+    {
+        Description = "embedding checkpoint (.pth or .safetensors)",
+        Required = required,
+    };
+
+    public static Option<string> Reranker(bool required) => new("--reranker", "-r")
+    {
+        Description = "reranker checkpoint paired with the model",
+        Required = required,
+    };
+
+    public static Option<string> Device() => new("--device", "-d")
+    {
+        Description = "auto|cpu|cuda|cuda:N (auto: CUDA when usable, else CPU)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<int> BatchSize(int dflt) => new("--batch-size", "-b")
+    {
+        Description = "lines per batch (results do not depend on it)",
+        DefaultValueFactory = _ => dflt,
+    };
+
+    /// <summary>Loads a model, reporting the device choice on standard error.</summary>
+    public static EmbeddingModel LoadModel(string path, string device)
+    {
+        if (!File.Exists(path)) throw new InputException($"model file not found: {path}");
+        var model = EmbeddingModel.Load(path, new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) });
+        return model;
+    }
+
+    public static Reranker LoadReranker(string path, EmbeddingModel model)
+    {
+        if (!File.Exists(path)) throw new InputException($"reranker file not found: {path}");
+        return RwkvNative.Reranker.Load(path, model);
+    }
+
+    /// <summary>The bundled demo model: models/ beside the binary, else tests/fixtures in a source checkout.</summary>
+    public static (string Model, string Reranker) BundledModel()
+    {
+        const string emb = "tiny-bf16.emb.pth", rr = "tiny-bf16.reranker.pth";
+        var beside = Path.Combine(AppContext.BaseDirectory, "models");
+        if (File.Exists(Path.Combine(beside, emb))) return (Path.Combine(beside, emb), Path.Combine(beside, rr));
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d != null; d = d.Parent)
+        {
+            var f = Path.Combine(d.FullName, "tests", "fixtures");
+            if (File.Exists(Path.Combine(f, emb))) return (Path.Combine(f, emb), Path.Combine(f, rr));
+        }
+        throw new InputException($"the bundled model ({emb}) is not beside the binary (models/) nor under tests/fixtures; pass --model/--reranker");
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using RwkvNative.Cli;
+using RwkvNative.Cli.Commands;
+
+// rwkv-emb: the command-line contract of shared/docs/CLI.md. One file per command under Commands/.
+return CliApp.Run(args);
+
+namespace RwkvNative.Cli
+{
+    /// <summary>Builds the command tree and maps failures to the contract's exit codes (0 ok, 2 bad usage/input, 1 other).</summary>
+    internal static class CliApp
+    {
+        public static int Run(string[] args)
+        {
+            var root = new RootCommand("rwkv-emb: EmbeddingRWKV embeddings and state-based reranking (RwkvNative)");
+            root.Subcommands.Add(TokenizeCommand.Create());
+            root.Subcommands.Add(InfoCommand.Create());
+            root.Subcommands.Add(EmbedCommand.Create());
+            root.Subcommands.Add(RerankCommand.Create());
+            root.Subcommands.Add(DemoCommand.Create());
+            root.Subcommands.Add(VerifyCommand.Create());
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                Console.Error.WriteLine($"error: {parsed.Errors[0].Message} (see rwkv-emb --help)");
+                return ExitCodes.BadInput;
+            }
+            try
+            {
+                return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception e)
+            {
+                return Errors.Report(e);
+            }
+        }
+    }
+}

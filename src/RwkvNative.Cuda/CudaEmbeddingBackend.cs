@@ -1,0 +1,235 @@
+using System.Buffers;
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
+using RwkvNative.Model;
+
+namespace RwkvNative.Cuda;
+
+/// <summary>
+/// The embedding model on one CUDA device. Weights are uploaded once; each call uploads its tokens and state, runs
+/// every layer on the device in passes of at most <see cref="CudaBackendOptions.MaxTokensPerPass"/> tokens, and
+/// downloads the state and pooled sums. Calls are serialised per instance (one stream), so it is thread-safe.
+/// </summary>
+public sealed class CudaEmbeddingBackend : IEmbeddingBackend
+{
+    private readonly Lock gate = new();
+    private readonly CudaSession session;
+    private readonly List<IDisposable> weights = [];
+    private readonly DeviceMatrix table;
+    private readonly DeviceVector ln0W, ln0B, lnOutW, lnOutB;
+    private readonly CudaBlockWeights[] blocks;
+    private readonly (DeviceMatrix Fc1, DeviceMatrix Fc2, DeviceVector NormW, DeviceVector NormB)[] heads;
+    private bool disposed;
+
+    /// <summary>Uploads the weights of <paramref name="checkpoint"/> to device <paramref name="index"/>.</summary>
+    public CudaEmbeddingBackend(Checkpoint checkpoint, ModelConfig config, int index, CudaBackendOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        var o = options ?? new CudaBackendOptions();
+        if (o.MaxTokensPerPass < 1) throw new ArgumentOutOfRangeException(nameof(options), o.MaxTokensPerPass, "MaxTokensPerPass must be positive");
+        session = CudaSession.Open(index, o);
+        try
+        {
+            using var scope = session.Enter();
+            var ctx = session.Context;
+            int c = config.Channels;
+            T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
+            table = Own(DeviceMatrix.Linear(ctx, checkpoint.Get("rwkv.emb.weight", ModelConfig.VocabSize, c), o.Weights));
+            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.blocks.0.ln0.weight"), c));
+            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.blocks.0.ln0.bias"), c));
+            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.ln_out.weight"), c));
+            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.ln_out.bias"), c));
+            blocks = new CudaBlockWeights[config.Layers];
+            for (int l = 0; l < config.Layers; l++)
+                blocks[l] = Own(CudaBlockWeights.Load(ctx, checkpoint, ConfigReader.EmbeddingPrefix, l, config, o.Weights));
+            heads = new (DeviceMatrix, DeviceMatrix, DeviceVector, DeviceVector)[3];
+            foreach (var task in new[] { EmbeddingTask.Retrieval, EmbeddingTask.Classification, EmbeddingTask.Similarity })
+            {
+                var p = $"head.{HeadKey(task)}.";
+                heads[(int)task] = (
+                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + "fc1.weight", c, c), o.Weights)),
+                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + "fc2.weight", c, c), o.Weights)),
+                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.weight"), c)),
+                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.bias"), c)));
+            }
+        }
+        catch
+        {
+            ReleaseDeviceMemory();
+            throw;
+        }
+    }
+
+    private static string HeadKey(EmbeddingTask task) => task switch
+    {
+        EmbeddingTask.Retrieval => "retr_head",
+        EmbeddingTask.Classification => "cls_head",
+        EmbeddingTask.Similarity => "sts_head",
+        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
+    };
+
+    /// <inheritdoc/>
+    public string DeviceName => session.Device.ToString();
+
+    /// <inheritdoc/>
+    public ModelConfig Config { get; }
+
+    /// <summary>The device this backend runs on.</summary>
+    public CudaDevice Device => session.Device;
+
+    /// <summary>GPU time of the last <see cref="Forward"/> (uploads, layers, downloads), from CUDA events.</summary>
+    public TimeSpan LastForwardGpuTime { get; private set; }
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int batch = offsets.Length - 1;
+        if (batch < 0) throw new ArgumentException("offsets must have B + 1 entries", nameof(offsets));
+        ValidateBatch(tokens, offsets);
+        state.EnsureShape(Config, batch, nameof(state));
+        int c = Config.Channels, layers = Config.Layers;
+        if (eosSum.Length < (long)batch * c) throw new ArgumentException($"eosSum has {eosSum.Length} elements, needs {batch}x{c}", nameof(eosSum));
+        if (eosCount.Length < batch) throw new ArgumentException($"eosCount has {eosCount.Length} elements, needs {batch}", nameof(eosCount));
+        if (batch == 0) return;
+
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = session.Enter();
+            var ws = session.Workspace;
+            var stream = session.Stream;
+            long perLayerShift = (long)batch * c, perLayerWkv = batch * BlockRunner.WkvPerSequence(c);
+
+            session.Start.Record(stream);
+            var shift = ws.Shift.Get<float>(state.Shift.Length);
+            var wkv = ws.Wkv.Get<float>(state.Wkv.Length);
+            DeviceCopy.Upload<float>(stream, state.Shift, shift);
+            DeviceCopy.Upload<float>(stream, state.Wkv, wkv);
+            var sums = ws.EosSum.Get<float>((long)batch * c);
+            var counts = ws.EosCount.Get<int>(batch);
+            DeviceCopy.Zero(stream, sums);
+            DeviceCopy.Zero(stream, counts);
+
+            int total = tokens.Length, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
+            var hostOffsets = ArrayPool<int>.Shared.Rent(batch + 1);
+            var hostSequence = ArrayPool<int>.Shared.Rent(passSize);
+            try
+            {
+                for (int t0 = 0; t0 < total; t0 += passSize)
+                {
+                    int t1 = Math.Min(total, t0 + passSize), count = t1 - t0;
+                    var pass = UploadPass(tokens[t0..t1], offsets, t0, t1, hostOffsets, hostSequence);
+
+                    var x = ws.X.Get<float>((long)count * c);
+                    session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, BlockRunner.Eps);
+                    for (int l = 0; l < layers; l++)
+                        session.Blocks.Run(blocks[l], l == 0, pass, x,
+                            shift.Slice((2L * l) * perLayerShift, perLayerShift),
+                            shift.Slice((2L * l + 1) * perLayerShift, perLayerShift),
+                            wkv.Slice(l * perLayerWkv, perLayerWkv), c);
+                    var normed = ws.Normed.Get<float>((long)count * c);
+                    session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, BlockRunner.Eps);
+                    session.Pooling.Run(normed, pass, sums, counts, c);
+                }
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(hostOffsets);
+                ArrayPool<int>.Shared.Return(hostSequence);
+            }
+
+            DeviceCopy.Download<float>(stream, shift, state.Shift);
+            DeviceCopy.Download<float>(stream, wkv, state.Wkv);
+            DeviceCopy.Download(stream, sums, eosSum[..(batch * c)]);
+            DeviceCopy.Download(stream, counts, eosCount[..batch]);
+            session.End.Record(stream);
+            LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
+        }
+    }
+
+    // The pass covers packed rows [t0, t1): each sequence contributes its rows inside that window (possibly none),
+    // so a long input runs as consecutive pieces, each continuing from the state the previous one left.
+    private RaggedBatch UploadPass(ReadOnlySpan<int> passTokens, ReadOnlySpan<int> offsets, int t0, int t1, int[] hostOffsets, int[] hostSequence)
+    {
+        int batch = offsets.Length - 1, count = t1 - t0;
+        for (int b = 0; b <= batch; b++) hostOffsets[b] = Math.Clamp(offsets[b], t0, t1) - t0;
+        for (int b = 0; b < batch; b++)
+            for (int t = hostOffsets[b]; t < hostOffsets[b + 1]; t++) hostSequence[t] = b;
+
+        var ws = session.Workspace;
+        var ids = ws.TokenIds.Get<int>(count);
+        var off = ws.Offsets.Get<int>(batch + 1);
+        var seq = ws.SequenceOf.Get<int>(count);
+        DeviceCopy.Upload(session.Stream, passTokens, ids);
+        DeviceCopy.Upload<int>(session.Stream, hostOffsets.AsSpan(0, batch + 1), off);
+        DeviceCopy.Upload<int>(session.Stream, hostSequence.AsSpan(0, count), seq);
+        return new RaggedBatch(count, batch, ids, off, seq);
+    }
+
+    private static void ValidateBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets)
+    {
+        if (offsets[0] != 0) throw new ArgumentException($"offsets[0] must be 0, got {offsets[0]}", nameof(offsets));
+        for (int b = 1; b < offsets.Length; b++)
+            if (offsets[b] < offsets[b - 1])
+                throw new ArgumentException($"offsets must not decrease: offsets[{b}] = {offsets[b]} < offsets[{b - 1}] = {offsets[b - 1]}", nameof(offsets));
+        if (offsets[^1] != tokens.Length)
+            throw new ArgumentException($"offsets[B] = {offsets[^1]} but there are {tokens.Length} tokens", nameof(offsets));
+        for (int i = 0; i < tokens.Length; i++)
+            if ((uint)tokens[i] >= ModelConfig.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], $"token {i} is outside 0..{ModelConfig.VocabSize - 1}");
+    }
+
+    /// <inheritdoc/>
+    public void Head(EmbeddingTask task, ReadOnlySpan<float> features, Span<float> embeddings)
+    {
+        int c = Config.Channels;
+        if (features.Length % c != 0) throw new ArgumentException($"features has {features.Length} elements, not a multiple of C = {c}", nameof(features));
+        int batch = features.Length / c;
+        if (embeddings.Length < features.Length) throw new ArgumentException($"embeddings has {embeddings.Length} elements, needs {features.Length}", nameof(embeddings));
+        if ((uint)task >= (uint)heads.Length) throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task");
+        var (fc1, fc2, normW, normB) = heads[(int)task];
+        if (batch == 0) return;
+
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = session.Enter();
+            var ws = session.Workspace;
+            long n = (long)batch * c;
+            var f = ws.X.Get<float>(n);
+            var h1 = ws.R.Get<float>(n);
+            var h2 = ws.K.Get<float>(n);
+            var output = ws.Out.Get<float>(n);
+            DeviceCopy.Upload(session.Stream, features, f);
+            session.Gemm.Multiply(fc1, f, batch, h1);
+            session.Activations.Run(Activation.Relu, h1, n);
+            session.Gemm.Multiply(fc2, h1, batch, h2);
+            session.LayerNorm.RunSum(h2, f, normW, normB, output, batch, c, BlockRunner.Eps);
+            DeviceCopy.Download(session.Stream, output, embeddings[..(int)n]);
+        }
+    }
+
+    /// <summary>Frees the device memory and the context reference.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+            ReleaseDeviceMemory();
+        }
+    }
+
+    private void ReleaseDeviceMemory()
+    {
+        for (int i = weights.Count - 1; i >= 0; i--) weights[i].Dispose();
+        weights.Clear();
+        session.Dispose();
+    }
+}

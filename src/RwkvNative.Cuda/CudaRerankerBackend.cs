@@ -1,0 +1,160 @@
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
+using RwkvNative.Model;
+
+namespace RwkvNative.Cuda;
+
+/// <summary>
+/// The state-based reranker on one CUDA device (MODEL.md section 4). Each item is a sequence of one token run through
+/// the reranker's blocks from a copy of the selected embedding-model layers' states, on the same block graph as the
+/// embedding model. Thread-safe (calls are serialised per instance).
+/// </summary>
+public sealed class CudaRerankerBackend : IRerankerBackend
+{
+    // Largest copied state per pass; more items run in further passes (items are independent).
+    private const long StateBytesPerPass = 1L << 30;
+
+    private readonly Lock gate = new();
+    private readonly CudaSession session;
+    private readonly List<IDisposable> weights = [];
+    private readonly DeviceMatrix start;
+    private readonly DeviceVector ln0W, ln0B, lnOutW, lnOutB, head0Bias, head2;
+    private readonly DeviceMatrix head0;
+    private readonly CudaBlockWeights[] blocks;
+    private readonly int[] layerIndices;
+    private bool disposed;
+
+    /// <summary>Uploads the reranker weights of <paramref name="checkpoint"/> to device <paramref name="index"/>.</summary>
+    public CudaRerankerBackend(Checkpoint checkpoint, RerankerConfig config, int index, CudaBackendOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config.Blocks;
+        layerIndices = config.LayerIndices.ToArray();
+        if (layerIndices.Length != Config.Layers)
+            throw new ArgumentException($"{layerIndices.Length} layer indices for {Config.Layers} reranker blocks", nameof(config));
+        var o = options ?? new CudaBackendOptions();
+        session = CudaSession.Open(index, o);
+        try
+        {
+            using var scope = session.Enter();
+            var ctx = session.Context;
+            int c = Config.Channels;
+            T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
+            start = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(config.KeyName, 1, c), o.Weights));
+            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.blocks.0.ln0.weight"), c));
+            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.blocks.0.ln0.bias"), c));
+            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.ln_out.weight"), c));
+            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.ln_out.bias"), c));
+            head0 = Own(DeviceMatrix.Linear(ctx, checkpoint.Get("reranker.head.0.weight", c, c), o.Weights));
+            head0Bias = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.head.0.bias"), c));
+            head2 = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.head.2.weight", 1, c), c));
+            blocks = new CudaBlockWeights[Config.Layers];
+            for (int r = 0; r < Config.Layers; r++)
+                blocks[r] = Own(CudaBlockWeights.Load(ctx, checkpoint, ConfigReader.RerankerPrefix, r, Config, o.Weights));
+        }
+        catch
+        {
+            ReleaseDeviceMemory();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ModelConfig Config { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> LayerIndices => layerIndices;
+
+    /// <summary>The device this backend runs on.</summary>
+    public CudaDevice Device => session.Device;
+
+    /// <inheritdoc/>
+    public void Logits(ReadOnlySpan<float> wkv, int modelLayers, int batch, Span<float> logits)
+    {
+        int c = Config.Channels;
+        long perItem = BlockRunner.WkvPerSequence(c);
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelLayers);
+        if (wkv.Length != modelLayers * batch * perItem)
+            throw new ArgumentException($"wkv has {wkv.Length} elements, expected [{modelLayers}, {batch}, {c / 64}, 64, 64]", nameof(wkv));
+        foreach (var l in layerIndices)
+            if (l >= modelLayers)
+                throw new ArgumentException($"the reranker reads layer {l} but the states have {modelLayers} layers", nameof(modelLayers));
+        if (logits.Length < batch) throw new ArgumentException($"logits has {logits.Length} elements, needs {batch}", nameof(logits));
+        if (batch == 0) return;
+
+        int blocksCount = Config.Layers;
+        int passItems = (int)Math.Clamp(StateBytesPerPass / (blocksCount * perItem * sizeof(float)), 1,
+            Math.Min(batch, session.Options.MaxTokensPerPass));
+
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = session.Enter();
+            var ws = session.Workspace;
+            var stream = session.Stream;
+            var hostLayout = new int[2 * passItems + 1];
+            for (int i0 = 0; i0 < batch; i0 += passItems)
+            {
+                int n = Math.Min(passItems, batch - i0);
+                long stateItems = n * perItem;
+
+                // Copies of the selected layers' states for items i0..i0+n: contiguous in [L, B, H, 64, 64].
+                var states = ws.Wkv.Get<float>(blocksCount * stateItems);
+                for (int r = 0; r < blocksCount; r++)
+                    DeviceCopy.Upload(stream, wkv.Slice((int)((layerIndices[r] * (long)batch + i0) * perItem), (int)stateItems),
+                        states.Slice(r * stateItems, stateItems));
+
+                // n sequences of one token each: offsets 0..n, sequence of row i is i, token id 0 (the start vector).
+                for (int i = 0; i <= n; i++) hostLayout[i] = i;
+                var ids = ws.TokenIds.Get<int>(n);
+                var off = ws.Offsets.Get<int>(n + 1);
+                var seq = ws.SequenceOf.Get<int>(n);
+                DeviceCopy.Zero(stream, ids);
+                DeviceCopy.Upload<int>(stream, hostLayout.AsSpan(0, n + 1), off);
+                DeviceCopy.Upload<int>(stream, hostLayout.AsSpan(0, n), seq);
+                var pass = new RaggedBatch(n, n, ids, off, seq);
+
+                var x = ws.X.Get<float>((long)n * c);
+                session.Embedding.Run(start, ids, n, ln0W, ln0B, x, BlockRunner.Eps);
+                var shift = ws.Shift.Get<float>(2L * n * c);
+                for (int r = 0; r < blocksCount; r++)
+                {
+                    DeviceCopy.Zero(stream, shift); // every block starts with zero token shift
+                    session.Blocks.Run(blocks[r], r == 0, pass, x, shift.Slice(0, (long)n * c), shift.Slice((long)n * c, (long)n * c),
+                        states.Slice(r * stateItems, stateItems), c);
+                }
+
+                var normed = ws.Normed.Get<float>((long)n * c);
+                session.LayerNorm.Run(x, lnOutW, lnOutB, normed, n, c, BlockRunner.Eps);
+                var y = ws.R.Get<float>((long)n * c);
+                session.Gemm.Multiply(head0, normed, n, y);
+                var deviceLogits = ws.Logits.Get<float>(n);
+                session.RerankerScore.Run(y, head0Bias, head2, deviceLogits, n, c);
+                DeviceCopy.Download(stream, deviceLogits, logits.Slice(i0, n));
+            }
+        }
+    }
+
+    /// <summary>Frees the device memory and the context reference.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+            ReleaseDeviceMemory();
+        }
+    }
+
+    private void ReleaseDeviceMemory()
+    {
+        for (int i = weights.Count - 1; i >= 0; i--) weights[i].Dispose();
+        weights.Clear();
+        session.Dispose();
+    }
+}

@@ -1,0 +1,108 @@
+using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Kernels;
+
+namespace RwkvNative.Cuda;
+
+/// <summary>
+/// Everything one backend instance owns on its device: the (primary) context, one stream, a cuBLAS handle, the loaded
+/// kernels and their launchers, and the workspace. Not thread-safe: the backends serialise calls with a lock.
+/// </summary>
+internal sealed class CudaSession : IDisposable
+{
+    private readonly ContextHandle context;
+    private readonly List<IDisposable> ownedInOrder = [];
+
+    private CudaSession(CudaDevice device, CudaBackendOptions options)
+    {
+        Device = device;
+        Options = options;
+        context = ContextHandle.RetainPrimary(device.Ordinal);
+        try
+        {
+            using var scope = context.Enter();
+            Stream = Own(StreamHandle.Create(context));
+            Blas = Own(CublasHandle.Create(context, Stream));
+            Start = Own(EventHandle.Create(context));
+            End = Own(EventHandle.Create(context));
+            var log = options.Log ?? (message => Console.Error.WriteLine(message));
+            var cache = new KernelCache(options.KernelCacheDirectory ?? KernelCache.DefaultDirectory());
+            Modules = Own(new KernelModules(context, new KernelCompiler(device.ComputeCapability, cache, log)));
+            var launch = new LaunchContext(Stream, Modules, device.Multiprocessors);
+            Embedding = new EmbeddingLauncher(launch);
+            LayerNorm = new LayerNormLauncher(launch);
+            TokenShift = new TokenShiftLauncher(launch);
+            Activations = new ActivationLauncher(launch);
+            WkvPrep = new WkvPrepLauncher(launch);
+            Wkv7 = new Wkv7Launcher(launch);
+            WkvOutput = new WkvOutputLauncher(launch);
+            Pooling = new PoolingLauncher(launch);
+            RerankerScore = new RerankerScoreLauncher(launch);
+            Workspace = Own(new Workspace(context, Stream));
+            Gemm = new CublasGemm(Blas, new ConvertLauncher(launch), Workspace.Conversion);
+            Blocks = new BlockRunner(this);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens device <paramref name="index"/>.</summary>
+    public static CudaSession Open(int index, CudaBackendOptions options) => new(CudaDevice.Query(index), options);
+
+    /// <summary>The device.</summary>
+    public CudaDevice Device { get; }
+    public CudaBackendOptions Options { get; }
+    public ContextHandle Context => context;
+    public StreamHandle Stream { get; }
+    public CublasHandle Blas { get; }
+    public EventHandle Start { get; }
+    public EventHandle End { get; }
+    public KernelModules Modules { get; }
+    public EmbeddingLauncher Embedding { get; }
+    public LayerNormLauncher LayerNorm { get; }
+    public TokenShiftLauncher TokenShift { get; }
+    public ActivationLauncher Activations { get; }
+    public WkvPrepLauncher WkvPrep { get; }
+    public Wkv7Launcher Wkv7 { get; }
+    public WkvOutputLauncher WkvOutput { get; }
+    public PoolingLauncher Pooling { get; }
+    public RerankerScoreLauncher RerankerScore { get; }
+    public Workspace Workspace { get; }
+    public CublasGemm Gemm { get; }
+    public BlockRunner Blocks { get; }
+
+    /// <summary>Makes the context current on this thread for the scope's lifetime.</summary>
+    public ContextHandle.Scope Enter() => context.Enter();
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        ownedInOrder.Add(item);
+        return item;
+    }
+
+    /// <summary>
+    /// Frees in reverse order of creation (workspace, modules, events, cuBLAS, stream) after the stream drains, then
+    /// releases the context.
+    /// </summary>
+    public void Dispose()
+    {
+        if (ownedInOrder.Count > 0 && !context.IsInvalid && !context.IsClosed)
+        {
+            try
+            {
+                using var scope = context.Enter();
+                Stream?.Synchronize();
+            }
+            catch (CudaException)
+            {
+                // A faulted context cannot drain; the handles below still free what they can.
+            }
+        }
+        for (int i = ownedInOrder.Count - 1; i >= 0; i--) ownedInOrder[i].Dispose();
+        ownedInOrder.Clear();
+        context?.Dispose();
+    }
+}

@@ -1,0 +1,128 @@
+using RwkvNative.Checkpoints;
+using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Memory;
+
+namespace RwkvNative.Cuda.Graph;
+
+/// <summary>
+/// A weight matrix on the device, as stored in the checkpoint. Either an nn.Linear weight stored [out, in]
+/// (y = x · Wᵀ) or a LoRA matrix stored [in, out] (y = x @ W); both mean y[M, Outputs] from x[M, Inputs].
+/// </summary>
+internal sealed class DeviceMatrix : IDisposable
+{
+    private DeviceMatrix(string name, DeviceBuffer buffer, TensorDType dtype, int inputs, int outputs, bool inputMajor)
+    {
+        Name = name;
+        Buffer = buffer;
+        DType = dtype;
+        Inputs = inputs;
+        Outputs = outputs;
+        InputMajor = inputMajor;
+    }
+
+    /// <summary>Checkpoint key.</summary>
+    public string Name { get; }
+
+    /// <summary>The elements, row-major as stored.</summary>
+    public DeviceBuffer Buffer { get; }
+
+    /// <summary>Element type on the device.</summary>
+    public TensorDType DType { get; }
+
+    /// <summary>K: input features.</summary>
+    public int Inputs { get; }
+
+    /// <summary>N: output features.</summary>
+    public int Outputs { get; }
+
+    /// <summary>True when stored [in, out] (LoRA), false when [out, in] (nn.Linear, embedding table rows).</summary>
+    public bool InputMajor { get; }
+
+    /// <summary>Uploads an nn.Linear weight (or the embedding table) stored [out, in].</summary>
+    public static DeviceMatrix Linear(ContextHandle context, CheckpointTensor t, CudaWeightPrecision precision)
+    {
+        Require2D(t);
+        return Upload(context, t, precision, inputs: t.Shape[1], outputs: t.Shape[0], inputMajor: false);
+    }
+
+    /// <summary>Uploads a LoRA matrix stored [in, out] (used as x @ w).</summary>
+    public static DeviceMatrix Lora(ContextHandle context, CheckpointTensor t, CudaWeightPrecision precision)
+    {
+        Require2D(t);
+        return Upload(context, t, precision, inputs: t.Shape[0], outputs: t.Shape[1], inputMajor: true);
+    }
+
+    private static void Require2D(CheckpointTensor t)
+    {
+        if (t.Shape.Count != 2)
+            throw new CheckpointException($"{t.Name}: expected a matrix, got shape [{string.Join(", ", t.Shape)}]");
+    }
+
+    private static DeviceMatrix Upload(ContextHandle context, CheckpointTensor t, CudaWeightPrecision precision,
+        int inputs, int outputs, bool inputMajor)
+    {
+        DeviceBuffer buffer;
+        TensorDType dtype;
+        if (precision == CudaWeightPrecision.Float32 && t.DType != TensorDType.Float32)
+        {
+            buffer = DeviceBuffer.Upload<float>(context, t.ToFloat32());
+            dtype = TensorDType.Float32;
+        }
+        else
+        {
+            buffer = DeviceBuffer.Upload(context, t.RawBytes);
+            dtype = t.DType;
+        }
+        return new DeviceMatrix(t.Name, buffer, dtype, inputs, outputs, inputMajor);
+    }
+
+    /// <summary>Frees the device copy.</summary>
+    public void Dispose() => Buffer.Dispose();
+}
+
+/// <summary>A float32 vector (LayerNorm parameters, lerp coefficients, biases) on the device.</summary>
+internal sealed class DeviceVector : IDisposable
+{
+    private DeviceVector(DeviceBuffer buffer, int length)
+    {
+        Buffer = buffer;
+        Length = length;
+    }
+
+    /// <summary>The allocation.</summary>
+    public DeviceBuffer Buffer { get; }
+
+    /// <summary>Elements.</summary>
+    public int Length { get; }
+
+    /// <summary>The elements.</summary>
+    public DeviceView<float> View => Buffer.View<float>(Length);
+
+    /// <summary>Uploads <paramref name="t"/> converted to float32, checking it has <paramref name="length"/> elements.</summary>
+    public static DeviceVector Upload(ContextHandle context, CheckpointTensor t, int length)
+    {
+        if (t.ElementCount != length)
+            throw new CheckpointException($"{t.Name}: has {t.ElementCount} elements, expected {length}");
+        return Upload(context, t.ToFloat32());
+    }
+
+    /// <summary>Uploads host values.</summary>
+    public static DeviceVector Upload(ContextHandle context, ReadOnlySpan<float> values) =>
+        new(DeviceBuffer.Upload(context, values), values.Length);
+
+    /// <summary>Concatenates tensors (e.g. the six lerp vectors into [6, C]) and uploads them.</summary>
+    public static DeviceVector Concat(ContextHandle context, int length, params CheckpointTensor[] parts)
+    {
+        var host = new float[parts.Length * length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (parts[i].ElementCount != length)
+                throw new CheckpointException($"{parts[i].Name}: has {parts[i].ElementCount} elements, expected {length}");
+            parts[i].CopyTo(host.AsSpan(i * length, length));
+        }
+        return Upload(context, host);
+    }
+
+    /// <summary>Frees the device copy.</summary>
+    public void Dispose() => Buffer.Dispose();
+}

@@ -1,0 +1,39 @@
+using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Memory;
+
+namespace RwkvNative.Cuda.Kernels;
+
+/// <summary>token_shift.cu: the lerps with the previous token of each sequence, and the carried shift state.</summary>
+internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
+{
+    public static readonly KernelName MixKernel = new("token_shift.cu", "token_shift_mix");
+    public static readonly KernelName StoreKernel = new("token_shift.cu", "token_shift_store");
+
+    private readonly nint mix = launch.Modules.Function(MixKernel);
+    private readonly nint store = launch.Modules.Function(StoreKernel);
+
+    /// <summary>
+    /// out[m, t] = x[t] + (prev(t) - x[t]) * coefficients[m] for m &lt; n, then shift[b] = x[last token of b].
+    /// x: [T, C]; batch: the pass's ragged layout; shift: [B, C] (read, then written); coefficients: [n, C]; out: [n, T, C].
+    /// </summary>
+    public void MixAndStore(DeviceView<float> x, RaggedBatch batch, DeviceView<float> shift, DeviceVector coefficients,
+        int n, DeviceView<float> output, int channels)
+    {
+        int tokens = batch.Tokens, sequences = batch.Sequences;
+        long elements = (long)tokens * channels;
+        x.Require(elements, "token shift input");
+        shift.Require((long)sequences * channels, "token shift state");
+        output.Require(n * elements, "token shift output");
+        if (coefficients.Length != n * channels) throw new ArgumentException($"token shift needs {n}x{channels} coefficients, got {coefficients.Length}");
+        if (tokens == 0) return;
+
+        ulong px = x.Address, pSeq = batch.SequenceOf.Address, pOff = batch.Offsets.Address, pShift = shift.Address,
+            pMix = coefficients.View.Address, pOut = output.Address;
+        int count = n, t = tokens, c = channels, b = sequences;
+        void** mixArgs = stackalloc void*[] { &px, &pSeq, &pOff, &pShift, &pMix, &count, &pOut, &t, &c };
+        launch.Launch(MixKernel.Function, mix, launch.GridFor(elements), LaunchContext.ElementwiseBlock, mixArgs);
+
+        void** storeArgs = stackalloc void*[] { &px, &pOff, &pShift, &b, &c };
+        launch.Launch(StoreKernel.Function, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
+    }
+}

@@ -1,0 +1,252 @@
+using System.Security.Cryptography;
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Model;
+using RwkvNative.Tokenizer;
+
+namespace RwkvNative;
+
+/// <summary>How to load a model.</summary>
+public sealed record ModelOptions
+{
+    /// <summary><c>auto</c> (default: CUDA when usable, else CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Receives one-line diagnostics (device choice, load time). Null: silent.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Most tokens one internal batch holds; longer inputs are split into several batches (results unchanged).</summary>
+    public int MaxBatchTokens { get; init; } = 16384;
+}
+
+/// <summary>What <see cref="EmbeddingModel.Forward"/> returns.</summary>
+public sealed class ForwardResult
+{
+    internal ForwardResult(float[]?[] embeddings, ModelState state)
+    {
+        Embeddings = embeddings;
+        State = state;
+    }
+
+    /// <summary>Per sequence: its embedding [C], or null when the sequence holds no EOS (65535) token.</summary>
+    public IReadOnlyList<float[]?> Embeddings { get; }
+
+    /// <summary>The state after the last token of every sequence: [L,2,B,C] + [L,B,H,64,64].</summary>
+    public ModelState State { get; }
+
+    /// <summary>The embedding of sequence <paramref name="index"/>; throws, naming the sequence, if it had no EOS token.</summary>
+    public float[] GetEmbedding(int index) =>
+        Embeddings[index] ?? throw new InvalidOperationException(
+            $"sequence {index} has no EOS token (65535), so it has no embedding; append EOS (Encode(text, addEos: true))");
+}
+
+/// <summary>
+/// An EmbeddingRWKV embedding model loaded on one device. Thread-safe: any number of threads may call
+/// <see cref="Embed(string, EmbeddingTask)"/> and <see cref="Forward"/> on one instance at once.
+/// </summary>
+public sealed class EmbeddingModel : IDisposable
+{
+    private readonly Checkpoint _checkpoint;
+    private readonly ModelOptions _options;
+    private int _disposed;
+
+    private EmbeddingModel(Checkpoint checkpoint, ModelConfig config, IEmbeddingBackend backend, DeviceSpec device, ModelOptions options)
+    {
+        _checkpoint = checkpoint;
+        Config = config;
+        Backend = backend;
+        Device = device;
+        _options = options;
+        Identity = ModelIdentity.Of(checkpoint, config);
+    }
+
+    /// <summary>Loads an embedding checkpoint (.pth or .safetensors).</summary>
+    /// <exception cref="CheckpointException">The file is not a valid EmbeddingRWKV checkpoint (message names key and shape).</exception>
+    public static EmbeddingModel Load(string path, ModelOptions? options = null)
+    {
+        options ??= new ModelOptions();
+        if (options.MaxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be positive");
+        var device = BackendRegistry.Resolve(options.Device, out var note);
+        if (note != null) options.Log?.Invoke(note);
+        var ckpt = Checkpoint.Open(path);
+        try
+        {
+            var config = ConfigReader.ReadEmbedding(ckpt);
+            var backend = BackendRegistry.ProviderFor(device).CreateEmbedding(ckpt, config, device.Index);
+            return new EmbeddingModel(ckpt, config, backend, device, options);
+        }
+        catch
+        {
+            ckpt.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Model shape.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The device this model runs on.</summary>
+    public DeviceSpec Device { get; }
+
+    /// <summary>Human-readable device description.</summary>
+    public string DeviceName => Backend.DeviceName;
+
+    /// <summary>Hex digest identifying this model's shapes and weights (recorded in saved document states).</summary>
+    public string Identity { get; }
+
+    /// <summary>The tokenizer (RWKV world v20230424).</summary>
+    public RwkvTokenizer Tokenizer => RwkvTokenizer.Default;
+
+    internal IEmbeddingBackend Backend { get; }
+
+    internal ModelOptions Options => _options;
+
+    /// <summary>Embeds one text (EOS appended) with the head of <paramref name="task"/>: [C], not L2-normalised.</summary>
+    public float[] Embed(string text, EmbeddingTask task = EmbeddingTask.Retrieval) => Embed([text], task)[0];
+
+    /// <summary>Embeds texts (each tokenized with EOS appended, run from a zero state): [B][C].</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, EmbeddingTask task = EmbeddingTask.Retrieval, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var seqs = new int[texts.Count][];
+        for (int i = 0; i < seqs.Length; i++)
+            seqs[i] = Tokenizer.Encode(texts[i] ?? throw new ArgumentNullException(nameof(texts), $"text {i} is null"), addEos: true);
+        return EmbedTokens(seqs, task, cancellationToken);
+    }
+
+    /// <summary>
+    /// Embeds token sequences used exactly as given (each must contain EOS 65535 at least once; the embedding is the mean over
+    /// its EOS positions), each from a zero state and exactly as if alone: [B][C].
+    /// </summary>
+    public float[][] EmbedTokens(IReadOnlyList<int[]> sequences, EmbeddingTask task = EmbeddingTask.Retrieval, CancellationToken cancellationToken = default)
+    {
+        var result = RunChunked(sequences, null, task, keepState: false, cancellationToken);
+        var output = new float[sequences.Count][];
+        for (int i = 0; i < output.Length; i++) output[i] = result.GetEmbedding(i);
+        return output;
+    }
+
+    /// <summary>
+    /// Runs sequences (a ragged batch: lengths may differ; each is exact as if alone) from <paramref name="state"/>
+    /// (null: zeros) and returns the embeddings and the new state. The given state is not modified.
+    /// </summary>
+    /// <param name="sequences">B token sequences, ids in 0..65535.</param>
+    /// <param name="state">Start state with batch B (e.g. from an earlier call), or null.</param>
+    /// <param name="task">Head applied to sequences that contain EOS.</param>
+    /// <param name="cancellationToken">Checked between internal batches.</param>
+    public ForwardResult Forward(IReadOnlyList<int[]> sequences, ModelState? state = null, EmbeddingTask task = EmbeddingTask.Retrieval,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        state?.EnsureShape(Config, sequences.Count, nameof(state));
+        return RunChunked(sequences, state, task, keepState: true, cancellationToken);
+    }
+
+    private ForwardResult RunChunked(IReadOnlyList<int[]> sequences, ModelState? start, EmbeddingTask task, bool keepState, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(sequences);
+        int total = sequences.Count, c = Config.Channels;
+        for (int i = 0; i < total; i++)
+        {
+            var s = sequences[i] ?? throw new ArgumentNullException(nameof(sequences), $"sequence {i} is null");
+            for (int j = 0; j < s.Length; j++)
+                if ((uint)s[j] >= ModelConfig.VocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(sequences), s[j], $"sequence {i}: token {s[j]} at position {j} is outside 0..65535");
+        }
+        var embeddings = new float[]?[total];
+        var parts = new List<ModelState>();
+        int b0 = 0;
+        while (b0 < total)
+        {
+            ct.ThrowIfCancellationRequested();
+            int b1 = b0, tokens = 0;
+            do { tokens += sequences[b1].Length; b1++; }
+            while (b1 < total && tokens + sequences[b1].Length <= _options.MaxBatchTokens);
+            int batch = b1 - b0;
+            var packed = new int[tokens];
+            var offsets = new int[batch + 1];
+            for (int b = 0; b < batch; b++)
+            {
+                sequences[b0 + b].CopyTo(packed, offsets[b]);
+                offsets[b + 1] = offsets[b] + sequences[b0 + b].Length;
+            }
+            var st = new ModelState(Config, batch);
+            if (start != null) CopyBatch(start, b0, st);
+            var sum = new float[batch * c];
+            var count = new int[batch];
+            Backend.Forward(packed, offsets, st, sum, count);
+
+            int pooled = 0;
+            for (int b = 0; b < batch; b++) if (count[b] > 0) pooled++;
+            if (pooled > 0)
+            {
+                var feats = new float[pooled * c];
+                int p = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    if (count[b] == 0) continue;
+                    float inv = 1f / count[b];
+                    var src = sum.AsSpan(b * c, c);
+                    var dst = feats.AsSpan(p++ * c, c);
+                    for (int i = 0; i < c; i++) dst[i] = src[i] * inv;
+                }
+                var emb = new float[pooled * c];
+                Backend.Head(task, feats, emb);
+                p = 0;
+                for (int b = 0; b < batch; b++)
+                    if (count[b] > 0) embeddings[b0 + b] = emb.AsSpan(p++ * c, c).ToArray();
+            }
+            if (keepState) parts.Add(st);
+            b0 = b1;
+        }
+        var state = keepState
+            ? parts.Count switch { 0 => new ModelState(Config, 0), 1 => parts[0], _ => ModelState.Concat(parts) }
+            : new ModelState(Config, 0);
+        return new ForwardResult(embeddings, state);
+    }
+
+    private static void CopyBatch(ModelState src, int first, ModelState dst)
+    {
+        int c = src.Channels, w = src.WkvPerLayerItem, n = dst.Batch;
+        for (int l = 0; l < src.Layers; l++)
+        {
+            for (int k = 0; k < 2; k++)
+                src.Shift.AsSpan(((l * 2 + k) * src.Batch + first) * c, n * c).CopyTo(dst.Shift.AsSpan((l * 2 + k) * n * c));
+            src.Wkv.AsSpan((l * src.Batch + first) * w, n * w).CopyTo(dst.Wkv.AsSpan(l * n * w));
+        }
+    }
+
+    /// <summary>Frees the backend's memory and the checkpoint mapping.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Backend.Dispose();
+        _checkpoint.Dispose();
+    }
+}
+
+/// <summary>A digest of a checkpoint's shapes and a sample of its weights: cheap at load, different for different models.</summary>
+internal static class ModelIdentity
+{
+    public static string Of(Checkpoint ckpt, object config)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        h.AppendData(System.Text.Encoding.UTF8.GetBytes(config.ToString() ?? ""));
+        foreach (var key in ckpt.Tensors.Keys.Order(StringComparer.Ordinal))
+        {
+            var t = ckpt.Tensors[key];
+            h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{key}:{t.DType}:{string.Join(",", t.Shape)};"));
+            var raw = t.RawBytes;
+            // Up to 256 chunks of 64 bytes spread over the tensor.
+            const int chunk = 64, chunks = 256;
+            if (raw.Length <= chunk * chunks) h.AppendData(raw);
+            else
+            {
+                long step = (raw.Length - chunk) / (chunks - 1);
+                for (int i = 0; i < chunks; i++) h.AppendData(raw.Slice((int)(i * step), chunk));
+            }
+        }
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
+}

@@ -1,0 +1,64 @@
+using RwkvNative.Cpu;
+
+namespace RwkvNative.Backends;
+
+/// <summary>
+/// The backend providers this process knows. The CPU provider is always present; a GPU assembly adds its
+/// provider with <see cref="Register"/> (e.g. <c>RwkvNative.Cuda.CudaBackendProvider.Register()</c>).
+/// </summary>
+public static class BackendRegistry
+{
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<string, IBackendProvider> Providers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["cpu"] = CpuBackendProvider.Instance,
+    };
+
+    /// <summary>Adds or replaces the provider for <see cref="IBackendProvider.Kind"/>.</summary>
+    public static void Register(IBackendProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        lock (Gate) Providers[provider.Kind] = provider;
+    }
+
+    /// <summary>The provider for <paramref name="kind"/>, or null.</summary>
+    public static IBackendProvider? Find(string kind)
+    {
+        lock (Gate) return Providers.GetValueOrDefault(kind);
+    }
+
+    /// <summary>
+    /// Parses <c>auto|cpu|cuda|cuda:N</c>. For <c>auto</c>, picks CUDA device 0 when its provider is registered
+    /// and usable, else the CPU; <paramref name="note"/> then says which was chosen and why.
+    /// </summary>
+    public static DeviceSpec Resolve(string device, out string? note)
+    {
+        note = null;
+        var d = (device ?? "auto").Trim().ToLowerInvariant();
+        if (d == "auto")
+        {
+            var cuda = Find("cuda");
+            if (cuda == null) { note = "device: cpu (no CUDA backend in this build)"; return DeviceSpec.Cpu; }
+            if (cuda.IsAvailable(0, out var why)) { note = "device: cuda:0"; return new DeviceSpec("cuda", 0); }
+            note = $"device: cpu (CUDA not usable: {why})";
+            return DeviceSpec.Cpu;
+        }
+        if (d == "cpu") return DeviceSpec.Cpu;
+        if (d == "cuda") return Require(new DeviceSpec("cuda", 0));
+        if (d.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(d.AsSpan(5), out var idx) && idx >= 0)
+            return Require(new DeviceSpec("cuda", idx));
+        throw new ArgumentException($"unknown device '{device}': use auto, cpu, cuda or cuda:N");
+    }
+
+    private static DeviceSpec Require(DeviceSpec spec)
+    {
+        var p = Find(spec.Kind) ?? throw new NotSupportedException($"device {spec}: this build has no {spec.Kind} backend");
+        if (!p.IsAvailable(spec.Index, out var why))
+            throw new NotSupportedException($"device {spec} is not usable: {why}");
+        return spec;
+    }
+
+    /// <summary>The provider for a resolved device.</summary>
+    public static IBackendProvider ProviderFor(DeviceSpec device) =>
+        Find(device.Kind) ?? throw new NotSupportedException($"device {device}: this build has no {device.Kind} backend");
+}

@@ -1,0 +1,97 @@
+using RwkvNative.Checkpoints;
+using RwkvNative.Model;
+
+namespace RwkvNative.Backends;
+
+/// <summary>Embedding heads, selected by the task prefix upstream uses.</summary>
+public enum EmbeddingTask
+{
+    /// <summary><c>[RETR]</c>: retrieval (the default).</summary>
+    Retrieval,
+    /// <summary><c>[CLS]</c>: classification.</summary>
+    Classification,
+    /// <summary><c>[STS]</c>: semantic textual similarity.</summary>
+    Similarity,
+}
+
+/// <summary>
+/// Runs the embedding model on one device. Implementations own their weights (uploaded or converted once)
+/// and must be safe for concurrent calls from many threads (each call brings its own state and outputs).
+/// </summary>
+public interface IEmbeddingBackend : IDisposable
+{
+    /// <summary>Human-readable device, e.g. <c>cpu (2 threads, AVX-512)</c> or <c>cuda:0 NVIDIA H100</c>.</summary>
+    string DeviceName { get; }
+
+    /// <summary>Model shape.</summary>
+    ModelConfig Config { get; }
+
+    /// <summary>
+    /// Runs every layer over a ragged batch, each sequence exactly as if alone, continuing from and updating
+    /// <paramref name="state"/> in place.
+    /// </summary>
+    /// <param name="tokens">Packed tokens of all sequences: [sum of T_b], each in 0..65535.</param>
+    /// <param name="offsets">[B + 1]: sequence b is tokens[offsets[b]..offsets[b+1]]; a sequence may be empty (its state is unchanged).</param>
+    /// <param name="state">[L,2,B,C] + [L,B,H,64,64]; read and written.</param>
+    /// <param name="eosSum">[B, C] output: sum over the EOS (65535) positions of LN(x_t; ln_out); zero where none.</param>
+    /// <param name="eosCount">[B] output: number of EOS positions per sequence.</param>
+    void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount);
+
+    /// <summary>
+    /// Applies a task head: <c>embedding = LN(fc2(relu(fc1(f))) + f; norm)</c>.
+    /// </summary>
+    /// <param name="task">Which head.</param>
+    /// <param name="features">[B, C] pooled features.</param>
+    /// <param name="embeddings">[B, C] output.</param>
+    void Head(EmbeddingTask task, ReadOnlySpan<float> features, Span<float> embeddings);
+}
+
+/// <summary>Runs the state-based reranker on one device; thread-safe like <see cref="IEmbeddingBackend"/>.</summary>
+public interface IRerankerBackend : IDisposable
+{
+    /// <summary>Reranker shape (its blocks; <see cref="ModelConfig.Layers"/> = number of blocks).</summary>
+    ModelConfig Config { get; }
+
+    /// <summary>Embedding-model layer read by each reranker block, in block order.</summary>
+    IReadOnlyList<int> LayerIndices { get; }
+
+    /// <summary>
+    /// Scores a batch of embedding-model states. The states are only read (blocks work on copies).
+    /// </summary>
+    /// <param name="wkv">[L_model, B, H, 64, 64]: the embedding model's wkv7 states (upstream's state1).</param>
+    /// <param name="modelLayers">L_model.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="logits">[B] output.</param>
+    void Logits(ReadOnlySpan<float> wkv, int modelLayers, int batch, Span<float> logits);
+}
+
+/// <summary>Where to run: <c>cpu</c>, <c>cuda</c> (device 0) or <c>cuda:N</c>.</summary>
+/// <param name="Kind">"cpu" or "cuda".</param>
+/// <param name="Index">Device ordinal for CUDA.</param>
+public sealed record DeviceSpec(string Kind, int Index = 0)
+{
+    /// <summary>The CPU.</summary>
+    public static DeviceSpec Cpu { get; } = new("cpu");
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind == "cpu" ? "cpu" : $"{Kind}:{Index}";
+}
+
+/// <summary>
+/// Creates backends for one kind of device. The CPU provider is built in; the CUDA assembly registers its own
+/// with <see cref="BackendRegistry.Register"/>, so CPU-only hosts never load native GPU code.
+/// </summary>
+public interface IBackendProvider
+{
+    /// <summary>"cpu" or "cuda".</summary>
+    string Kind { get; }
+
+    /// <summary>Whether this device can be used here; when not, <paramref name="reason"/> says why (no driver, ...).</summary>
+    bool IsAvailable(int index, out string reason);
+
+    /// <summary>Creates the embedding backend from an open checkpoint (weights are read once, in the provider's format).</summary>
+    IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index);
+
+    /// <summary>Creates the reranker backend from an open reranker checkpoint.</summary>
+    IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index);
+}

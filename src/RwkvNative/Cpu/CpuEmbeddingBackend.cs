@@ -1,0 +1,140 @@
+using System.Runtime.Intrinsics;
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Model;
+
+namespace RwkvNative.Cpu;
+
+/// <summary>
+/// The embedding model on the CPU in float32: weights converted once at load, activations in pooled buffers.
+/// Stateless between calls, so concurrent calls are safe.
+/// </summary>
+internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
+{
+    private readonly CpuBlockWeights[] _blocks;
+    private readonly EmbeddingTable _emb;
+    private readonly float[] _ln0W, _ln0B, _lnOutW, _lnOutB;
+    private readonly Dictionary<EmbeddingTask, TaskHead> _heads = new();
+
+    public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config)
+    {
+        Config = config;
+        _emb = new EmbeddingTable(ckpt.Get("rwkv.emb.weight"));
+        _ln0W = ckpt.Get("rwkv.blocks.0.ln0.weight").ToFloat32();
+        _ln0B = ckpt.Get("rwkv.blocks.0.ln0.bias").ToFloat32();
+        _lnOutW = ckpt.Get("rwkv.ln_out.weight").ToFloat32();
+        _lnOutB = ckpt.Get("rwkv.ln_out.bias").ToFloat32();
+        _blocks = new CpuBlockWeights[config.Layers];
+        for (int i = 0; i < config.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ConfigReader.EmbeddingPrefix, i);
+        foreach (var (task, name) in new[] { (EmbeddingTask.Retrieval, "retr_head"), (EmbeddingTask.Classification, "cls_head"), (EmbeddingTask.Similarity, "sts_head") })
+        {
+            _heads[task] = new TaskHead(
+                LinearWeight.FromLinear(ckpt.Get($"head.{name}.fc1.weight")),
+                LinearWeight.FromLinear(ckpt.Get($"head.{name}.fc2.weight")),
+                ckpt.Get($"head.{name}.norm.weight").ToFloat32(),
+                ckpt.Get($"head.{name}.norm.bias").ToFloat32());
+        }
+        DeviceName = $"cpu ({Environment.ProcessorCount} threads, {SimdName()})";
+    }
+
+    public string DeviceName { get; }
+
+    public ModelConfig Config { get; }
+
+    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    {
+        int batch = BackendChecks.Batch(tokens, offsets, state, Config);
+        int c = Config.Channels, t = tokens.Length;
+        BackendChecks.Outputs(batch, c, eosSum, eosCount);
+        eosSum[..(batch * c)].Clear();
+        eosCount[..batch].Clear();
+        if (t == 0) return;
+
+        var x = new float[t * c];
+        var raw = new float[c];
+        for (int i = 0; i < t; i++)
+        {
+            _emb.Row(tokens[i], raw);
+            Ops.LayerNorm(raw, _ln0W, _ln0B, x.AsSpan(i * c, c));
+        }
+        CpuGraph.RunBlocks(_blocks, Config, x, offsets, state);
+
+        var outRow = raw;
+        for (int b = 0; b < batch; b++)
+        {
+            var sum = eosSum.Slice(b * c, c);
+            for (int i = offsets[b]; i < offsets[b + 1]; i++)
+            {
+                if (tokens[i] != ModelConfig.EosToken) continue;
+                Ops.LayerNorm(x.AsSpan(i * c, c), _lnOutW, _lnOutB, outRow);
+                Ops.Add(sum, outRow);
+                eosCount[b]++;
+            }
+        }
+    }
+
+    public void Head(EmbeddingTask task, ReadOnlySpan<float> features, Span<float> embeddings)
+    {
+        if (!_heads.TryGetValue(task, out var head)) throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task");
+        int c = Config.Channels;
+        if (features.Length % c != 0) throw new ArgumentException($"features length {features.Length} is not a multiple of C={c}", nameof(features));
+        int b = features.Length / c;
+        if (embeddings.Length < features.Length) throw new ArgumentException($"embeddings needs {features.Length} floats", nameof(embeddings));
+        head.Apply(features, b, embeddings);
+    }
+
+    public void Dispose() { }
+
+    internal static string SimdName() =>
+        Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : Vector128.IsHardwareAccelerated ? "128-bit SIMD" : "scalar";
+}
+
+/// <summary>A task head: embedding = LN(fc2(relu(fc1(f))) + f; norm).</summary>
+internal sealed class TaskHead(LinearWeight fc1, LinearWeight fc2, float[] normW, float[] normB)
+{
+    /// <summary>features: [B, C]; embeddings: [B, C].</summary>
+    public void Apply(ReadOnlySpan<float> features, int batch, Span<float> embeddings)
+    {
+        int c = normW.Length;
+        var h = new float[batch * c];
+        var h2 = new float[batch * c];
+        Gemm.Linear(features, batch, fc1, h);
+        for (int i = 0; i < h.Length; i++) h[i] = MathF.Max(h[i], 0f);
+        Gemm.Linear(h, batch, fc2, h2);
+        for (int b = 0; b < batch; b++)
+        {
+            var row = h2.AsSpan(b * c, c);
+            Ops.Add(row, features.Slice(b * c, c));
+            Ops.LayerNorm(row, normW, normB, embeddings.Slice(b * c, c));
+        }
+    }
+}
+
+/// <summary>The token embedding table kept in its stored dtype (a copy of the checkpoint bytes); rows converted on gather.</summary>
+internal sealed class EmbeddingTable
+{
+    private readonly ushort[]? _half;
+    private readonly float[]? _full;
+    private readonly TensorDType _dtype;
+    private readonly int _c;
+
+    public EmbeddingTable(CheckpointTensor t)
+    {
+        _dtype = t.DType;
+        _c = t.Shape[1];
+        if (_dtype == TensorDType.Float32) _full = t.ToFloat32();
+        else _half = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(t.RawBytes).ToArray();
+    }
+
+    /// <summary>Row <paramref name="token"/> as float32 into <paramref name="dst"/> [C].</summary>
+    public void Row(int token, Span<float> dst)
+    {
+        int o = token * _c;
+        if (_full != null) { _full.AsSpan(o, _c).CopyTo(dst); return; }
+        var src = _half.AsSpan(o, _c);
+        if (_dtype == TensorDType.BFloat16)
+            for (int i = 0; i < _c; i++) dst[i] = BitConverter.Int32BitsToSingle(src[i] << 16);
+        else
+            for (int i = 0; i < _c; i++) dst[i] = (float)BitConverter.UInt16BitsToHalf(src[i]);
+    }
+}

@@ -1,0 +1,198 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using RwkvNative.Checkpoints;
+
+namespace RwkvNative.Cpu;
+
+/// <summary>Element type a <see cref="LinearWeight"/> keeps in memory.</summary>
+internal enum WeightFormat
+{
+    /// <summary>IEEE single.</summary>
+    Float32,
+    /// <summary>bfloat16 (exactly what a bf16 checkpoint holds), widened to float32 just before the micro-kernel.</summary>
+    BFloat16,
+}
+
+/// <summary>
+/// A weight matrix W: [N, K] (N outputs, K inputs) as the CPU GEMM reads it: y = x · Wᵀ.
+/// Stored once, at load, in the GEMM's packed layout: K is cut into blocks of <see cref="KBlock"/> inputs (the last one
+/// shorter), N into panels of <see cref="PanelWidth"/> outputs (the last one zero-padded); block-major, then panel,
+/// then k, then the panel's outputs side by side: [K/KBlock][Panels][kb][PanelWidth]. A GEMM pass over one K block
+/// and a run of panels therefore reads one sequential stream. The array is 64-byte aligned.
+/// Elements are float32, or bfloat16 when the source is bfloat16 (lossless, half the memory traffic); either way
+/// the products are accumulated in float32.
+/// </summary>
+public sealed class LinearWeight
+{
+    /// <summary>Outputs per packed panel: two 512-bit vectors of float32.</summary>
+    internal const int PanelWidth = 32;
+
+    /// <summary>Inputs per K block: one GEMM pass (x block 8 × 256 floats in L1, W panels in L2).</summary>
+    internal const int KBlock = 256;
+
+    private readonly float[]? _single;
+    private readonly ushort[]? _bfloat16;
+
+    private LinearWeight(int outputs, int inputs, WeightFormat format)
+    {
+        if (outputs <= 0 || inputs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(outputs), $"a weight needs positive sizes, got {outputs}x{inputs}");
+        Outputs = outputs;
+        Inputs = inputs;
+        Format = format;
+        Panels = (outputs + PanelWidth - 1) / PanelWidth;
+        long length = (long)Panels * PanelWidth * inputs;
+        if (length > Array.MaxLength - 64) throw new ArgumentException($"weight {outputs}x{inputs} is too large");
+        int offset;
+        if (format == WeightFormat.Float32) _single = AllocateAligned<float>((int)length, out offset);
+        else _bfloat16 = AllocateAligned<ushort>((int)length, out offset);
+        Offset = offset;
+    }
+
+    /// <summary>N.</summary>
+    public int Outputs { get; }
+
+    /// <summary>K.</summary>
+    public int Inputs { get; }
+
+    /// <summary>Element type in memory.</summary>
+    internal WeightFormat Format { get; }
+
+    /// <summary>Number of packed panels, ceil(N / <see cref="PanelWidth"/>).</summary>
+    internal int Panels { get; }
+
+    /// <summary>Index in the storage array of panel 0, k 0 (64-byte aligned).</summary>
+    internal int Offset { get; }
+
+    /// <summary>Pinned float32 storage ([K/KBlock][Panels][kb][PanelWidth] from <see cref="Offset"/>), or null for bf16.</summary>
+    internal float[]? SingleStorage => _single;
+
+    /// <summary>Pinned bfloat16 storage, same layout as <see cref="SingleStorage"/>, or null for float32.</summary>
+    internal ushort[]? BFloat16Storage => _bfloat16;
+
+    /// <summary>Packs <paramref name="data"/> ([N, K] row-major, nn.Linear layout) as float32; the array is not kept.</summary>
+    public static LinearWeight FromRows(float[] data, int outputs, int inputs)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckLength(data.Length, outputs, inputs);
+        var w = new LinearWeight(outputs, inputs, WeightFormat.Float32);
+        w.PackRows<float>(data, w._single!);
+        return w;
+    }
+
+    /// <summary>
+    /// Packs bfloat16 bit patterns <paramref name="data"/> ([N, K] row-major) and keeps them 16-bit: half the memory of
+    /// float32 and exactly the same products (bf16 widens to float32 without rounding).
+    /// </summary>
+    public static LinearWeight FromBFloat16Rows(ReadOnlySpan<ushort> data, int outputs, int inputs)
+    {
+        CheckLength(data.Length, outputs, inputs);
+        var w = new LinearWeight(outputs, inputs, WeightFormat.BFloat16);
+        w.PackRows(data, w._bfloat16!);
+        return w;
+    }
+
+    /// <summary>Packs float32 <paramref name="data"/> given transposed, [K, N] row-major (LoRA layout, used as x @ w).</summary>
+    internal static LinearWeight FromColumns(ReadOnlySpan<float> data, int inputs, int outputs)
+    {
+        CheckLength(data.Length, outputs, inputs);
+        var w = new LinearWeight(outputs, inputs, WeightFormat.Float32);
+        w.PackColumns(data, w._single!);
+        return w;
+    }
+
+    /// <summary>Packs bfloat16 <paramref name="data"/> given transposed, [K, N] row-major, kept 16-bit.</summary>
+    internal static LinearWeight FromBFloat16Columns(ReadOnlySpan<ushort> data, int inputs, int outputs)
+    {
+        CheckLength(data.Length, outputs, inputs);
+        var w = new LinearWeight(outputs, inputs, WeightFormat.BFloat16);
+        w.PackColumns(data, w._bfloat16!);
+        return w;
+    }
+
+    /// <summary>An nn.Linear weight stored [out, in]; bf16 tensors stay 16-bit, fp16 and fp32 become float32.</summary>
+    public static LinearWeight FromLinear(CheckpointTensor t)
+    {
+        var (rows, cols) = MatrixShape(t);
+        return t.DType == TensorDType.BFloat16
+            ? FromBFloat16Rows(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), rows, cols)
+            : FromRows(t.ToFloat32(), rows, cols);
+    }
+
+    /// <summary>A LoRA matrix stored [in, out] (used as x @ w), packed so that y = x @ w; bf16 stays 16-bit.</summary>
+    public static LinearWeight FromLora(CheckpointTensor t)
+    {
+        var (rows, cols) = MatrixShape(t);
+        return t.DType == TensorDType.BFloat16
+            ? FromBFloat16Columns(MemoryMarshal.Cast<byte, ushort>(t.RawBytes), rows, cols)
+            : FromColumns(t.ToFloat32(), rows, cols);
+    }
+
+    /// <summary>W[n, k] as float32 (for tests and diagnostics; not a hot path).</summary>
+    internal float this[int n, int k]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(n);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(n, Outputs);
+            ArgumentOutOfRangeException.ThrowIfNegative(k);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inputs);
+            int i = Index(n, k);
+            return _single != null ? _single[i] : BitConverter.UInt32BitsToSingle((uint)_bfloat16![i] << 16);
+        }
+    }
+
+    private static (int Rows, int Cols) MatrixShape(CheckpointTensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        if (t.Shape.Count != 2) throw new CheckpointException($"{t.Name}: expected a matrix, got shape [{string.Join(",", t.Shape)}]");
+        return (t.Shape[0], t.Shape[1]);
+    }
+
+    private static void CheckLength(int length, int outputs, int inputs)
+    {
+        if ((long)outputs * inputs != length)
+            throw new ArgumentException($"weight has {length} elements, expected {outputs}x{inputs}");
+    }
+
+    /// <summary>A pinned array with <paramref name="length"/> elements usable from a 64-byte aligned <paramref name="offset"/>.</summary>
+    private static unsafe T[] AllocateAligned<T>(int length, out int offset) where T : unmanaged
+    {
+        var array = GC.AllocateArray<T>(length + 64 / sizeof(T), pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        offset = (int)((64 - (address & 63)) & 63) / sizeof(T);
+        return array;
+    }
+
+    /// <summary>Index of W[n, k] in the storage array.</summary>
+    private int Index(int n, int k)
+    {
+        int k0 = k / KBlock * KBlock, kb = Math.Min(KBlock, Inputs - k0);
+        return Offset + k0 * Panels * PanelWidth + ((n / PanelWidth) * kb + (k - k0)) * PanelWidth + n % PanelWidth;
+    }
+
+    private void PackRows<T>(ReadOnlySpan<T> rows, T[] storage)
+    {
+        int k = Inputs;
+        for (int n = 0; n < Outputs; n++)
+        {
+            var row = rows.Slice(n * k, k);
+            for (int k0 = 0; k0 < k; k0 += KBlock)
+            {
+                int dst = Index(n, k0), end = Math.Min(k, k0 + KBlock);
+                for (int i = k0; i < end; i++, dst += PanelWidth) storage[dst] = row[i];
+            }
+        }
+    }
+
+    private void PackColumns<T>(ReadOnlySpan<T> columns, T[] storage)
+    {
+        int k = Inputs, n = Outputs;
+        for (int p = 0; p < Panels; p++)
+        {
+            int j0 = p * PanelWidth, width = Math.Min(PanelWidth, n - j0);
+            for (int i = 0; i < k; i++)
+                columns.Slice(i * n + j0, width).CopyTo(storage.AsSpan(Index(j0, i), width));
+        }
+    }
+}

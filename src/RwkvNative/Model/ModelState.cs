@@ -1,0 +1,113 @@
+namespace RwkvNative.Model;
+
+/// <summary>
+/// Recurrent state of a batch: token-shift vectors and wkv7 matrices, float32, row-major.
+/// <list type="bullet">
+/// <item><c>Shift</c>: [L, 2, B, C] (index 0 = time-mix shift, 1 = channel-mix shift), upstream's <c>state0</c>.</item>
+/// <item><c>Wkv</c>: [L, B, H, 64, 64] with <c>S[i][j]</c>, i = value channel, j = key channel, upstream's <c>state1</c>.</item>
+/// </list>
+/// A new state is all zeros, which is the start of every sequence.
+/// </summary>
+public sealed class ModelState
+{
+    /// <summary>Creates a zero state for <paramref name="batch"/> sequences.</summary>
+    public ModelState(int layers, int batch, int channels)
+    {
+        if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), layers, "layers must be positive");
+        if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must not be negative");
+        if (channels <= 0 || channels % ModelConfig.HeadSize != 0)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be a positive multiple of 64");
+        Layers = layers;
+        Batch = batch;
+        Channels = channels;
+        long wkv = (long)layers * batch * channels * ModelConfig.HeadSize;
+        if (wkv > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch,
+                $"a state of {batch} sequences for L={layers}, C={channels} needs {wkv:N0} floats, more than one array holds; split the batch");
+        Shift = new float[(long)layers * 2 * batch * channels];
+        Wkv = new float[wkv];
+    }
+
+    /// <summary>Creates a zero state shaped for <paramref name="config"/>.</summary>
+    public ModelState(ModelConfig config, int batch) : this(config.Layers, batch, config.Channels) { }
+
+    /// <summary>L.</summary>
+    public int Layers { get; }
+    /// <summary>B.</summary>
+    public int Batch { get; }
+    /// <summary>C.</summary>
+    public int Channels { get; }
+    /// <summary>H = C / 64.</summary>
+    public int Heads => Channels / ModelConfig.HeadSize;
+
+    /// <summary>Token shift: [L, 2, B, C].</summary>
+    public float[] Shift { get; }
+
+    /// <summary>wkv7 state: [L, B, H, 64, 64].</summary>
+    public float[] Wkv { get; }
+
+    /// <summary>Elements of one sequence's wkv7 state in one layer: H * 64 * 64.</summary>
+    public int WkvPerLayerItem => Channels * ModelConfig.HeadSize;
+
+    /// <summary>Throws unless this state has the shape <paramref name="config"/> needs for <paramref name="batch"/> sequences.</summary>
+    public void EnsureShape(ModelConfig config, int batch, string paramName)
+    {
+        if (Layers != config.Layers || Channels != config.Channels || Batch != batch)
+            throw new ArgumentException(
+                $"state has shape L={Layers}, B={Batch}, C={Channels} but the model needs L={config.Layers}, B={batch}, C={config.Channels}",
+                paramName);
+    }
+
+    /// <summary>A deep copy.</summary>
+    public ModelState Clone()
+    {
+        var s = new ModelState(Layers, Batch, Channels);
+        Shift.AsSpan().CopyTo(s.Shift);
+        Wkv.AsSpan().CopyTo(s.Wkv);
+        return s;
+    }
+
+    /// <summary>Copies sequence <paramref name="index"/> out as a state of batch 1.</summary>
+    public ModelState Slice(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Batch);
+        var s = new ModelState(Layers, 1, Channels);
+        int c = Channels, w = WkvPerLayerItem;
+        for (int l = 0; l < Layers; l++)
+        {
+            for (int k = 0; k < 2; k++)
+                Shift.AsSpan(((l * 2 + k) * Batch + index) * c, c).CopyTo(s.Shift.AsSpan((l * 2 + k) * c, c));
+            Wkv.AsSpan((l * Batch + index) * w, w).CopyTo(s.Wkv.AsSpan(l * w, w));
+        }
+        return s;
+    }
+
+    /// <summary>Stacks batch-1 (or larger) states into one batch, in order.</summary>
+    public static ModelState Concat(IReadOnlyList<ModelState> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException("no states to concatenate", nameof(parts));
+        int L = parts[0].Layers, C = parts[0].Channels, B = 0;
+        foreach (var p in parts)
+        {
+            if (p.Layers != L || p.Channels != C)
+                throw new ArgumentException($"states differ in shape: L={p.Layers}, C={p.Channels} vs L={L}, C={C}", nameof(parts));
+            B += p.Batch;
+        }
+        var s = new ModelState(L, B, C);
+        int w = s.WkvPerLayerItem;
+        for (int l = 0; l < L; l++)
+        {
+            int b0 = 0;
+            foreach (var p in parts)
+            {
+                for (int k = 0; k < 2; k++)
+                    p.Shift.AsSpan((l * 2 + k) * p.Batch * C, p.Batch * C).CopyTo(s.Shift.AsSpan(((l * 2 + k) * B + b0) * C));
+                p.Wkv.AsSpan(l * p.Batch * w, p.Batch * w).CopyTo(s.Wkv.AsSpan((l * B + b0) * w));
+                b0 += p.Batch;
+            }
+        }
+        return s;
+    }
+}

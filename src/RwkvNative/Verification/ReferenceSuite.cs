@@ -1,0 +1,275 @@
+using System.Text.Json;
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Model;
+
+namespace RwkvNative.Verification;
+
+/// <summary>How close a backend must come to the float32 reference tensors.</summary>
+/// <param name="Absolute">Largest absolute difference allowed on embeddings, states, logits and scores.</param>
+/// <param name="MinCosine">Smallest cosine similarity allowed between an embedding and its reference (0: not checked).</param>
+public sealed record Tolerance(double Absolute, double MinCosine)
+{
+    /// <summary>A float32 engine: 1e-4 absolute everywhere (only summation order differs from the reference).</summary>
+    public static Tolerance Float32 { get; } = new(1e-4, 0);
+
+    /// <summary>
+    /// A reduced-precision engine (fp16/bf16 activations): embeddings judged by cosine ≥ 0.999, logits and scores within 2e-2
+    /// (shared/reference/README.md); states are not compared element-wise.
+    /// </summary>
+    public static Tolerance Reduced { get; } = new(2e-2, 0.999);
+
+    internal bool IsReduced => MinCosine > 0;
+}
+
+/// <summary>The outcome of one reference case.</summary>
+/// <param name="Fixture">Fixture name (e.g. <c>tiny-bf16</c>).</param>
+/// <param name="Case">Case id.</param>
+/// <param name="Kind">single, batch, rerank_online, rerank_states or rerank_offline.</param>
+/// <param name="MaxError">Largest absolute difference over every compared tensor.</param>
+/// <param name="MinCosine">Smallest embedding cosine similarity (1 when the case has no embedding).</param>
+/// <param name="Passed">Within tolerance.</param>
+/// <param name="Detail">Which tensor had the largest error, or what failed.</param>
+public sealed record CaseResult(string Fixture, string Case, string Kind, double MaxError, double MinCosine, bool Passed, string Detail);
+
+/// <summary>
+/// One fixture of reference tensors computed by upstream (<c>NAME.cases.json</c> + <c>NAME.ref.safetensors</c> + the checkpoints
+/// beside them), runnable against any backend. Used by the test suite and by <c>rwkv-emb verify</c>.
+/// </summary>
+public sealed class ReferenceFixture : IDisposable
+{
+    private readonly JsonDocument _doc;
+    private readonly Checkpoint _tensors;
+
+    private ReferenceFixture(string casesPath)
+    {
+        CasesPath = Path.GetFullPath(casesPath);
+        Directory = Path.GetDirectoryName(CasesPath)!;
+        Name = Path.GetFileName(CasesPath).Replace(".cases.json", "", StringComparison.Ordinal);
+        _doc = JsonDocument.Parse(File.ReadAllBytes(CasesPath));
+        var root = _doc.RootElement;
+        ModelPath = Path.Combine(Directory, root.GetProperty("model").GetString()!);
+        RerankerPath = Path.Combine(Directory, root.GetProperty("reranker").GetString()!);
+        _tensors = Checkpoint.Open(Path.Combine(Directory, root.GetProperty("tensors").GetString()!));
+        var ids = new List<string>();
+        foreach (var c in root.GetProperty("cases").EnumerateArray()) ids.Add(c.GetProperty("id").GetString()!);
+        CaseIds = ids;
+    }
+
+    /// <summary>Opens <c>NAME.cases.json</c>.</summary>
+    public static ReferenceFixture Open(string casesPath) => new(casesPath);
+
+    /// <summary>Every <c>*.cases.json</c> in <paramref name="directory"/>, sorted by name.</summary>
+    public static IReadOnlyList<string> Find(string directory) =>
+        System.IO.Directory.GetFiles(directory, "*.cases.json").Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Fixture name.</summary>
+    public string Name { get; }
+    /// <summary>Path of the cases file.</summary>
+    public string CasesPath { get; }
+    /// <summary>Folder of the fixture.</summary>
+    public string Directory { get; }
+    /// <summary>Embedding checkpoint.</summary>
+    public string ModelPath { get; }
+    /// <summary>Reranker checkpoint.</summary>
+    public string RerankerPath { get; }
+    /// <summary>Case ids in file order.</summary>
+    public IReadOnlyList<string> CaseIds { get; }
+
+    /// <summary>The JSON of case <paramref name="id"/>.</summary>
+    public JsonElement Case(string id)
+    {
+        foreach (var c in _doc.RootElement.GetProperty("cases").EnumerateArray())
+            if (c.GetProperty("id").GetString() == id) return c;
+        throw new KeyNotFoundException($"{Name}: no case '{id}'");
+    }
+
+    /// <summary>A stored reference tensor as float32.</summary>
+    public float[] Tensor(string name) => _tensors.Get(name).ToFloat32();
+
+    /// <summary>Token sequences of a JSON array of arrays.</summary>
+    public static int[][] Sequences(JsonElement e)
+    {
+        var list = new List<int[]>();
+        foreach (var s in e.EnumerateArray())
+        {
+            var seq = new int[s.GetArrayLength()];
+            int i = 0;
+            foreach (var t in s.EnumerateArray()) seq[i++] = t.GetInt32();
+            list.Add(seq);
+        }
+        return list.ToArray();
+    }
+
+    /// <summary>Runs case <paramref name="id"/> on <paramref name="model"/> / <paramref name="reranker"/> and compares.</summary>
+    public CaseResult Run(string id, EmbeddingModel model, Reranker reranker, Tolerance tolerance)
+    {
+        var c = Case(id);
+        string kind = c.GetProperty("kind").GetString()!;
+        var cmp = new Comparison(tolerance);
+        try
+        {
+            switch (kind)
+            {
+                case "single":
+                case "batch":
+                {
+                    var seqs = Sequences(c.GetProperty("tokens"));
+                    var task = c.TryGetProperty("task", out var t) ? EmbeddingTasks.Parse(t.GetString()!) : EmbeddingTask.Retrieval;
+                    ModelState? start = null;
+                    if (c.TryGetProperty("state_in", out var si) && si.ValueKind == JsonValueKind.Array)
+                    {
+                        start = new ModelState(model.Config, seqs.Length);
+                        Fill(Tensor(si[0].GetString()!), start.Shift, "state_in0");
+                        Fill(Tensor(si[1].GetString()!), start.Wkv, "state_in1");
+                    }
+                    var r = model.Forward(seqs, start, task);
+                    var emb = new float[seqs.Length * model.Config.Channels];
+                    for (int b = 0; b < seqs.Length; b++) r.GetEmbedding(b).CopyTo(emb, b * model.Config.Channels);
+                    cmp.Embeddings("embedding", emb, Tensor(c.GetProperty("embedding").GetString()!), model.Config.Channels);
+                    cmp.State("state0", r.State.Shift, Tensor(c.GetProperty("state0").GetString()!));
+                    cmp.State("state1", r.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
+                    break;
+                }
+                case "rerank_online":
+                {
+                    var seqs = Sequences(c.GetProperty("tokens"));
+                    var r = model.Forward(seqs);
+                    cmp.State("state1", r.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
+                    var logits = reranker.LogitsOf(r.State);
+                    cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
+                    cmp.Values("scores", Array.ConvertAll(logits, Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
+                    break;
+                }
+                case "rerank_states":
+                {
+                    var wkv = Tensor(c.GetProperty("state1").GetString()!);
+                    int per = model.Config.Layers * model.Config.Channels * ModelConfig.HeadSize;
+                    if (wkv.Length % per != 0) throw new InvalidDataException($"state1 of {wkv.Length} floats does not fit [L,B,H,64,64]");
+                    var state = new ModelState(model.Config, wkv.Length / per);
+                    wkv.CopyTo(state.Wkv, 0);
+                    cmp.Values("logits", reranker.LogitsOf(state), Tensor(c.GetProperty("logits").GetString()!));
+                    break;
+                }
+                case "rerank_offline":
+                {
+                    var docs = Sequences(c.GetProperty("doc_tokens"));
+                    var query = Sequences(JsonDocument.Parse("[" + c.GetProperty("query_tokens").GetRawText() + "]").RootElement)[0];
+                    var docRun = model.Forward(docs);
+                    var s0 = c.GetProperty("doc_state0");
+                    var s1 = c.GetProperty("doc_state1");
+                    for (int i = 0; i < docs.Length; i++)
+                    {
+                        var one = docRun.State.Slice(i);
+                        cmp.State($"doc{i}_state0", one.Shift, Tensor(s0[i].GetString()!));
+                        cmp.State($"doc{i}_state1", one.Wkv, Tensor(s1[i].GetString()!));
+                    }
+                    var queries = new int[docs.Length][];
+                    Array.Fill(queries, query);
+                    var q = model.Forward(queries, docRun.State);
+                    cmp.State("state1", q.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
+                    var logits = reranker.LogitsOf(q.State);
+                    cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
+                    cmp.Values("scores", Array.ConvertAll(logits, Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
+                    break;
+                }
+                default:
+                    return new CaseResult(Name, id, kind, double.NaN, double.NaN, false, $"unknown case kind '{kind}'");
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or CheckpointException or KeyNotFoundException)
+        {
+            return new CaseResult(Name, id, kind, double.NaN, double.NaN, false, e.Message);
+        }
+        return new CaseResult(Name, id, kind, cmp.MaxError, cmp.MinCosine, cmp.Passed, cmp.Detail);
+    }
+
+    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    private static void Fill(float[] src, float[] dst, string what)
+    {
+        if (src.Length != dst.Length) throw new InvalidDataException($"{what}: {src.Length} floats, the model's state needs {dst.Length}");
+        src.CopyTo(dst, 0);
+    }
+
+    /// <summary>Closes the reference tensors.</summary>
+    public void Dispose()
+    {
+        _tensors.Dispose();
+        _doc.Dispose();
+    }
+
+    private sealed class Comparison(Tolerance tol)
+    {
+        public double MaxError;
+        public double MinCosine = 1;
+        public bool Passed = true;
+        public string Detail = "";
+        private string _worst = "";
+
+        public void Embeddings(string name, float[] got, float[] want, int c)
+        {
+            Values(name, got, want, checkAbs: !tol.IsReduced);
+            for (int b = 0; b < want.Length / c; b++)
+            {
+                double dot = 0, na = 0, nb = 0;
+                for (int i = b * c; i < (b + 1) * c; i++) { dot += got[i] * (double)want[i]; na += got[i] * (double)got[i]; nb += want[i] * (double)want[i]; }
+                double cos = dot / Math.Sqrt(na * nb + 1e-300);
+                MinCosine = Math.Min(MinCosine, cos);
+                if (tol.MinCosine > 0 && cos < tol.MinCosine) Fail($"{name}[{b}] cosine {cos:F6} < {tol.MinCosine}");
+            }
+        }
+
+        public void State(string name, float[] got, float[] want)
+        {
+            if (tol.IsReduced) { Shape(name, got, want); return; }
+            Values(name, got, want);
+        }
+
+        public void Values(string name, float[] got, float[] want, bool checkAbs = true)
+        {
+            if (!Shape(name, got, want)) return;
+            double worst = 0;
+            for (int i = 0; i < got.Length; i++)
+            {
+                double d = Math.Abs(got[i] - (double)want[i]);
+                if (double.IsNaN(d)) d = double.PositiveInfinity;
+                worst = Math.Max(worst, d);
+            }
+            if (worst > MaxError) { MaxError = worst; _worst = name; }
+            if (checkAbs && worst > tol.Absolute) Fail($"{name}: max error {worst:E2} > {tol.Absolute:E0}");
+            if (Passed) Detail = $"worst: {_worst}";
+        }
+
+        private bool Shape(string name, float[] got, float[] want)
+        {
+            if (got.Length == want.Length) return true;
+            Fail($"{name}: {got.Length} values, reference has {want.Length}");
+            return false;
+        }
+
+        private void Fail(string why)
+        {
+            Detail = Passed ? why : Detail + "; " + why;
+            Passed = false;
+        }
+    }
+}
+
+/// <summary>Runs every case of every fixture in a folder on one device.</summary>
+public static class ReferenceVerifier
+{
+    /// <summary>Results of every case, fixture by fixture, in file order.</summary>
+    public static IEnumerable<CaseResult> Run(string directory, ModelOptions options, Tolerance tolerance)
+    {
+        var files = ReferenceFixture.Find(directory);
+        if (files.Count == 0) throw new FileNotFoundException($"no *.cases.json fixtures in {directory}");
+        foreach (var file in files)
+        {
+            using var fixture = ReferenceFixture.Open(file);
+            using var model = EmbeddingModel.Load(fixture.ModelPath, options);
+            using var reranker = Reranker.Load(fixture.RerankerPath, model);
+            foreach (var id in fixture.CaseIds) yield return fixture.Run(id, model, reranker, tolerance);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace RwkvNative.Tests.Cli;
+
+/// <summary>Runs the real rwkv-emb binary (built beside the tests) as a child process with stdin, and captures its output.</summary>
+internal static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string[] Lines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "rwkv-emb.dll");
+
+    public static Result Run(string stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Fixtures.Directory,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"rwkv-emb {string.Join(' ', args)} did not finish in 120 s");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
