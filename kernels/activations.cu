@@ -2,19 +2,27 @@
 // head's relu and the channel mix's relu^2.
 #include "common.cuh"
 
-// x: [n] float32, overwritten. One thread per element, grid-stride.
-#define RWKV_ELEMENTWISE(name, expr)                                                                    \
-    extern "C" __global__ void name(float* x, long long n)                                              \
-    {                                                                                                  \
-        for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;                     \
-             i += (long long)gridDim.x * blockDim.x)                                                    \
-        {                                                                                              \
-            const float v = x[i];                                                                      \
-            x[i] = (expr);                                                                             \
-        }                                                                                              \
+struct TanhOp { static __device__ __forceinline__ float apply(float v) { return tanhf(v); } };
+struct SigmoidOp { static __device__ __forceinline__ float apply(float v) { return sigmoid(v); } };
+struct ReluOp { static __device__ __forceinline__ float apply(float v) { return fmaxf(v, 0.0f); } };
+struct ReluSquareOp
+{
+    static __device__ __forceinline__ float apply(float v)
+    {
+        const float r = fmaxf(v, 0.0f);
+        return r * r;
     }
+};
 
-RWKV_ELEMENTWISE(activation_tanh, tanhf(v))
-RWKV_ELEMENTWISE(activation_sigmoid, sigmoid(v))
-RWKV_ELEMENTWISE(activation_relu, fmaxf(v, 0.0f))
-RWKV_ELEMENTWISE(activation_relu_square, fmaxf(v, 0.0f) * fmaxf(v, 0.0f))
+// x: [n] float32, overwritten with Op(x). One thread per element, grid-stride.
+template <typename Op>
+__device__ __forceinline__ void apply_in_place(float* x, long long n)
+{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        x[i] = Op::apply(x[i]);
+}
+
+extern "C" __global__ void activation_tanh(float* x, long long n) { apply_in_place<TanhOp>(x, n); }
+extern "C" __global__ void activation_sigmoid(float* x, long long n) { apply_in_place<SigmoidOp>(x, n); }
+extern "C" __global__ void activation_relu(float* x, long long n) { apply_in_place<ReluOp>(x, n); }
+extern "C" __global__ void activation_relu_square(float* x, long long n) { apply_in_place<ReluSquareOp>(x, n); }

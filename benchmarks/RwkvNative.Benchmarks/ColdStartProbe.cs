@@ -27,7 +27,7 @@ public static class ColdStartProbe
             Console.WriteLine($"run {r + 1}: {line}");
             rows.Add(line.Split(' ').Where(p => p.Contains('=')).Select(p => double.Parse(p[(p.IndexOf('=') + 1)..].TrimEnd('m', 's'), CultureInfo.InvariantCulture)).ToArray());
         }
-        var names = new[] { "first_load", "first_encode_1k", "warm_load_min" };
+        var names = new[] { "first_load", "of_which_jit", "first_encode_1k", "warm_load_min" };
         Console.WriteLine("median: " + string.Join(" ", names.Select((n, i) => $"{n}={Median(rows.Select(r => r[i])):F1}ms")));
         return 0;
     }
@@ -55,9 +55,11 @@ public static class ColdStartProbe
 
     private static int Once()
     {
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var clock = Stopwatch.StartNew();
         var tokenizer = RwkvTokenizer.Default;
         double firstLoad = clock.Elapsed.TotalMilliseconds;
+        double jit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;
 
         var sample = MixedText.Generate(1024, seed: 1);
         clock.Restart();
@@ -73,7 +75,7 @@ public static class ColdStartProbe
             warm = Math.Min(warm, clock.Elapsed.TotalMilliseconds);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"first_load={firstLoad:F2}ms first_encode_1k={firstEncode:F2}ms warm_load_min={warm:F2}ms"));
+            $"first_load={firstLoad:F2}ms of_which_jit={jit:F2}ms first_encode_1k={firstEncode:F2}ms warm_load_min={warm:F2}ms"));
         return 0;
     }
 }

@@ -12,6 +12,8 @@ namespace RwkvNative.Cli
     {
         public static int Run(string[] args)
         {
+            // The CUDA provider only records itself here; nothing native is loaded until a device is asked for.
+            RwkvNative.Cuda.CudaBackendProvider.Register();
             var root = new RootCommand("rwkv-emb: EmbeddingRWKV embeddings and state-based reranking (RwkvNative)");
             root.Subcommands.Add(TokenizeCommand.Create());
             root.Subcommands.Add(InfoCommand.Create());
@@ -19,6 +21,9 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(RerankCommand.Create());
             root.Subcommands.Add(DemoCommand.Create());
             root.Subcommands.Add(VerifyCommand.Create());
+            root.Subcommands.Add(ServeCommand.Create());
+            root.Subcommands.Add(IndexCommand.Create());
+            root.Subcommands.Add(BenchCommand.Create());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -1,9 +1,12 @@
 using System.CommandLine;
+using RwkvNative.Store;
 
 namespace RwkvNative.Cli.Commands;
 
 /// <summary>
 /// <c>rwkv-emb rerank --query Q [--mode online|offline]</c>: JSON Lines {"text": document} → {"index","logit","score"} in input order.
+/// With <c>--store STORE</c> (offline), no input is read: every document of the store (made by <c>rwkv-emb index</c>) is
+/// scored from its cached state → {"index","id","logit","score"} in store order.
 /// </summary>
 internal static class RerankCommand
 {
@@ -16,10 +19,54 @@ internal static class RerankCommand
         mode.AcceptOnlyFromAmong("online", "offline");
         var device = CommonOptions.Device();
         var batch = CommonOptions.BatchSize(32);
-        var cmd = new Command("rerank", "score documents (JSON Lines {\"text\"}) against a query") { model, reranker, query, mode, device, batch };
-        cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, p.GetValue(mode)!,
-            p.GetValue(device)!, p.GetValue(batch), ct)));
+        var store = new Option<string>("--store") { Description = "score every document cached in this store (made by 'rwkv-emb index'); offline mode, no input read" };
+        var cmd = new Command("rerank", "score documents (JSON Lines {\"text\"}) against a query") { model, reranker, query, mode, device, batch, store };
+        cmd.SetAction((p, ct) =>
+        {
+            if (p.GetValue(store) is { } storePath)
+            {
+                if (p.GetResult(mode) is { Implicit: false } && p.GetValue(mode) != "offline")
+                    throw new InputException("--store scores cached document states: use --mode offline (or leave --mode out)");
+                return Task.FromResult(RunStore(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, storePath, p.GetValue(device)!, p.GetValue(batch), ct));
+            }
+            return Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, p.GetValue(mode)!,
+                p.GetValue(device)!, p.GetValue(batch), ct));
+        });
         return cmd;
+    }
+
+    private static int RunStore(string modelPath, string rerankerPath, string query, string storePath, string device, int batchSize, CancellationToken ct)
+    {
+        if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
+        using var model = CommonOptions.LoadModel(modelPath, device);
+        using var rr = CommonOptions.LoadReranker(rerankerPath, model);
+        try { model.Tokenizer.Encode(query); }
+        catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
+        using var store = DocumentStateStore.Open(storePath, model);
+        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        var progress = new Progress("rerank");
+        int count = store.Count;
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            var scores = rr.Score(query, store.GetRange(start, n), ct);
+            foreach (var s in scores)
+            {
+                int i = start + s.Index;
+                io.WriteObject(w =>
+                {
+                    w.WriteNumber("index", i);
+                    w.WriteString("id", store.GetId(i));
+                    JsonLines.WriteFloat(w, "logit", s.Logit);
+                    JsonLines.WriteFloat(w, "score", s.Score);
+                });
+            }
+            io.Flush();
+            progress.Report(start + n, 0);
+        }
+        progress.Done(count, 0);
+        if (count == 0) Console.Error.WriteLine($"rerank: the store {store.Directory} holds no documents");
+        return ExitCodes.Ok;
     }
 
     private static int Run(string modelPath, string rerankerPath, string query, string mode, string device, int batchSize, CancellationToken ct)

@@ -137,7 +137,7 @@ internal static class NativeLibraryLoader
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                reasons.Add($"  {name}: {FirstLine(e.Message)}");
+                reasons.Add($"  {name}: {Reason(name, e.Message)}");
             }
         }
         handle = 0;
@@ -148,10 +148,16 @@ internal static class NativeLibraryLoader
         return false;
     }
 
-    private static string FirstLine(string message)
+    // .NET's message starts with generic advice; the loader's own words (dlopen's error on Linux) follow on later lines,
+    // usually prefixed with the file name again.
+    internal static string Reason(string name, string message)
     {
-        int nl = message.IndexOf('\n');
-        return (nl < 0 ? message : message[..nl]).Trim();
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0) return "not loadable";
+        var details = lines.Length > 1 ? lines[1..] : lines;
+        for (int i = 0; i < details.Length; i++)
+            if (details[i].StartsWith(name + ": ", StringComparison.Ordinal)) details[i] = details[i][(name.Length + 2)..];
+        return string.Join("; ", details.Distinct());
     }
 
     private static void InstallResolver()

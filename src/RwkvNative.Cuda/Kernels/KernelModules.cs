@@ -11,7 +11,7 @@ internal sealed record KernelName(string File, string Function);
 /// <summary>The modules of one backend instance: each kernels/*.cu compiled (or read from cache) and loaded once.</summary>
 internal sealed class KernelModules(ContextHandle context, KernelCompiler compiler) : IDisposable
 {
-    private readonly Dictionary<string, ModuleHandle> modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CudaModuleHandle> modules = new(StringComparer.Ordinal);
 
     /// <summary>The compiler in use (for diagnostics).</summary>
     public KernelCompiler Compiler => compiler;
@@ -27,19 +27,19 @@ internal sealed class KernelModules(ContextHandle context, KernelCompiler compil
         return module.Function(kernel.Function);
     }
 
-    private ModuleHandle Load(string file)
+    private CudaModuleHandle Load(string file)
     {
         var (image, cacheName) = compiler.Compile(file);
         try
         {
-            return ModuleHandle.Load(context, image);
+            return CudaModuleHandle.Load(context, image);
         }
         catch (CudaException e) when (e.Status is (int)CUresult.InvalidImage or (int)CUresult.NoBinaryForGpu)
         {
             // A stale or damaged cache entry: rebuild once from source.
             compiler.Evict(cacheName);
             var (fresh, _) = compiler.Compile(file);
-            return ModuleHandle.Load(context, fresh);
+            return CudaModuleHandle.Load(context, fresh);
         }
     }
 

@@ -40,7 +40,9 @@ public static class BackendRegistry
             var cuda = Find("cuda");
             if (cuda == null) { note = "device: cpu (no CUDA backend in this build)"; return DeviceSpec.Cpu; }
             if (cuda.IsAvailable(0, out var why)) { note = "device: cuda:0"; return new DeviceSpec("cuda", 0); }
-            note = $"device: cpu (CUDA not usable: {why})";
+            // One line: the first line of the reason; `--device cuda` shows the whole story.
+            var first = why.Split('\n', 2)[0].TrimEnd(':', ' ', '\r');
+            note = $"device: cpu (CUDA not usable: {first}; --device cuda shows the details)";
             return DeviceSpec.Cpu;
         }
         if (d == "cpu") return DeviceSpec.Cpu;

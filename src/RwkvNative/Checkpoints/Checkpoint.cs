@@ -23,7 +23,11 @@ public enum CheckpointFormat
 }
 
 /// <summary>A dense tensor inside an open checkpoint (memory-mapped; valid while the checkpoint is open).</summary>
-/// <remarks>Reading from many threads at once is safe.</remarks>
+/// <remarks>
+/// Reading from many threads at once is safe. <see cref="CopyTo"/> and <see cref="ToFloat32"/> keep the mapping alive
+/// while they run, so a concurrent <see cref="Checkpoint.Dispose"/> only makes later calls throw
+/// <see cref="ObjectDisposedException"/>; a <see cref="RawBytes"/> span must not outlive the checkpoint.
+/// </remarks>
 public sealed unsafe class CheckpointTensor
 {
     private readonly Checkpoint _owner;
@@ -61,9 +65,17 @@ public sealed unsafe class CheckpointTensor
     {
         if (destination.Length != ElementCount)
             throw new ArgumentException($"{Name}: destination holds {destination.Length} floats, the tensor has {ElementCount}", nameof(destination));
-        byte* src = _owner.File.Pointer + _fileOffset;
-        fixed (float* dst = destination)
-            DTypeConverter.ToSingle(DType, src, dst, ElementCount);
+        // The reference keeps the mapping alive even if the checkpoint is disposed while this runs.
+        byte* src = _owner.File.AddReference() + _fileOffset;
+        try
+        {
+            fixed (float* dst = destination)
+                DTypeConverter.ToSingle(DType, src, dst, ElementCount);
+        }
+        finally
+        {
+            _owner.File.ReleaseReference();
+        }
     }
 
     /// <summary>A new float32 array of the elements, row-major.</summary>
@@ -97,8 +109,9 @@ public sealed unsafe class CheckpointTensor
 /// <remarks>
 /// Opening validates the whole structure: zip directory, pickle (restricted: only tensors, dicts, lists, tuples,
 /// numbers and strings can be built; any other global or opcode is an <see cref="UnsafePickleException"/>), every
-/// tensor's layout and bounds. Once open, tensors can be read from many threads at once. Dispose only when no reader
-/// is running; spans from <see cref="CheckpointTensor.RawBytes"/> die with the checkpoint.
+/// tensor's layout and bounds. Once open, tensors can be read from many threads at once; spans from
+/// <see cref="CheckpointTensor.RawBytes"/> die with the checkpoint. The file must not be truncated by another process
+/// while it is open (a mapped read past the new end faults).
 /// </remarks>
 public sealed class Checkpoint : IDisposable
 {
@@ -162,7 +175,9 @@ public sealed class Checkpoint : IDisposable
     /// Non-tensor entries of a .pth state dict (e.g. <c>reranker_layer_idx</c> → <c>long[]</c>). Ints are
     /// <c>long</c>, floats <c>double</c>; lists/tuples of ints, floats, strings or bools become <c>long[]</c>,
     /// <c>double[]</c>, <c>string[]</c>, <c>bool[]</c> (an empty one becomes an empty <c>long[]</c>), other sequences <c>object?[]</c>; dicts become
-    /// <c>IReadOnlyDictionary&lt;string, object?&gt;</c>. Top-level <c>None</c> entries are left out.
+    /// <c>IReadOnlyDictionary&lt;string, object?&gt;</c>. Top-level <c>None</c> entries are left out. Small integer
+    /// tensors (at most 65536 elements, e.g. a layer list saved as a LongTensor) appear here too, flattened to
+    /// <c>long[]</c>, in either format; they are also listed in <see cref="UnsupportedTensors"/>.
     /// </summary>
     public IReadOnlyDictionary<string, object> Values => _values;
 
@@ -184,8 +199,8 @@ public sealed class Checkpoint : IDisposable
         if (_unsupported.TryGetValue(key, out var dtype))
             throw new UnsupportedDTypeException(
                 $"{Path}: tensor '{key}' has unsupported dtype {dtype}; only bf16, fp16 and fp32 tensors can be read", key, dtype);
-        if (_values.ContainsKey(key))
-            throw new CheckpointException($"{Path}: '{key}' is a {_values[key].GetType().Name} value, not a tensor");
+        if (_values.TryGetValue(key, out var value))
+            throw new CheckpointException($"{Path}: '{key}' is a {value.GetType().Name} value, not a tensor");
         throw new CheckpointException($"{Path}: no tensor '{key}' ({_tensors.Count} tensors in the file)");
     }
 

@@ -11,7 +11,7 @@ internal sealed unsafe class MappedFile : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
-    private byte* _base;
+    private readonly byte* _base;
     private int _disposed;
 
     private MappedFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, long length)
@@ -63,6 +63,21 @@ internal sealed unsafe class MappedFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Base pointer, held valid until the matching <see cref="ReleaseReference"/> even if <see cref="Dispose"/> runs
+    /// meanwhile (the view is unmapped when the last reference goes); throws once disposed.
+    /// </summary>
+    public byte* AddReference()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        bool added = false;
+        _view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added); // throws ObjectDisposedException if already closed
+        return _base;
+    }
+
+    /// <summary>Releases a reference taken with <see cref="AddReference"/>.</summary>
+    public void ReleaseReference() => _view.SafeMemoryMappedViewHandle.DangerousRelease();
+
     /// <summary>True when [offset, offset + length) lies inside the file.</summary>
     public bool Contains(long offset, long length) => offset >= 0 && length >= 0 && offset <= Length && length <= Length - offset;
 
@@ -80,7 +95,6 @@ internal sealed unsafe class MappedFile : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _base = null;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();

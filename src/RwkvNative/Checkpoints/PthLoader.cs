@@ -28,6 +28,15 @@ internal static class PthLoader
             throw new CheckpointFormatException($"{file.Path}: zip has no '<prefix>/data.pkl': not a torch.save checkpoint");
         string prefix = pkl.Name[..^"data.pkl".Length];
 
+        // torch >= 2.1 records the byte order of the storages; only little-endian data can be mapped as is.
+        if (zip.Entries.TryGetValue(prefix + "byteorder", out var byteOrderEntry))
+        {
+            var (boOffset, boLength) = zip.GetStoredData(byteOrderEntry);
+            string order = System.Text.Encoding.ASCII.GetString(file.Slice(boOffset, Math.Min(boLength, 16), "byteorder")).Trim();
+            if (order != "little")
+                throw new CheckpointFormatException($"{file.Path}: storages are stored with byte order '{order}'; only little-endian checkpoints are supported");
+        }
+
         var (pklOffset, pklLength) = zip.GetStoredData(pkl);
         if (pklLength > MaxPickleBytes)
             throw new CheckpointFormatException($"{file.Path}: {pkl.Name} is {pklLength} bytes (limit {MaxPickleBytes})");
@@ -60,11 +69,6 @@ internal static class PthLoader
         Dictionary<string, (long Offset, long Length)> storages, CheckpointContents contents, string key, TensorRef t)
     {
         var storage = t.Storage;
-        if (storage.Type.StorageDType is not { } dtype)
-        {
-            contents.Unsupported.Add(key, storage.Type.QualifiedName);
-            return;
-        }
         if (t.Size.Length != t.Stride.Length)
             throw new TensorLayoutException($"{file.Path}: tensor '{key}' has {t.Size.Length} sizes but {t.Stride.Length} strides", key);
         var (shape, count) = TensorShapes.Check(file.Path, key, t.Size);
@@ -92,14 +96,23 @@ internal static class PthLoader
             range = zip.GetStoredData(entry);
             storages.Add(storage.Key, range);
         }
-        int size = DTypeConverter.ElementSize(dtype);
+        int size = storage.Type.StorageElementSize;
+        string dtypeName = storage.Type.StorageDType?.ToString() ?? storage.Type.QualifiedName;
         if (storage.ElementCount > range.Length / size)
             throw new CheckpointFormatException(
-                $"{file.Path}: storage '{storage.Key}' of tensor '{key}' declares {storage.ElementCount} {dtype} elements but its entry holds only {range.Length} bytes");
+                $"{file.Path}: storage '{storage.Key}' of tensor '{key}' declares {storage.ElementCount} {dtypeName} elements but its entry holds only {range.Length} bytes");
         if (count > 0 && (t.Offset > storage.ElementCount || count > storage.ElementCount - t.Offset))
             throw new TensorLayoutException(
                 $"{file.Path}: tensor '{key}' reads elements [{t.Offset}, {t.Offset + count}) but its storage '{storage.Key}' has only {storage.ElementCount}", key);
-        contents.Tensors.Add(new TensorEntry(key, dtype, shape, count, range.Offset + t.Offset * size));
+        long dataOffset = range.Offset + t.Offset * size;
+        if (storage.Type.StorageDType is { } dtype)
+        {
+            contents.Tensors.Add(new TensorEntry(key, dtype, shape, count, dataOffset));
+            return;
+        }
+        contents.Unsupported.Add(key, storage.Type.QualifiedName);
+        if (IntegerTensorValues.TryRead(file, IntegerTensorValues.FromTorchStorage(storage.Type.QualifiedName), dataOffset, count) is { } ints)
+            contents.Values.Add(key, ints);
     }
 
     private static object? ConvertValue(MappedFile file, string path, object? value, int depth)

@@ -115,7 +115,11 @@ internal static class SafeTensorsReader
         if (end > begin) ranges.Add((begin, end, key));
 
         if (dtype is { } supported) contents.Tensors.Add(new TensorEntry(key, supported, shape, count, dataStart + begin));
-        else contents.Unsupported.Add(key, dtypeName);
+        else
+        {
+            contents.Unsupported.Add(key, dtypeName);
+            if (IntegerTensorValues.TryRead(file, dtypeName, dataStart + begin, count) is { } ints) contents.Values.Add(key, ints);
+        }
     }
 
     private static long Offset(MappedFile file, string key, JsonElement e) =>

@@ -43,6 +43,33 @@ public static class SafeTensorsWriter
         WriteFile(path, list, metadata);
     }
 
+    /// <summary>Writes tensors given as raw little-endian bytes of any supported dtype (BF16, F16, F32).</summary>
+    /// <param name="path">Target file; replaced if it exists.</param>
+    /// <param name="tensors">Name, dtype, shape (outermost first) and row-major bytes of each tensor; names unique,
+    /// byte length = product of shape × element size.</param>
+    /// <param name="metadata">Optional <c>__metadata__</c> string map.</param>
+    public static void Write(string path, IEnumerable<(string Name, TensorDType DType, int[] Shape, byte[] Data)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var list = new List<Item>();
+        foreach (var (name, dtype, shape, data) in tensors)
+        {
+            ArgumentNullException.ThrowIfNull(data, nameof(tensors));
+            var (tag, size) = dtype switch
+            {
+                TensorDType.BFloat16 => ("BF16", 2),
+                TensorDType.Float16 => ("F16", 2),
+                TensorDType.Float32 => ("F32", 4),
+                _ => throw new ArgumentException($"tensor '{name}': unsupported dtype {dtype}", nameof(tensors)),
+            };
+            if (data.Length % size != 0)
+                throw new ArgumentException($"tensor '{name}': {data.Length} bytes is not a whole number of {tag} elements", nameof(tensors));
+            list.Add(new Item(name, shape, tag, data.Length / size, s => s.Write(data)));
+        }
+        WriteFile(path, list, metadata);
+    }
+
     private sealed record Item(string Name, int[] Shape, string DType, long Length, Action<Stream> WriteData);
 
     private static void WriteFile(string path, List<Item> items, IReadOnlyDictionary<string, string>? metadata)

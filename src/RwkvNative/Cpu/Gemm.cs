@@ -12,7 +12,10 @@ namespace RwkvNative.Cpu;
 /// work is cut into tasks of (up to 256 rows of x) × (a group of W panels) run in parallel; inside a task, K is
 /// walked in slices of 256; each 8-row slice of x is copied into a small stack block that stays in L1 while the
 /// group's W panels (≈ 256 KB, L2) stream through a micro-kernel holding an 8 × 32 tile of y in registers.
-/// M = 1 (one token) is memory-bound: W is streamed once with several accumulators per output.
+/// Because every K block of W is one sequential run of panels, small M (memory-bound) streams W once, front to back.
+/// bf16 weights are widened in registers by the 512-bit kernels, or per task into a per-thread block for the others.
+/// Every output is summed in the same order whatever M, its row's position and the thread count (see
+/// <see cref="GemmKernels"/>), so results are bit-identical across batchings.
 /// Calls are independent and may run concurrently from several threads.
 /// </remarks>
 public static class Gemm
@@ -43,6 +46,9 @@ public static class Gemm
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads)
         => Run(x, m, w, y, accumulate, maxThreads, BestIsa);
+
+    /// <summary>Which micro-kernels this machine runs ("Vector512", "Vector256", "Vector128" or "Scalar"), for diagnostics.</summary>
+    public static string KernelName => BestIsa.ToString();
 
     /// <summary>The widest instruction set this machine runs the micro-kernels with.</summary>
     internal static GemmIsa BestIsa { get; } =
@@ -111,8 +117,6 @@ public static class Gemm
         return cache[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads };
     }
 
-    internal static bool PreWiden = Environment.GetEnvironmentVariable("GEMM_PREWIDEN") == "1";
-
     /// <summary>Per thread: a task's W panels of one K block widened from bf16 (MaxGroupPanels × KBlock × 32 floats).</summary>
     [ThreadStatic] private static float[]? t_widened;
 
@@ -147,7 +151,7 @@ public static class Gemm
                 {
                     wBlock = w + blockStart;
                 }
-                else if (isa == GemmIsa.Vector512 && (i1 - i0 <= MR || !PreWiden))
+                else if (isa == GemmIsa.Vector512)
                 {
                     wBlock = null; // the 512-bit kernels widen bf16 in registers
                 }
@@ -175,9 +179,9 @@ public static class Gemm
                     float* yRow = y + (long)i * n;
                     for (int p = p0; p < p1; p++)
                     {
-                        float* b = wBlock + (long)p * kc * NR;
-                        int j = p * NR, cols = Math.Min(NR, n - j);
+                        float* b = wBlock == null ? null : wBlock + (long)p * kc * NR;
                         ushort* bh = wBlock == null ? wh + blockStart + (long)p * kc * NR : null;
+                        int j = p * NR, cols = Math.Min(NR, n - j);
                         if (cols == NR)
                         {
                             if (bh != null) GemmKernels.TileBFloat16(rows, a, bh, kc, yRow + j, n, load);

@@ -73,7 +73,10 @@ internal readonly struct Rows8 : IRowCount { public static int Value => 8; }
 #pragma warning restore CS1591
 
 /// <summary>
-/// Micro-kernels. Common layout for every kernel:
+/// Micro-kernels. Every output is one float32 accumulator that starts from zero (or from y) and adds x[k]·W[n, k]
+/// with one fused multiply-add per k in increasing k, whatever the tile's row count: a row's result is then
+/// bit-identical whether it is computed alone (M = 1), at any position of a batch, or with any thread split.
+/// Common layout for every kernel:
 /// a: x block, row r at a + r * <see cref="KcMax"/>, kc floats each (a single row may be any contiguous run);
 /// b: W panel slice [kc][<see cref="NR"/>] (row k = the panel's outputs for input k);
 /// c: y tile, row r at c + r * ldc, <see cref="NR"/> floats wide (or the half a kernel names);
@@ -98,7 +101,7 @@ internal static unsafe class GemmKernels
     {
         switch (rows)
         {
-            case 1: Row512<TW>(a, b, kc, c, load); break;
+            case 1: Tile512<Rows1, TW>(a, b, kc, c, ldc, load); break;
             case 2: Tile512<Rows2, TW>(a, b, kc, c, ldc, load); break;
             case 3: Tile512<Rows3, TW>(a, b, kc, c, ldc, load); break;
             case 4: Tile512<Rows4, TW>(a, b, kc, c, ldc, load); break;
@@ -172,19 +175,20 @@ internal static unsafe class GemmKernels
             if (rows > 7) { c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16); }
         }
         int step = NR * TW.ElementSize;
-        for (int k = 0; k < kc; k++, b += step)
+        // a walks along k; the other rows sit at constant offsets (KcMax), so each broadcast is one addressed load.
+        for (float* end = a + kc; a < end; a++, b += step)
         {
             var b0 = TW.Low(b);
             var b1 = TW.High(b);
-            var s = Vector512.Create(a[k]);
+            var s = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(s, b0, c00); c01 = Vector512.FusedMultiplyAdd(s, b1, c01);
-            if (rows > 1) { s = Vector512.Create(a[KcMax + k]); c10 = Vector512.FusedMultiplyAdd(s, b0, c10); c11 = Vector512.FusedMultiplyAdd(s, b1, c11); }
-            if (rows > 2) { s = Vector512.Create(a[2 * KcMax + k]); c20 = Vector512.FusedMultiplyAdd(s, b0, c20); c21 = Vector512.FusedMultiplyAdd(s, b1, c21); }
-            if (rows > 3) { s = Vector512.Create(a[3 * KcMax + k]); c30 = Vector512.FusedMultiplyAdd(s, b0, c30); c31 = Vector512.FusedMultiplyAdd(s, b1, c31); }
-            if (rows > 4) { s = Vector512.Create(a[4 * KcMax + k]); c40 = Vector512.FusedMultiplyAdd(s, b0, c40); c41 = Vector512.FusedMultiplyAdd(s, b1, c41); }
-            if (rows > 5) { s = Vector512.Create(a[5 * KcMax + k]); c50 = Vector512.FusedMultiplyAdd(s, b0, c50); c51 = Vector512.FusedMultiplyAdd(s, b1, c51); }
-            if (rows > 6) { s = Vector512.Create(a[6 * KcMax + k]); c60 = Vector512.FusedMultiplyAdd(s, b0, c60); c61 = Vector512.FusedMultiplyAdd(s, b1, c61); }
-            if (rows > 7) { s = Vector512.Create(a[7 * KcMax + k]); c70 = Vector512.FusedMultiplyAdd(s, b0, c70); c71 = Vector512.FusedMultiplyAdd(s, b1, c71); }
+            if (rows > 1) { s = Vector512.Create(a[KcMax]); c10 = Vector512.FusedMultiplyAdd(s, b0, c10); c11 = Vector512.FusedMultiplyAdd(s, b1, c11); }
+            if (rows > 2) { s = Vector512.Create(a[2 * KcMax]); c20 = Vector512.FusedMultiplyAdd(s, b0, c20); c21 = Vector512.FusedMultiplyAdd(s, b1, c21); }
+            if (rows > 3) { s = Vector512.Create(a[3 * KcMax]); c30 = Vector512.FusedMultiplyAdd(s, b0, c30); c31 = Vector512.FusedMultiplyAdd(s, b1, c31); }
+            if (rows > 4) { s = Vector512.Create(a[4 * KcMax]); c40 = Vector512.FusedMultiplyAdd(s, b0, c40); c41 = Vector512.FusedMultiplyAdd(s, b1, c41); }
+            if (rows > 5) { s = Vector512.Create(a[5 * KcMax]); c50 = Vector512.FusedMultiplyAdd(s, b0, c50); c51 = Vector512.FusedMultiplyAdd(s, b1, c51); }
+            if (rows > 6) { s = Vector512.Create(a[6 * KcMax]); c60 = Vector512.FusedMultiplyAdd(s, b0, c60); c61 = Vector512.FusedMultiplyAdd(s, b1, c61); }
+            if (rows > 7) { s = Vector512.Create(a[7 * KcMax]); c70 = Vector512.FusedMultiplyAdd(s, b0, c70); c71 = Vector512.FusedMultiplyAdd(s, b1, c71); }
         }
         c00.Store(c); c01.Store(c + 16);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 16); }
@@ -194,40 +198,6 @@ internal static unsafe class GemmKernels
         if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16); }
         if (rows > 6) { c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16); }
         if (rows > 7) { c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16); }
-    }
-
-    /// <summary>
-    /// One row × 32 outputs (GEMV, memory-bound): four k-phases with their own accumulators so that the FMA latency
-    /// never limits the stream of W; a is one contiguous run of kc floats.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row512<TW>(float* a, byte* b, int kc, float* c, bool load) where TW : struct, IPanelRow512
-    {
-        Vector512<float> p0 = Vector512<float>.Zero, q0 = Vector512<float>.Zero, p1 = Vector512<float>.Zero, q1 = Vector512<float>.Zero;
-        Vector512<float> p2 = Vector512<float>.Zero, q2 = Vector512<float>.Zero, p3 = Vector512<float>.Zero, q3 = Vector512<float>.Zero;
-        int step = NR * TW.ElementSize;
-        int k = 0;
-        for (; k + 4 <= kc; k += 4, b += 4 * step)
-        {
-            var s0 = Vector512.Create(a[k]);
-            p0 = Vector512.FusedMultiplyAdd(s0, TW.Low(b), p0); q0 = Vector512.FusedMultiplyAdd(s0, TW.High(b), q0);
-            var s1 = Vector512.Create(a[k + 1]);
-            p1 = Vector512.FusedMultiplyAdd(s1, TW.Low(b + step), p1); q1 = Vector512.FusedMultiplyAdd(s1, TW.High(b + step), q1);
-            var s2 = Vector512.Create(a[k + 2]);
-            p2 = Vector512.FusedMultiplyAdd(s2, TW.Low(b + 2 * step), p2); q2 = Vector512.FusedMultiplyAdd(s2, TW.High(b + 2 * step), q2);
-            var s3 = Vector512.Create(a[k + 3]);
-            p3 = Vector512.FusedMultiplyAdd(s3, TW.Low(b + 3 * step), p3); q3 = Vector512.FusedMultiplyAdd(s3, TW.High(b + 3 * step), q3);
-        }
-        for (; k < kc; k++, b += step)
-        {
-            var s = Vector512.Create(a[k]);
-            p0 = Vector512.FusedMultiplyAdd(s, TW.Low(b), p0); q0 = Vector512.FusedMultiplyAdd(s, TW.High(b), q0);
-        }
-        var lo = (p0 + p1) + (p2 + p3);
-        var hi = (q0 + q1) + (q2 + q3);
-        if (load) { lo += Vector512.Load(c); hi += Vector512.Load(c + 16); }
-        lo.Store(c);
-        hi.Store(c + 16);
     }
 
     /// <summary>R (≤ 4) rows × 16 outputs with 256-bit vectors; b and c point at the half of the panel to compute.</summary>
@@ -243,15 +213,15 @@ internal static unsafe class GemmKernels
             if (rows > 2) { c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8); }
             if (rows > 3) { c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8); }
         }
-        for (int k = 0; k < kc; k++, b += NR)
+        for (float* end = a + kc; a < end; a++, b += NR)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var s = Vector256.Create(a[k]);
+            var s = Vector256.Create(a[0]);
             c00 = Vector256.FusedMultiplyAdd(s, b0, c00); c01 = Vector256.FusedMultiplyAdd(s, b1, c01);
-            if (rows > 1) { s = Vector256.Create(a[KcMax + k]); c10 = Vector256.FusedMultiplyAdd(s, b0, c10); c11 = Vector256.FusedMultiplyAdd(s, b1, c11); }
-            if (rows > 2) { s = Vector256.Create(a[2 * KcMax + k]); c20 = Vector256.FusedMultiplyAdd(s, b0, c20); c21 = Vector256.FusedMultiplyAdd(s, b1, c21); }
-            if (rows > 3) { s = Vector256.Create(a[3 * KcMax + k]); c30 = Vector256.FusedMultiplyAdd(s, b0, c30); c31 = Vector256.FusedMultiplyAdd(s, b1, c31); }
+            if (rows > 1) { s = Vector256.Create(a[KcMax]); c10 = Vector256.FusedMultiplyAdd(s, b0, c10); c11 = Vector256.FusedMultiplyAdd(s, b1, c11); }
+            if (rows > 2) { s = Vector256.Create(a[2 * KcMax]); c20 = Vector256.FusedMultiplyAdd(s, b0, c20); c21 = Vector256.FusedMultiplyAdd(s, b1, c21); }
+            if (rows > 3) { s = Vector256.Create(a[3 * KcMax]); c30 = Vector256.FusedMultiplyAdd(s, b0, c30); c31 = Vector256.FusedMultiplyAdd(s, b1, c31); }
         }
         c00.Store(c); c01.Store(c + 8);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 8); }
@@ -273,30 +243,30 @@ internal static unsafe class GemmKernels
             if (rows > 2) { float* r = c + 2 * ldc; c20 = Vector128.Load(r); c21 = Vector128.Load(r + 4); c22 = Vector128.Load(r + 8); c23 = Vector128.Load(r + 12); }
             if (rows > 3) { float* r = c + 3 * ldc; c30 = Vector128.Load(r); c31 = Vector128.Load(r + 4); c32 = Vector128.Load(r + 8); c33 = Vector128.Load(r + 12); }
         }
-        for (int k = 0; k < kc; k++, b += NR)
+        for (float* end = a + kc; a < end; a++, b += NR)
         {
             var b0 = Vector128.Load(b);
             var b1 = Vector128.Load(b + 4);
             var b2 = Vector128.Load(b + 8);
             var b3 = Vector128.Load(b + 12);
-            var s = Vector128.Create(a[k]);
+            var s = Vector128.Create(a[0]);
             c00 = Vector128.FusedMultiplyAdd(s, b0, c00); c01 = Vector128.FusedMultiplyAdd(s, b1, c01);
             c02 = Vector128.FusedMultiplyAdd(s, b2, c02); c03 = Vector128.FusedMultiplyAdd(s, b3, c03);
             if (rows > 1)
             {
-                s = Vector128.Create(a[KcMax + k]);
+                s = Vector128.Create(a[KcMax]);
                 c10 = Vector128.FusedMultiplyAdd(s, b0, c10); c11 = Vector128.FusedMultiplyAdd(s, b1, c11);
                 c12 = Vector128.FusedMultiplyAdd(s, b2, c12); c13 = Vector128.FusedMultiplyAdd(s, b3, c13);
             }
             if (rows > 2)
             {
-                s = Vector128.Create(a[2 * KcMax + k]);
+                s = Vector128.Create(a[2 * KcMax]);
                 c20 = Vector128.FusedMultiplyAdd(s, b0, c20); c21 = Vector128.FusedMultiplyAdd(s, b1, c21);
                 c22 = Vector128.FusedMultiplyAdd(s, b2, c22); c23 = Vector128.FusedMultiplyAdd(s, b3, c23);
             }
             if (rows > 3)
             {
-                s = Vector128.Create(a[3 * KcMax + k]);
+                s = Vector128.Create(a[3 * KcMax]);
                 c30 = Vector128.FusedMultiplyAdd(s, b0, c30); c31 = Vector128.FusedMultiplyAdd(s, b1, c31);
                 c32 = Vector128.FusedMultiplyAdd(s, b2, c32); c33 = Vector128.FusedMultiplyAdd(s, b3, c33);
             }
@@ -341,7 +311,7 @@ internal static unsafe class GemmKernels
         for (; i < count; i++) dst[i] = BitConverter.UInt32BitsToSingle((uint)src[i] << 16);
     }
 
-    /// <summary>Plain loops, one float accumulator per output (the reference the vector kernels are tested against).</summary>
+    /// <summary>Plain loops, one float accumulator per output, the same operation order as the vector kernels.</summary>
     private static void TileScalar(int rows, float* a, float* b, int kc, float* c, nint ldc, bool load)
     {
         float* acc = stackalloc float[NR];
@@ -354,7 +324,7 @@ internal static unsafe class GemmKernels
             {
                 float s = ar[k];
                 float* bk = b + k * NR;
-                for (int j = 0; j < NR; j++) acc[j] += s * bk[j];
+                for (int j = 0; j < NR; j++) acc[j] = MathF.FusedMultiplyAdd(s, bk[j], acc[j]);
             }
             for (int j = 0; j < NR; j++) cr[j] = acc[j];
         }

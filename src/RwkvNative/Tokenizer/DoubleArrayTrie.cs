@@ -1,5 +1,4 @@
 // The greedy longest-match automaton: a double-array trie over token bytes.
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -16,7 +15,7 @@ internal sealed class DoubleArrayTrie
 {
     /// <summary>One cell while building (unpacked).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    internal struct Cell
+    private struct Cell
     {
         /// <summary>Offset of this node's children: the child on byte c is cell Base + c.</summary>
         public int Base;
@@ -65,22 +64,23 @@ internal sealed class DoubleArrayTrie
         fixed (int* dst = destination)
         fixed (ulong* cell = cells)
         {
-            int rootBase = (int)(cell[Root] & FieldMask);
+            nuint rootBase = (nuint)(cell[Root] & FieldMask);
             int pos = 0;
+            bool roomy = capacity >= n;
             while (pos < n)
             {
-                if (written == capacity) ThrowDestinationTooShort(n);
+                if (!roomy && written == capacity) ThrowDestinationTooShort(n);
                 // The first byte always matches (every byte is a token).
-                int s = rootBase + src[pos];
+                nuint s = rootBase + src[pos];
                 ulong v = cell[s];
                 int best = (int)(v >> TokenShift);
                 int p = pos + 1;
                 int bestEnd = p;
                 while (p < n)
                 {
-                    int t = (int)(v & FieldMask) + src[p];
+                    nuint t = (nuint)(v & FieldMask) + src[p];
                     ulong w = cell[t];
-                    if ((int)((w >> CheckShift) & FieldMask) != s) break;
+                    if (((w >> CheckShift) & FieldMask) != s) break;
                     s = t;
                     v = w;
                     p++;
@@ -114,92 +114,83 @@ internal sealed class DoubleArrayTrie
         var offsets = vocabulary.Offsets;
         int keyCount = vocabulary.Count;
 
-        var pool = ArrayPool<int>.Shared;
-        int[] ids = pool.Rent(keyCount);
-        int[] scratch = pool.Rent(keyCount);
+        // One-shot scratch (a few MB for the world vocabulary): allocated, not pooled, so nothing stays behind.
+        int[] ids = GC.AllocateUninitializedArray<int>(keyCount);
+        int[] scratch = GC.AllocateUninitializedArray<int>(keyCount);
         // A level's entries are (node, lo, hi) over ids; each level has at most keyCount nodes.
-        int[] level = pool.Rent(keyCount * 3);
-        int[] nextLevel = pool.Rent(keyCount * 3);
-        try
+        int[] level = GC.AllocateUninitializedArray<int>(keyCount * 3);
+        int[] nextLevel = GC.AllocateUninitializedArray<int>(keyCount * 3);
+
+        int k = 0;
+        for (int id = 1; id <= vocabulary.MaxId; id++)
+            if (offsets[id + 1] > offsets[id]) ids[k++] = id;
+
+        var builder = new CellBuilder(2 * keyCount + 1024);
+        // The root's Check must differ from Free (-1) so no child lands on it, and from every node index.
+        builder.UseCell(Root, check: -2);
+
+        Span<int> counts = stackalloc int[257];
+        Span<byte> labels = stackalloc byte[256];
+        Span<int> runStarts = stackalloc int[257];
+
+        int levelCount = 1;
+        level[0] = Root;
+        level[1] = 0;
+        level[2] = keyCount;
+        for (int depth = 0; levelCount > 0; depth++)
         {
-            int k = 0;
-            for (int id = 1; id <= vocabulary.MaxId; id++)
-                if (offsets[id + 1] > offsets[id]) ids[k++] = id;
-
-            var builder = new CellBuilder(2 * keyCount + 1024);
-            // The root's Check must differ from Free (-1) so no child lands on it, and from every node index.
-            builder.UseCell(Root, check: -2);
-
-            Span<int> counts = stackalloc int[257];
-            Span<byte> labels = stackalloc byte[256];
-            Span<int> runStarts = stackalloc int[257];
-
-            int levelCount = 1;
-            level[0] = Root;
-            level[1] = 0;
-            level[2] = keyCount;
-            for (int depth = 0; levelCount > 0; depth++)
+            int nextCount = 0;
+            for (int e = 0; e < levelCount; e++)
             {
-                int nextCount = 0;
-                for (int e = 0; e < levelCount; e++)
+                int node = level[3 * e], lo = level[3 * e + 1], hi = level[3 * e + 2];
+                SortByByteAt(ids.AsSpan(lo, hi - lo), scratch, bytes, offsets, depth, counts);
+
+                // Keys are unique, so at most one ends here, and it sorts first.
+                int first = ids[lo];
+                if (offsets[first + 1] - offsets[first] == depth)
                 {
-                    int node = level[3 * e], lo = level[3 * e + 1], hi = level[3 * e + 2];
-                    SortByByteAt(ids.AsSpan(lo, hi - lo), scratch, bytes, offsets, depth, counts);
+                    builder.SetToken(node, first);
+                    lo++;
+                    if (lo < hi && offsets[ids[lo] + 1] - offsets[ids[lo]] == depth)
+                        throw new FormatException($"{source}: token ids {first} and {ids[lo]} have the same bytes.");
+                }
+                if (lo == hi) continue;
 
-                    // Keys are unique, so at most one ends here, and it sorts first.
-                    int first = ids[lo];
-                    if (offsets[first + 1] - offsets[first] == depth)
+                int labelCount = 0;
+                for (int i = lo; i < hi; i++)
+                {
+                    byte c = bytes[offsets[ids[i]] + depth];
+                    if (labelCount == 0 || labels[labelCount - 1] != c)
                     {
-                        builder.SetToken(node, first);
-                        lo++;
-                        if (lo < hi && offsets[ids[lo] + 1] - offsets[ids[lo]] == depth)
-                            throw new FormatException($"{source}: token ids {first} and {ids[lo]} have the same bytes.");
-                    }
-                    if (lo == hi) continue;
-
-                    int labelCount = 0;
-                    for (int i = lo; i < hi; i++)
-                    {
-                        byte c = bytes[offsets[ids[i]] + depth];
-                        if (labelCount == 0 || labels[labelCount - 1] != c)
-                        {
-                            labels[labelCount] = c;
-                            runStarts[labelCount] = i;
-                            labelCount++;
-                        }
-                    }
-                    runStarts[labelCount] = hi;
-
-                    int nodeBase = builder.PlaceChildren(node, labels[..labelCount]);
-                    for (int j = 0; j < labelCount; j++)
-                    {
-                        nextLevel[3 * nextCount] = nodeBase + labels[j];
-                        nextLevel[3 * nextCount + 1] = runStarts[j];
-                        nextLevel[3 * nextCount + 2] = runStarts[j + 1];
-                        nextCount++;
+                        labels[labelCount] = c;
+                        runStarts[labelCount] = i;
+                        labelCount++;
                     }
                 }
-                (level, nextLevel) = (nextLevel, level);
-                levelCount = nextCount;
-            }
+                runStarts[labelCount] = hi;
 
-            var cells = builder.ToPackedCells(source);
-            int rootBase = (int)(cells[Root] & FieldMask);
-            for (int c = 0; c < 256; c++)
-            {
-                ulong cell = cells[rootBase + c];
-                if ((int)((cell >> CheckShift) & FieldMask) != Root || cell >> TokenShift == 0)
-                    throw new FormatException($"{source}: the vocabulary has no token for the single byte 0x{c:X2}, so greedy matching could get stuck.");
+                int nodeBase = builder.PlaceChildren(node, labels[..labelCount]);
+                for (int j = 0; j < labelCount; j++)
+                {
+                    nextLevel[3 * nextCount] = nodeBase + labels[j];
+                    nextLevel[3 * nextCount + 1] = runStarts[j];
+                    nextLevel[3 * nextCount + 2] = runStarts[j + 1];
+                    nextCount++;
+                }
             }
-            return new DoubleArrayTrie(cells);
+            (level, nextLevel) = (nextLevel, level);
+            levelCount = nextCount;
         }
-        finally
+
+        var cells = builder.ToPackedCells(source);
+        int rootBase = (int)(cells[Root] & FieldMask);
+        for (int c = 0; c < 256; c++)
         {
-            pool.Return(ids);
-            pool.Return(scratch);
-            pool.Return(level);
-            pool.Return(nextLevel);
+            ulong cell = cells[rootBase + c];
+            if ((int)((cell >> CheckShift) & FieldMask) != Root || cell >> TokenShift == 0)
+                throw new FormatException($"{source}: the vocabulary has no token for the single byte 0x{c:X2}, so greedy matching could get stuck.");
         }
+        return new DoubleArrayTrie(cells);
     }
 
     /// <summary>Stable sort of <paramref name="slice"/> by each key's byte at <paramref name="depth"/>; a key that ends there sorts first.</summary>

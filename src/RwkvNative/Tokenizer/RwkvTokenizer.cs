@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 
@@ -179,7 +180,7 @@ public sealed class RwkvTokenizer
         byte[] rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            CopyTokenBytes(ids, rented);
+            CopyTokenBytes(ids, rented); // the whole rented array: room for 16-byte copies
             return Encoding.UTF8.GetString(rented, 0, length);
         }
         finally
@@ -222,19 +223,28 @@ public sealed class RwkvTokenizer
         return (int)length;
     }
 
-    // Ids were validated by DecodedLength.
-    private void CopyTokenBytes(ReadOnlySpan<int> ids, Span<byte> destination)
+    // Ids were validated by DecodedLength. Most tokens are short, so each is copied as one 16-byte vector when both
+    // sides have room (the bytes past its end are overwritten by the next token or lie past the decoded length).
+    private unsafe void CopyTokenBytes(ReadOnlySpan<int> ids, Span<byte> destination)
     {
-        var offsets = vocabulary.Offsets;
         var bytes = vocabulary.Bytes;
-        int maxId = vocabulary.MaxId;
+        uint maxId = (uint)vocabulary.MaxId;
+        int sourceLength = bytes.Length, destinationLength = destination.Length;
         int at = 0;
-        foreach (int id in ids)
+        fixed (byte* src = bytes)
+        fixed (byte* dst = destination)
+        fixed (int* offsets = vocabulary.Offsets)
         {
-            if ((uint)id > (uint)maxId) continue;
-            int start = offsets[id], n = offsets[id + 1] - start;
-            bytes.AsSpan(start, n).CopyTo(destination[at..]);
-            at += n;
+            foreach (int id in ids)
+            {
+                if ((uint)id > maxId) continue;
+                int start = offsets[id], n = offsets[id + 1] - start;
+                if (n <= 16 && start + 16 <= sourceLength && at + 16 <= destinationLength)
+                    Vector128.Store(Vector128.Load(src + start), dst + at);
+                else
+                    Buffer.MemoryCopy(src + start, dst + at, destinationLength - at, n);
+                at += n;
+            }
         }
     }
 

@@ -39,7 +39,7 @@ internal static class VocabularyParser
         if (!Utf8.IsValid(file)) ThrowFirstInvalidUtf8Line(file, source);
 
         // Decoded literals never outgrow their source text, so the file's length bounds the packed bytes.
-        var bytes = new byte[file.Length];
+        var bytes = GC.AllocateUninitializedArray<byte>(file.Length);
         int written = 0;
         var lineIds = new List<int>(65536);
         var lineStarts = new List<int>(65536);
@@ -74,7 +74,7 @@ internal static class VocabularyParser
                 throw new FormatException($"{source} line {line + 1}: token id {id} is already defined on line {lineOfId[id]}.");
             lineOfId[id] = line + 1;
         }
-        var packed = new byte[written];
+        var packed = GC.AllocateUninitializedArray<byte>(written);
         var offsets = new int[maxId + 2];
         int at = 0;
         for (int id = 0; id <= maxId; id++)

@@ -163,4 +163,39 @@ public class FixtureCheckpointTests
         });
         Assert.All(results, r => Assert.Equal(expected, r));
     }
+
+    [Fact]
+    public async Task Dispose_during_concurrent_reads_lets_running_reads_finish_and_fails_later_ones_cleanly()
+    {
+        var ck = Checkpoint.Open(Fixtures.PathOf("tiny-bf16.emb.pth"));
+        var emb = ck.Get("rwkv.emb.weight");
+        double expected = SequentialSum(emb.ToFloat32());
+        int completed = 0, refused = 0;
+        using var started = new CountdownEvent(4);
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            started.Signal();
+            var buffer = new float[emb.ElementCount];
+            while (true)
+            {
+                try
+                {
+                    emb.CopyTo(buffer);
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                    return;
+                }
+                Assert.Equal(expected, SequentialSum(buffer));
+                Interlocked.Increment(ref completed);
+            }
+        })).ToArray();
+        started.Wait(TestContext.Current.CancellationToken);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        ck.Dispose();
+        await Task.WhenAll(readers);
+        Assert.Equal(4, refused);
+        Assert.True(completed > 0);
+    }
 }

@@ -212,6 +212,7 @@ public class PickleSafetyTests
         using var ck = Checkpoint.Open(path);
         Assert.Equal(["w"], ck.Tensors.Keys);
         Assert.Equal("torch.DoubleStorage", ck.UnsupportedTensors["d"]);
+        Assert.False(ck.Values.ContainsKey("d"));
         var e = Assert.Throws<UnsupportedDTypeException>(() => ck.Get("d"));
         Assert.Equal("d", e.Key);
         Assert.Equal("torch.DoubleStorage", e.DType);

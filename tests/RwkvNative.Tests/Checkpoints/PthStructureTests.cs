@@ -202,6 +202,35 @@ public class PthStructureTests
     }
 
     [Fact]
+    public void Storage_beyond_4_GiB_in_a_zip64_archive_is_read_in_place()
+    {
+        // A 4.5 GiB storage (a sparse hole on disk) pushes the next entry's local header past 2^32; the small tensor
+        // stored after it must be found through the ZIP64 offsets and read from the mapping at its 64-bit offset.
+        if (!OperatingSystem.IsLinux()) Assert.Skip("needs a file system with sparse files");
+        using var dir = new TempDir();
+        var path = dir.File("huge.pth");
+        const long padElements = 2_415_919_104; // 4.5 GiB of bf16
+        var pickle = StateDictPickle.Of(
+            ("pad", p => p.Tensor("BFloat16Storage", "0", padElements, 0, [2, padElements / 2], [padElements / 2, 1])),
+            ("tail", p => p.Tensor("FloatStorage", "1", 3, 0, [3], [1])));
+        using (var fs = new FileStream(path, FileMode.CreateNew))
+        {
+            RawZipWriter.WriteTo(fs, [
+                ("huge/data.pkl", pickle.Length, pickle),
+                ("huge/data/0", padElements * 2, null),
+                ("huge/data/1", 12, PthWriter.Floats(0.5f, -1.25f, 1e-3f)),
+                ("huge/version", 2, "3\n"u8.ToArray()),
+            ], zip64: true);
+        }
+        Assert.True(new FileInfo(path).Length > 1L << 32);
+        using var ck = Checkpoint.Open(path);
+        Assert.Equal([0.5f, -1.25f, 1e-3f], ck.Get("tail", 3).ToFloat32());
+        var pad = ck.Get("pad", 2, (int)(padElements / 2));
+        Assert.Equal(padElements, pad.ElementCount);
+        Assert.Contains("more than one span can address", Assert.Throws<CheckpointException>(() => pad.RawBytes.Length).Message);
+    }
+
+    [Fact]
     public void Central_directory_pointing_outside_the_file_is_refused()
     {
         using var dir = new TempDir();
@@ -260,6 +289,52 @@ public class PthStructureTests
         File.WriteAllText(text, "hello, this is not a model");
         Assert.Contains("neither", Assert.Throws<CheckpointFormatException>(() => Checkpoint.Open(text)).Message);
         Assert.Throws<FileNotFoundException>(() => Checkpoint.Open(dir.File("absent.pth")));
+    }
+
+    [Fact]
+    public void Integer_tensors_are_decoded_into_values_and_reported_as_unsupported_tensors()
+    {
+        // reranker_layer_idx may be saved as a LongTensor rather than a list.
+        using var dir = new TempDir();
+        var path = dir.File("ints.pth");
+        var longs = new byte[24];
+        BitConverter.GetBytes(0L).CopyTo(longs, 0);
+        BitConverter.GetBytes(2L).CopyTo(longs, 8);
+        BitConverter.GetBytes(-7L).CopyTo(longs, 16);
+        PthWriter.Write(path, StateDictPickle.Of(
+                ("reranker_layer_idx", p => p.Tensor("LongStorage", "0", 3, 0, [2], [1])),
+                ("bytes", p => p.Tensor("CharStorage", "1", 4, 1, [3], [1]))),
+            [("0", longs), ("1", [1, 0xFF, 0x80, 5])]);
+        using var ck = Checkpoint.Open(path);
+        Assert.Empty(ck.Tensors);
+        Assert.Equal([0L, 2L], Assert.IsType<long[]>(ck.Values["reranker_layer_idx"]));
+        Assert.Equal([-1L, -128L, 5L], Assert.IsType<long[]>(ck.Values["bytes"]));
+        Assert.Equal("torch.LongStorage", ck.UnsupportedTensors["reranker_layer_idx"]);
+        Assert.Equal("reranker_layer_idx", Assert.Throws<UnsupportedDTypeException>(() => ck.Get("reranker_layer_idx")).Key);
+    }
+
+    [Theory]
+    [InlineData("little", null)]
+    [InlineData("big", "byte order 'big'")]
+    public void Byteorder_record_must_say_little_endian(string order, string? error)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bo.pth");
+        var bytes = RawZipWriter.Build([
+            ("m/data.pkl", StateDictPickle.Of(("w", p => p.Tensor("FloatStorage", "0", 1, 0, [1], [1])))),
+            ("m/byteorder", System.Text.Encoding.ASCII.GetBytes(order)),
+            ("m/data/0", PthWriter.Floats(2.5f)),
+        ], zip64: false);
+        File.WriteAllBytes(path, bytes);
+        if (error is null)
+        {
+            using var ck = Checkpoint.Open(path);
+            Assert.Equal([2.5f], ck.Get("w").ToFloat32());
+        }
+        else
+        {
+            Assert.Contains(error, Assert.Throws<CheckpointFormatException>(() => Checkpoint.Open(path)).Message);
+        }
     }
 
     [Fact]

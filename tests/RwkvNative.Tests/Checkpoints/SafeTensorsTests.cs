@@ -156,6 +156,7 @@ public class SafeTensorsTests
         using var ck = Checkpoint.Open(path);
         Assert.Equal([1f], ck.Get("w").ToFloat32());
         Assert.Equal("I64", ck.UnsupportedTensors["steps"]);
+        Assert.Equal([1L], Assert.IsType<long[]>(ck.Values["steps"]));
         var e = Assert.Throws<UnsupportedDTypeException>(() => ck.Get("steps"));
         Assert.Equal("steps", e.Key);
         Assert.Equal("I64", e.DType);

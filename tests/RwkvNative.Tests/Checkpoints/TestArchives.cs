@@ -169,46 +169,56 @@ internal static class RawZipWriter
     public static byte[] Build(IEnumerable<(string Name, byte[] Data)> entries, bool zip64, int alignTo = 64, bool dataDescriptorFlag = true)
     {
         var o = new MemoryStream();
-        var w = new BinaryWriter(o);
-        var central = new List<(string Name, byte[] Data, long Offset, uint Crc)>();
-        foreach (var (name, data) in entries)
+        WriteTo(o, entries.Select(e => (e.Name, (long)e.Data.Length, (byte[]?)e.Data)), zip64, alignTo, dataDescriptorFlag);
+        return o.ToArray();
+    }
+
+    /// <summary>Writes the archive; an entry with null data is <c>Length</c> zero bytes left as a sparse hole (CRC 0).</summary>
+    public static void WriteTo(Stream o, IEnumerable<(string Name, long Length, byte[]? Data)> entries, bool zip64, int alignTo = 64, bool dataDescriptorFlag = true)
+    {
+        var w = new BinaryWriter(o, Encoding.UTF8, leaveOpen: true);
+        var central = new List<(string Name, long Length, long Offset, uint Crc)>();
+        foreach (var (name, length, data) in entries)
         {
             long offset = o.Position;
             var nameBytes = Encoding.UTF8.GetBytes(name);
-            uint crc = Crc32(data);
+            uint crc = data is null ? 0 : Crc32(data);
             var extra = new MemoryStream();
             var ew = new BinaryWriter(extra);
-            if (zip64) { ew.Write((ushort)1); ew.Write((ushort)16); ew.Write((long)data.Length); ew.Write((long)data.Length); }
+            if (zip64) { ew.Write((ushort)1); ew.Write((ushort)16); ew.Write(length); ew.Write(length); }
             long dataStart = offset + 30 + nameBytes.Length + extra.Length + 4;
             int pad = (int)((alignTo - dataStart % alignTo) % alignTo);
             ew.Write((ushort)0x4246); ew.Write((ushort)pad); ew.Write(new byte[pad]); // torch's "FB" padding field
             ushort flags = (ushort)(dataDescriptorFlag ? 0x0808 : 0x0800);
             w.Write(0x04034b50u); w.Write((ushort)45); w.Write(flags); w.Write((ushort)0); w.Write(0u);
             w.Write(dataDescriptorFlag ? 0u : crc);
-            w.Write(zip64 ? 0xFFFFFFFFu : dataDescriptorFlag ? 0u : (uint)data.Length);
-            w.Write(zip64 ? 0xFFFFFFFFu : dataDescriptorFlag ? 0u : (uint)data.Length);
+            w.Write(zip64 ? 0xFFFFFFFFu : dataDescriptorFlag ? 0u : (uint)length);
+            w.Write(zip64 ? 0xFFFFFFFFu : dataDescriptorFlag ? 0u : (uint)length);
             w.Write((ushort)nameBytes.Length); w.Write((ushort)extra.Length);
-            w.Write(nameBytes); w.Write(extra.ToArray()); w.Write(data);
+            w.Write(nameBytes); w.Write(extra.ToArray());
+            w.Flush();
+            if (data is null) o.Seek(length, SeekOrigin.Current); else o.Write(data);
             if (dataDescriptorFlag)
             {
                 w.Write(0x08074b50u); w.Write(crc);
-                if (zip64) { w.Write((long)data.Length); w.Write((long)data.Length); }
-                else { w.Write((uint)data.Length); w.Write((uint)data.Length); }
+                if (zip64) { w.Write(length); w.Write(length); }
+                else { w.Write((uint)length); w.Write((uint)length); }
             }
-            central.Add((name, data, offset, crc));
+            central.Add((name, length, offset, crc));
         }
         long cdOffset = o.Position;
-        foreach (var (name, data, offset, crc) in central)
+        foreach (var (name, length, offset, crc) in central)
         {
             var nameBytes = Encoding.UTF8.GetBytes(name);
             w.Write(0x02014b50u); w.Write((ushort)45); w.Write((ushort)45); w.Write((ushort)(dataDescriptorFlag ? 0x0808 : 0x0800));
             w.Write((ushort)0); w.Write(0u); w.Write(crc);
-            w.Write(zip64 ? 0xFFFFFFFFu : (uint)data.Length); w.Write(zip64 ? 0xFFFFFFFFu : (uint)data.Length);
+            w.Write(zip64 ? 0xFFFFFFFFu : (uint)length); w.Write(zip64 ? 0xFFFFFFFFu : (uint)length);
             w.Write((ushort)nameBytes.Length); w.Write((ushort)(zip64 ? 28 : 0)); w.Write((ushort)0);
             w.Write((ushort)0); w.Write((ushort)0); w.Write(0u); w.Write(zip64 ? 0xFFFFFFFFu : (uint)offset);
             w.Write(nameBytes);
-            if (zip64) { w.Write((ushort)1); w.Write((ushort)24); w.Write((long)data.Length); w.Write((long)data.Length); w.Write(offset); }
+            if (zip64) { w.Write((ushort)1); w.Write((ushort)24); w.Write(length); w.Write(length); w.Write(offset); }
         }
+        w.Flush();
         long cdSize = o.Position - cdOffset;
         if (zip64)
         {
@@ -221,7 +231,6 @@ internal static class RawZipWriter
         w.Write(zip64 ? (ushort)0xFFFF : (ushort)central.Count); w.Write(zip64 ? (ushort)0xFFFF : (ushort)central.Count);
         w.Write(zip64 ? 0xFFFFFFFFu : (uint)cdSize); w.Write(zip64 ? 0xFFFFFFFFu : (uint)cdOffset); w.Write((ushort)0);
         w.Flush();
-        return o.ToArray();
     }
 
     private static uint Crc32(byte[] data)

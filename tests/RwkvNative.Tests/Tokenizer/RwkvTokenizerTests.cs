@@ -172,6 +172,11 @@ public class RwkvTokenizerTests
         var exact = new int[expected.Length];
         Assert.Equal(expected.Length, Tokenizer.EncodeTo(utf8, exact));
         Assert.Equal(expected, exact);
+        // Sentinels past the written ids stay untouched.
+        var roomy = Enumerable.Repeat(-7, utf8.Length + 8).ToArray();
+        Assert.Equal(expected.Length, Tokenizer.EncodeTo(utf8, roomy));
+        Assert.Equal(expected, roomy[..expected.Length]);
+        Assert.All(roomy[expected.Length..], x => Assert.Equal(-7, x));
         var error = Assert.Throws<ArgumentException>(() => Tokenizer.EncodeTo(utf8, new int[expected.Length - 1]));
         Assert.Equal("destination", error.ParamName);
     }

@@ -57,6 +57,17 @@ public class VocabularyParserTests
     }
 
     [Fact]
+    public void Ids_may_come_in_any_order_and_undefined_ids_do_not_decode()
+    {
+        var lines = SingleByteLines().TrimEnd('\n').Split('\n').Reverse().Append("300 'hello' 5").Reverse();
+        var tokenizer = LoadText(string.Join("\n", lines) + "\n");
+        Assert.Equal([300, ' ' + 1, 'x' + 1], tokenizer.Encode("hello x"u8));
+        Assert.Equal("hello x", tokenizer.Decode([300, ' ' + 1, 'x' + 1]));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([280]));
+        Assert.Contains("ids[0] = 280", error.Message);
+    }
+
+    [Fact]
     public void Crlf_line_endings_and_a_missing_final_newline_are_accepted()
     {
         var text = SingleByteLines().Replace("\n", "\r\n") + "300 'xyz' 3";

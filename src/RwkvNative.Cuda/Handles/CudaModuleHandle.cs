@@ -3,14 +3,14 @@ using RwkvNative.Cuda.Interop;
 namespace RwkvNative.Cuda.Handles;
 
 /// <summary>A loaded module (cubin, or PTX for the driver to JIT).</summary>
-internal sealed class ModuleHandle : ContextBoundHandle
+internal sealed class CudaModuleHandle : ContextBoundHandle
 {
-    private ModuleHandle(ContextHandle context) : base(context) { }
+    private CudaModuleHandle(ContextHandle context) : base(context) { }
 
     /// <summary>Loads <paramref name="image"/> (a cubin, or NUL-terminated PTX); the context must be current.</summary>
-    public static unsafe ModuleHandle Load(ContextHandle context, ReadOnlySpan<byte> image)
+    public static unsafe CudaModuleHandle Load(ContextHandle context, ReadOnlySpan<byte> image)
     {
-        var h = new ModuleHandle(context);
+        var h = new CudaModuleHandle(context);
         nint module;
         fixed (byte* p = image) CudaCheck.Driver(CudaDriver.ModuleLoadData(out module, p));
         h.Own(module);

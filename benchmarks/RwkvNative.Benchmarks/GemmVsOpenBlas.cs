@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using RwkvNative.Cpu;
+
+namespace RwkvNative.Benchmarks;
+
+/// <summary>
+/// <c>gemm-vs-openblas</c>: GFLOP/s of <see cref="Gemm.Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool, int)"/>
+/// (float32 and bf16-stored weights) against OpenBLAS <c>cblas_sgemm</c> with the same thread count, for every model
+/// weight shape. BenchmarkDotNet is not used: the two libraries are timed alternately in rounds on the same buffers,
+/// and the best round of each is kept, which is what survives a busy shared machine.
+/// </summary>
+internal static class GemmVsOpenBlas
+{
+    /// <summary>Command-line verb.</summary>
+    public const string Command = "gemm-vs-openblas";
+
+    private const string Usage = """
+        gemm-vs-openblas [--c 768,1024,2048] [--m 1,32,256,2048] [--threads 1,2] [--shape TEXT] [--rounds 5]
+                         [--min-ms 40] [--no-bf16] [--stream]
+          --shape   only shapes whose name contains TEXT (att, ffn, lora)
+          --stream  instead: M = 1, 8, 32 against weights that do not fit in cache (a new copy each call)
+        OpenBLAS picks its kernels from the CPU; OPENBLAS_CORETYPE=SkylakeX (or Haswell, ...) overrides it.
+        """;
+
+    /// <summary>Runs the comparison; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var o = new Options();
+        try
+        {
+            o.Parse(args);
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        var blas = OpenBlas.TryLoad(out var failure);
+        if (blas == null)
+        {
+            Console.Error.WriteLine(failure);
+            return 1;
+        }
+        Console.WriteLine($"# OpenBLAS: {blas.Config}, core {blas.CoreName} ({blas.Path})");
+        Console.WriteLine($"# ours: {Gemm.KernelName} kernels; {Environment.ProcessorCount} logical CPUs; .NET {Environment.Version}; " +
+                          $"load average at start {LoadAverage()}");
+        if (o.Stream) RunStream(blas, o);
+        else RunShapes(blas, o);
+        Console.WriteLine($"# load average at end {LoadAverage()}");
+        return 0;
+    }
+
+    private static void RunShapes(OpenBlas blas, Options o)
+    {
+        Console.WriteLine("| C | shape (N x K) | M | threads | ours f32 GFLOP/s | ours bf16 GFLOP/s | OpenBLAS GFLOP/s | f32 / OpenBLAS | bf16 / OpenBLAS |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        var rng = new Random(1);
+        foreach (int c in o.Widths)
+            foreach (var shape in GemmShapes.For(c))
+            {
+                if (o.ShapeFilter != null && !shape.Name.Contains(o.ShapeFilter, StringComparison.OrdinalIgnoreCase)) continue;
+                var (wRows, w32, w16) = MakeWeight(rng, shape.N, shape.K);
+                foreach (int m in o.Rows)
+                {
+                    var x = RandomArray(rng, m * shape.K, 1f);
+                    var yOurs = new float[m * shape.N];
+                    var yBlas = new float[m * shape.N];
+                    foreach (int threads in o.Threads)
+                    {
+                        blas.SetThreads(threads);
+                        var ours32 = new Timed(() => Gemm.Linear(x, m, w32, yOurs, false, threads));
+                        var ours16 = o.BFloat16 ? new Timed(() => Gemm.Linear(x, m, w16, yOurs, false, threads)) : null;
+                        var gemm = new Timed(() => blas.Linear(x, m, wRows, shape.N, shape.K, yBlas));
+                        // OpenBLAS 0.3.21's sgemm does not forward M = 1 to its gemv kernels: time both, keep the better.
+                        var gemv = m == 1 ? new Timed(() => blas.MatVec(x, wRows, shape.N, shape.K, yBlas)) : null;
+                        for (int round = 0; round < o.Rounds; round++)
+                        {
+                            ours32.Measure(o.MinMs);
+                            ours16?.Measure(o.MinMs);
+                            gemm.Measure(o.MinMs);
+                            gemv?.Measure(o.MinMs);
+                        }
+                        double flops = 2.0 * m * shape.N * shape.K;
+                        double blasBest = Math.Min(gemm.Best, gemv?.Best ?? double.MaxValue);
+                        string via = gemv != null && gemv.Best < gemm.Best ? " (sgemv)" : "";
+                        Gemm.Linear(x, m, w32, yOurs, false, threads);
+                        blas.Linear(x, m, wRows, shape.N, shape.K, yBlas);
+                        CheckAgreement(yOurs, yBlas, shape, m);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"| {c} | {shape.Name} ({shape.N}x{shape.K}) | {m} | {threads} | {flops / ours32.Best / 1e9:F1} | " +
+                            $"{(ours16 == null ? "-" : (flops / ours16.Best / 1e9).ToString("F1", CultureInfo.InvariantCulture))} | " +
+                            $"{flops / blasBest / 1e9:F1}{via} | {blasBest / ours32.Best:F2} | " +
+                            $"{(ours16 == null ? "-" : (blasBest / ours16.Best).ToString("F2", CultureInfo.InvariantCulture))} |"));
+                    }
+                }
+            }
+    }
+
+    /// <summary>
+    /// Memory-bound regime: each call uses the next of enough weight copies (≥ 768 MB of float32) that none is still
+    /// cached, as in a model whose layers are each used once per token. Reports GB/s of weight read as well.
+    /// </summary>
+    private static void RunStream(OpenBlas blas, Options o)
+    {
+        Console.WriteLine("| C | shape (N x K) | M | threads | ours f32 ms | ours bf16 ms | OpenBLAS ms | ours f32 GB/s | ours bf16 GB/s | OpenBLAS GB/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        var rng = new Random(2);
+        foreach (int c in o.Widths)
+        {
+            var shape = GemmShapes.For(c)[0];
+            long bytes = 4L * shape.N * shape.K;
+            int copies = (int)Math.Max(8, (768L << 20) / bytes);
+            var (wRows, _, _) = MakeWeight(rng, shape.N, shape.K);
+            var rows = new float[copies][];
+            var w32 = new LinearWeight[copies];
+            var w16 = new LinearWeight[copies];
+            var bits = ToBFloat16(wRows);
+            for (int i = 0; i < copies; i++)
+            {
+                rows[i] = (float[])wRows.Clone();
+                w32[i] = LinearWeight.FromRows(wRows, shape.N, shape.K);
+                w16[i] = LinearWeight.FromBFloat16Rows(bits, shape.N, shape.K);
+            }
+            foreach (int m in o.Rows.Any(r => r > 32) ? new[] { 1, 8, 32 } : o.Rows)
+            {
+                var x = RandomArray(rng, m * shape.K, 1f);
+                var y = new float[m * shape.N];
+                foreach (int threads in o.Threads)
+                {
+                    blas.SetThreads(threads);
+                    int next = 0;
+                    var ours32 = new Timed(() => Gemm.Linear(x, m, w32[next++ % copies], y, false, threads));
+                    var ours16 = new Timed(() => Gemm.Linear(x, m, w16[next++ % copies], y, false, threads));
+                    var other = new Timed(() =>
+                    {
+                        var w = rows[next++ % copies];
+                        if (m == 1) blas.MatVec(x, w, shape.N, shape.K, y);
+                        else blas.Linear(x, m, w, shape.N, shape.K, y);
+                    });
+                    for (int round = 0; round < o.Rounds; round++)
+                    {
+                        ours32.Measure(o.MinMs);
+                        ours16.Measure(o.MinMs);
+                        other.Measure(o.MinMs);
+                    }
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {c} | {shape.Name} ({shape.N}x{shape.K}) | {m} | {threads} | {ours32.Best * 1e3:F3} | {ours16.Best * 1e3:F3} | " +
+                        $"{other.Best * 1e3:F3}{(m == 1 ? " (sgemv)" : "")} | {bytes / ours32.Best / 1e9:F1} | {bytes / 2 / ours16.Best / 1e9:F1} | " +
+                        $"{bytes / other.Best / 1e9:F1} |"));
+                }
+            }
+        }
+    }
+
+    /// <summary>The best seconds-per-call over rounds; each round repeats the call for at least the given time.</summary>
+    private sealed class Timed(Action call)
+    {
+        private bool _warm;
+
+        public double Best { get; private set; } = double.MaxValue;
+
+        public void Measure(double minMs)
+        {
+            if (!_warm) { call(); call(); _warm = true; }
+            long start = Stopwatch.GetTimestamp();
+            int calls = 0;
+            double elapsed;
+            do
+            {
+                call();
+                calls++;
+                elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+            while (elapsed < minMs);
+            Best = Math.Min(Best, elapsed / 1e3 / calls);
+        }
+    }
+
+    private static (float[] Rows, LinearWeight Single, LinearWeight BFloat16) MakeWeight(Random rng, int n, int k)
+    {
+        var rows = RandomArray(rng, n * k, 1f / MathF.Sqrt(k));
+        return (rows, LinearWeight.FromRows(rows, n, k), LinearWeight.FromBFloat16Rows(ToBFloat16(rows), n, k));
+    }
+
+    /// <summary>bf16 bit patterns of <paramref name="values"/>, rounded to nearest even.</summary>
+    private static ushort[] ToBFloat16(float[] values)
+    {
+        var bits = new ushort[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            uint u = BitConverter.SingleToUInt32Bits(values[i]);
+            bits[i] = (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+        }
+        return bits;
+    }
+
+    private static float[] RandomArray(Random rng, int count, float scale)
+    {
+        var a = new float[count];
+        for (int i = 0; i < count; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    /// <summary>Guards the comparison itself: both libraries must compute the same product.</summary>
+    private static void CheckAgreement(float[] ours, float[] theirs, GemmShape shape, int m)
+    {
+        double worst = 0;
+        for (int i = 0; i < ours.Length; i++) worst = Math.Max(worst, Math.Abs(ours[i] - theirs[i]));
+        if (worst > 1e-3) Console.WriteLine($"# WARNING {shape.Name} M={m}: results differ by {worst:E2}");
+    }
+
+    private static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "?"; }
+        catch (UnauthorizedAccessException) { return "?"; }
+    }
+
+    private sealed class Options
+    {
+        public int[] Widths = GemmShapes.Widths;
+        public int[] Rows = GemmShapes.Rows;
+        public int[] Threads = [1, 2];
+        public string? ShapeFilter;
+        public int Rounds = 5;
+        public double MinMs = 40;
+        public bool BFloat16 = true;
+        public bool Stream;
+
+        public void Parse(string[] args)
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--c": Widths = Ints(Value()); break;
+                    case "--m": Rows = Ints(Value()); break;
+                    case "--threads": Threads = Ints(Value()); break;
+                    case "--shape": ShapeFilter = Value(); break;
+                    case "--rounds": Rounds = Ints(Value())[0]; break;
+                    case "--min-ms": MinMs = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                    case "--no-bf16": BFloat16 = false; break;
+                    case "--stream": Stream = true; break;
+                    default: throw new FormatException($"unknown option {args[i]}");
+                }
+            }
+        }
+
+        private static int[] Ints(string text) =>
+            text.Split(',').Select(s => int.TryParse(s, out var v) && v > 0 ? v : throw new FormatException($"not a positive integer: {s}")).ToArray();
+    }
+}

@@ -1,0 +1,327 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using RwkvNative.Benchmarking;
+using RwkvNative.Cpu;
+using RwkvNative.Model;
+
+namespace RwkvNative.Cli.Commands;
+
+/// <summary>
+/// <c>rwkv-emb bench</c>: throughput and latency of the engine on the workloads of the paper's Table 8, with the same
+/// names and defaults as upstream's <c>bench_upstream.py</c> (prefill, offline and online reranking, latency) plus the
+/// tokenizer. Figures are medians over iterations, with min and max.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly string[] Workloads = ["prefill", "latency", "offline", "online", "tokenizer"];
+
+    public static Command Create()
+    {
+        var model = CommonOptions.Model(required: false);
+        var reranker = CommonOptions.Reranker(required: false);
+        var preset = new Option<string>("--preset") { Description = "random weights of a real shape: tiny (0.1B), base (0.4B), large (1.4B); default tiny without --model" };
+        var seed = new Option<int>("--seed") { Description = "seed of the random weights and tokens", DefaultValueFactory = _ => 1 };
+        var weightsDir = new Option<string>("--weights-dir") { Description = "where random checkpoints are written and reused (default: <temp>/rwkv-bench)" };
+        var workload = new Option<string>("--workload", "-w") { Description = "all, or a comma list of prefill,latency,offline,online,tokenizer", DefaultValueFactory = _ => "all" };
+        var device = CommonOptions.Device();
+        var batch = new Option<int>("--batch") { Description = "sequences per call", DefaultValueFactory = _ => 100 };
+        var tokens = new Option<int>("--tokens") { Description = "document / sequence length", DefaultValueFactory = _ => 256 };
+        var queryTokens = new Option<int>("--query-tokens") { Description = "query length (offline, online)", DefaultValueFactory = _ => 64 };
+        var onlineDocs = new Option<int>("--online-docs") { Description = "documents scored by the online workload", DefaultValueFactory = _ => 512 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 3 };
+        var iters = new Option<int>("--iters") { Description = "timed iterations (latency: 20x as many single calls)", DefaultValueFactory = _ => 10 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
+        var cmd = new Command("bench", "measure throughput and latency (prefill, latency, offline/online reranking, tokenizer)")
+        {
+            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, threads, json,
+        };
+        cmd.SetAction(p => Run(new Settings(
+            p.GetValue(model), p.GetValue(reranker), p.GetValue(preset), p.GetValue(seed), p.GetValue(weightsDir),
+            ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
+            Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
+            Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
+            Positive(p.GetValue(iters), "--iters"), Positive(p.GetValue(threads), "--threads"), p.GetValue(json))));
+        return cmd;
+    }
+
+    private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
+        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json);
+
+    /// <summary>One measured figure: workload, unit-named value keys, and the parameters it ran with.</summary>
+    private sealed record Figure(string Workload, IReadOnlyList<(string Key, double Value)> Values, IReadOnlyList<(string Key, string Value)> Params);
+
+    private static int Run(Settings s)
+    {
+        if (s.Model != null && s.Preset != null) throw new InputException("give either --model (a checkpoint) or --preset (random weights), not both");
+        if (s.Model == null && s.Reranker != null) throw new InputException("--reranker needs --model");
+        Gemm.MaxThreads = s.Threads;
+        TextWriter table = s.Json ? Console.Error : Console.Out;
+
+        string modelPath, weights;
+        string? rerankerPath = s.Reranker;
+        string presetName;
+        if (s.Model != null)
+        {
+            modelPath = s.Model;
+            weights = "checkpoint " + Path.GetFileName(s.Model);
+            presetName = "";
+        }
+        else
+        {
+            var preset = ModelPreset.Get(s.Preset ?? "tiny");
+            string dir = s.WeightsDir ?? Path.Combine(Path.GetTempPath(), "rwkv-bench");
+            table.WriteLine($"# random weights (bf16, seed {s.Seed}) with the real {preset.Name} shape: L={preset.Model.Layers} C={preset.Model.Channels}; " +
+                            "figures measure speed only, the outputs mean nothing");
+            var sw = Stopwatch.StartNew();
+            modelPath = RandomCheckpoint.Embedding(preset, dir, s.Seed);
+            rerankerPath = RandomCheckpoint.Reranker(preset, dir, s.Seed);
+            table.WriteLine($"# checkpoints ready in {sw.Elapsed.TotalSeconds:F1} s: {modelPath}");
+            weights = "random";
+            presetName = preset.Name;
+        }
+
+        using var m = CommonOptions.LoadModel(modelPath, s.Device);
+        using var rr = rerankerPath != null ? CommonOptions.LoadReranker(rerankerPath, m) : null;
+        double flopsPerToken = ModelFlops.PerToken(m.Config);
+        table.WriteLine($"# device {m.DeviceName}; cpu {CpuModel()}; threads {s.Threads}; GEMM kernels {Gemm.KernelName}; " +
+                        $"L={m.Config.Layers} C={m.Config.Channels}; {flopsPerToken / 1e6:F1} MFLOP per token in linear layers");
+
+        var figures = new List<Figure>();
+        var rng = new Random(s.Seed + 7);
+        void Report(Figure f)
+        {
+            figures.Add(f);
+            table.WriteLine($"{f.Workload,-16} " + string.Join("  ", f.Values.Select(v => $"{v.Key} {Format(v.Value)}")) +
+                            "   (" + string.Join(", ", f.Params.Select(p => $"{p.Key}={p.Value}")) + ")");
+        }
+
+        if (s.Work.Contains("prefill")) Report(Prefill(m, s, rng, flopsPerToken));
+        if (s.Work.Contains("latency")) Report(Latency(m, s, rng));
+        foreach (var w in new[] { "offline", "online" })
+        {
+            if (!s.Work.Contains(w)) continue;
+            if (rr == null) { table.WriteLine($"{w,-16} skipped: needs --reranker"); continue; }
+            Report(w == "offline" ? Offline(m, rr, s, rng) : Online(m, rr, s, rng));
+        }
+        if (s.Work.Contains("tokenizer")) Report(Tokenizer(m, s));
+
+        if (s.Json) WriteJson(s, m, presetName, weights, flopsPerToken, figures);
+        return ExitCodes.Ok;
+    }
+
+    private static Figure Prefill(EmbeddingModel m, Settings s, Random rng, double flopsPerToken)
+    {
+        var batch = RandomSequences(rng, s.Batch, s.Tokens, eos: true);
+        var t = Time(() => m.Forward(batch), s.Warmup, s.Iters);
+        double tokens = (double)s.Batch * s.Tokens;
+        return new Figure("prefill",
+            [("tokens_per_s", tokens / t.Median), ("sequences_per_s", s.Batch / t.Median), ("gflop_per_s", tokens * flopsPerToken / t.Median / 1e9),
+             ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("batch", Str(s.Batch)), ("tokens", Str(s.Tokens))]);
+    }
+
+    /// <summary>One sequence of 32 tokens per call (upstream: 20 untimed + 200 timed calls; here 7x warmup + 20x iters).</summary>
+    private static Figure Latency(EmbeddingModel m, Settings s, Random rng)
+    {
+        var q = RandomSequences(rng, 1, 32, eos: true);
+        for (int i = 0; i < 7 * s.Warmup; i++) m.Forward(q);
+        int n = 20 * s.Iters;
+        var times = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            m.Forward(q);
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(times);
+        return new Figure("latency_b1_t32",
+            [("ms_p50", times[n / 2] * 1e3), ("ms_p99", times[Math.Min(n - 1, (int)(n * 0.99))] * 1e3), ("ms_min", times[0] * 1e3), ("ms_max", times[^1] * 1e3)],
+            [("batch", "1"), ("tokens", "32"), ("calls", Str(n))]);
+    }
+
+    /// <summary>B cached document states (T tokens, no EOS); each iteration continues copies with a Q-token query + EOS and reranks.</summary>
+    private static Figure Offline(EmbeddingModel m, Reranker rr, Settings s, Random rng)
+    {
+        var docs = RandomSequences(rng, s.Batch, s.Tokens, eos: false);
+        var cached = m.Forward(docs).State;
+        var query = RandomSequences(rng, 1, s.QueryTokens, eos: true)[0];
+        var queries = Enumerable.Repeat(query, s.Batch).ToArray();
+        var embed = new List<double>();
+        var rerank = new List<double>();
+        var t = Time(() =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var r = m.Forward(queries, cached); // the given state is not modified: every iteration starts from the cache
+            long t1 = Stopwatch.GetTimestamp();
+            rr.LogitsOf(r.State);
+            embed.Add(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+            rerank.Add(Stopwatch.GetElapsedTime(t1).TotalSeconds);
+        }, s.Warmup, s.Iters);
+        return new Figure("offline_rerank",
+            [("pairs_per_s", s.Batch / t.Median), ("ms_median", t.Median * 1e3), ("ms_embed", Median(embed, s.Iters) * 1e3),
+             ("ms_rerank", Median(rerank, s.Iters) * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens))]);
+    }
+
+    /// <summary>N documents scored from scratch: (T + Q)-token pairs with EOS, B per call, embedding + reranker.</summary>
+    private static Figure Online(EmbeddingModel m, Reranker rr, Settings s, Random rng)
+    {
+        var pairs = RandomSequences(rng, s.OnlineDocs, s.Tokens + s.QueryTokens, eos: true);
+        var t = Time(() =>
+        {
+            for (int i = 0; i < pairs.Length; i += s.Batch)
+                rr.LogitsOf(m.Forward(pairs[i..Math.Min(pairs.Length, i + s.Batch)]).State);
+        }, Math.Min(1, s.Warmup), Math.Max(1, s.Iters / 3));
+        return new Figure("online_rerank",
+            [("ms_median", t.Median * 1e3), ("pairs_per_s", s.OnlineDocs / t.Median), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("docs", Str(s.OnlineDocs)), ("pair_tokens", Str(s.Tokens + s.QueryTokens)), ("batch", Str(s.Batch))]);
+    }
+
+    /// <summary>Encoding 4 MB of mixed text (English, code, CJK, emoji) to token ids.</summary>
+    private static Figure Tokenizer(EmbeddingModel m, Settings s)
+    {
+        string text = MixedText(4 << 20, s.Seed);
+        int bytes = Encoding.UTF8.GetByteCount(text);
+        var t = Time(() => m.Tokenizer.Encode(text), Math.Min(1, s.Warmup), s.Iters);
+        return new Figure("tokenizer",
+            [("mb_per_s", bytes / t.Median / 1e6), ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("bytes", Str(bytes))]);
+    }
+
+    private readonly record struct Timing(double Median, double Min, double Max);
+
+    private static Timing Time(Action call, int warmup, int iters)
+    {
+        for (int i = 0; i < warmup; i++) call();
+        var times = new double[iters];
+        for (int i = 0; i < iters; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(times);
+        return new Timing(times[iters / 2], times[0], times[^1]);
+    }
+
+    /// <summary>Median of the last <paramref name="count"/> entries (the timed iterations after the warmup ones).</summary>
+    private static double Median(List<double> values, int count)
+    {
+        var last = values.GetRange(values.Count - count, count);
+        last.Sort();
+        return last[count / 2];
+    }
+
+    private static int[][] RandomSequences(Random rng, int count, int length, bool eos)
+    {
+        var seqs = new int[count][];
+        for (int i = 0; i < count; i++)
+        {
+            seqs[i] = new int[length];
+            for (int j = 0; j < length; j++) seqs[i][j] = rng.Next(1, 65530);
+            if (eos) seqs[i][^1] = ModelConfig.EosToken;
+        }
+        return seqs;
+    }
+
+    /// <summary>Deterministic text mixing English words, code, CJK, accents and emoji, about <paramref name="bytes"/> UTF-8 bytes.</summary>
+    private static string MixedText(int bytes, int seed)
+    {
+        string[] pieces =
+        [
+            "the ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dog. ", "Embedding ", "state ", "retrieval ", "model ",
+            "for (int i = 0; i < n; i++) { sum += x[i]; }\n", "def f(x):\n    return x * 2\n", "数据", "模型", "検索", "東京 ",
+            "café ", "naïve ", "Zürich ", "😀 ", "🚀 ", "1234567890 ", "\n\n", "https://example.com/a?b=c ", "  ",
+        ];
+        var rng = new Random(seed);
+        var sb = new StringBuilder(bytes);
+        int size = 0;
+        while (size < bytes)
+        {
+            var p = pieces[rng.Next(pieces.Length)];
+            sb.Append(p);
+            size += Encoding.UTF8.GetByteCount(p);
+        }
+        return sb.ToString();
+    }
+
+    private static void WriteJson(Settings s, EmbeddingModel m, string preset, string weights, double flopsPerToken, List<Figure> figures)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("tool", "rwkv-emb bench");
+            w.WriteString("version", typeof(EmbeddingModel).Assembly.GetName().Version?.ToString() ?? "?");
+            w.WriteString("date", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            w.WriteString("device", m.DeviceName);
+            w.WriteString("cpu", CpuModel());
+            w.WriteNumber("threads", s.Threads);
+            w.WriteString("gemm_kernels", Gemm.KernelName);
+            w.WriteString("dtype", "weights as stored (bf16 kept 16-bit), float32 compute");
+            w.WriteString("preset", preset);
+            w.WriteString("weights", weights);
+            w.WriteNumber("layers", m.Config.Layers);
+            w.WriteNumber("channels", m.Config.Channels);
+            w.WriteNumber("linear_flop_per_token", flopsPerToken);
+            w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+            w.WriteStartArray("figures");
+            foreach (var f in figures)
+            {
+                w.WriteStartObject();
+                w.WriteString("workload", f.Workload);
+                foreach (var (k, v) in f.Values) w.WriteNumber(k, Math.Round(v, 4));
+                foreach (var (k, v) in f.Params)
+                {
+                    if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i)) w.WriteNumber(k, i);
+                    else w.WriteString(k, v);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stdout.Write("\n"u8);
+    }
+
+    /// <summary>The processor's model name (Linux /proc/cpuinfo), else the architecture.</summary>
+    internal static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.Contains(':'))
+                        return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static HashSet<string> ParseWorkloads(string text)
+    {
+        if (text == "all") return [.. Workloads];
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Array.IndexOf(Workloads, w) < 0) throw new InputException($"unknown workload '{w}' (known: all, {string.Join(", ", Workloads)})");
+            set.Add(w);
+        }
+        if (set.Count == 0) throw new InputException("--workload is empty");
+        return set;
+    }
+
+    private static int Positive(int v, string name) => v > 0 ? v : throw new InputException($"{name} must be positive, got {v}");
+
+    private static int NonNegative(int v, string name) => v >= 0 ? v : throw new InputException($"{name} must not be negative, got {v}");
+
+    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string Format(double v) => v.ToString(v >= 100 ? "F1" : "F3", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RwkvNative.Checkpoints;
+using RwkvNative.Server;
+
+namespace RwkvNative.Cli.Commands;
+
+/// <summary>
+/// <c>rwkv-emb serve --model EMB [--reranker RR]</c>: the HTTP server (text-embeddings-inference, OpenAI and Cohere/Jina
+/// JSON) until SIGINT/SIGTERM; a shutdown finishes the requests in flight first.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var reranker = CommonOptions.Reranker(required: false);
+        var device = CommonOptions.Device();
+        var host = new Option<string>("--host") { Description = "address to listen on (0.0.0.0 or :: for every interface)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port", "-p") { Description = "TCP port (0: any free port, printed on stderr)", DefaultValueFactory = _ => 3000 };
+        var batchTokens = new Option<int>("--max-batch-tokens") { Description = "most tokens per model batch (requests share batches)", DefaultValueFactory = _ => 16384 };
+        var concurrent = new Option<int>("--max-concurrent-requests") { Description = "requests queued or running at once; more are answered 429", DefaultValueFactory = _ => 512 };
+        var inputTokens = new Option<int>("--max-input-tokens") { Description = "most tokens per input, EOS included; longer gets 413 unless the request sets truncate", DefaultValueFactory = _ => 8192 };
+        var clientBatch = new Option<int>("--max-client-batch-size") { Description = "most inputs (or documents) per request; more gets 413", DefaultValueFactory = _ => 256 };
+        var modelId = new Option<string>("--model-id") { Description = "name reported by /info and OpenAI-style answers (default: the model file name)" };
+        var shutdown = new Option<int>("--shutdown-timeout") { Description = "seconds a shutdown waits for requests in flight", DefaultValueFactory = _ => 30 };
+        var cmd = new Command("serve", "serve embeddings and reranking over HTTP (TEI, OpenAI and Cohere/Jina compatible)")
+        {
+            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, modelId, shutdown,
+        };
+        // A synchronous action: the host handles SIGINT/SIGTERM itself and drains requests, with no forced exit.
+        cmd.SetAction(p =>
+        {
+            var modelPath = p.GetValue(model)!;
+            var options = new RwkvServerOptions
+            {
+                Host = p.GetValue(host)!,
+                Port = p.GetValue(port),
+                MaxBatchTokens = p.GetValue(batchTokens),
+                MaxConcurrentRequests = p.GetValue(concurrent),
+                MaxInputTokens = p.GetValue(inputTokens),
+                MaxClientBatchSize = p.GetValue(clientBatch),
+                ModelId = p.GetValue(modelId) ?? Path.GetFileName(modelPath),
+                ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(shutdown))),
+            };
+            return Run(modelPath, p.GetValue(reranker), p.GetValue(device)!, options);
+        });
+        return cmd;
+    }
+
+    private static int Run(string modelPath, string? rerankerPath, string device, RwkvServerOptions options)
+    {
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new InputException("--" + e.Message); }
+        if (!File.Exists(modelPath)) throw new InputException($"model file not found: {modelPath}");
+        options = options with { ModelDType = DominantDType(modelPath) };
+        using var model = EmbeddingModel.Load(modelPath, new ModelOptions
+        {
+            Device = device,
+            Log = m => Console.Error.WriteLine(m),
+            MaxBatchTokens = options.MaxBatchTokens,
+        });
+        using var rr = rerankerPath == null ? null : CommonOptions.LoadReranker(rerankerPath, model);
+        var app = RwkvServer.Build(model, rr, options);
+        try
+        {
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+                Console.Error.WriteLine($"rwkv-emb serve: listening on {string.Join(", ", addresses ?? [])} (model {options.ModelId}, {model.DeviceName}" +
+                    (rr == null ? ", no reranker" : ", reranker loaded") + ")");
+            });
+            lifetime.ApplicationStopping.Register(() => Console.Error.WriteLine("rwkv-emb serve: stopping; finishing the requests in flight"));
+            app.Run();
+        }
+        finally
+        {
+            // Disposing the application drains the batcher before the model goes away.
+            ((IDisposable)app).Dispose();
+        }
+        Console.Error.WriteLine("rwkv-emb serve: stopped");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The dtype holding most of the checkpoint's values, lower case (bf16, fp16, fp32).</summary>
+    private static string? DominantDType(string path)
+    {
+        using var ckpt = Checkpoint.Open(path);
+        var counts = new Dictionary<TensorDType, long>();
+        foreach (var t in ckpt.Tensors.Values) counts[t.DType] = counts.GetValueOrDefault(t.DType) + t.ElementCount;
+        if (counts.Count == 0) return null;
+        var top = counts.MaxBy(kv => kv.Value).Key;
+        return top switch
+        {
+            TensorDType.BFloat16 => "bf16",
+            TensorDType.Float16 => "fp16",
+            TensorDType.Float32 => "fp32",
+            _ => top.ToString().ToLowerInvariant(),
+        };
+    }
+}

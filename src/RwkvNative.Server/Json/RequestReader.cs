@@ -1,0 +1,154 @@
+// Reads request bodies field by field so that every wrong type is answered 422 with the field's name.
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace RwkvNative.Server.Json;
+
+/// <summary>An error answered with <see cref="Status"/> and a TEI-style body; <see cref="Field"/> names the offending field.</summary>
+internal sealed class ApiException(int status, string errorType, string message, string? field = null) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string ErrorType { get; } = errorType;
+    public string? Field { get; } = field;
+
+    public static ApiException Invalid(string field, string message) => new(422, "validation", message, field);
+}
+
+/// <summary>Field readers over a parsed JSON object.</summary>
+internal static class RequestReader
+{
+    /// <summary>The body as one JSON object; malformed JSON or another kind of value is a 422.</summary>
+    public static async Task<JsonDocument> ReadObjectAsync(HttpRequest request, CancellationToken ct)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(request.Body, default, ct).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(422, "validation", $"malformed JSON in the request body: {e.Message}");
+        }
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            var kind = doc.RootElement.ValueKind;
+            doc.Dispose();
+            throw new ApiException(422, "validation", $"the request body must be a JSON object, got {Kind(kind)}");
+        }
+        return doc;
+    }
+
+    public static string RequiredString(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            throw ApiException.Invalid(name, $"missing field \"{name}\" (a string)");
+        if (v.ValueKind != JsonValueKind.String) throw ApiException.Invalid(name, $"field \"{name}\" must be a string, got {Kind(v.ValueKind)}");
+        return v.GetString()!;
+    }
+
+    public static string? OptionalString(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.String) throw ApiException.Invalid(name, $"field \"{name}\" must be a string, got {Kind(v.ValueKind)}");
+        return v.GetString();
+    }
+
+    public static bool Bool(JsonElement obj, string name, bool defaultValue)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return defaultValue;
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw ApiException.Invalid(name, $"field \"{name}\" must be true or false, got {Kind(v.ValueKind)}"),
+        };
+    }
+
+    public static int? OptionalInt(JsonElement obj, string name, int min)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n))
+            throw ApiException.Invalid(name, $"field \"{name}\" must be an integer, got {Describe(v)}");
+        if (n < min) throw ApiException.Invalid(name, $"field \"{name}\" must be at least {min}, got {n}");
+        return n;
+    }
+
+    /// <summary>A string (<paramref name="single"/>) or a non-empty array of strings (TEI's <c>inputs</c>, OpenAI's <c>input</c>).</summary>
+    public static List<string> StringOrStrings(JsonElement obj, string name, out bool single)
+    {
+        single = false;
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            throw ApiException.Invalid(name, $"missing field \"{name}\" (a string or an array of strings)");
+        single = v.ValueKind == JsonValueKind.String;
+        if (single) return [v.GetString()!];
+        if (v.ValueKind != JsonValueKind.Array)
+            throw ApiException.Invalid(name, $"field \"{name}\" must be a string or an array of strings, got {Kind(v.ValueKind)}");
+        return Strings(v, name);
+    }
+
+    /// <summary>A non-empty array of strings.</summary>
+    public static List<string> StringArray(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            throw ApiException.Invalid(name, $"missing field \"{name}\" (an array of strings)");
+        if (v.ValueKind != JsonValueKind.Array) throw ApiException.Invalid(name, $"field \"{name}\" must be an array of strings, got {Kind(v.ValueKind)}");
+        return Strings(v, name);
+    }
+
+    /// <summary>A non-empty array whose items are strings or objects <c>{"text": string}</c> (Cohere/Jina documents).</summary>
+    public static List<string> Documents(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            throw ApiException.Invalid(name, $"missing field \"{name}\" (an array of strings or {{\"text\": ...}} objects)");
+        if (v.ValueKind != JsonValueKind.Array)
+            throw ApiException.Invalid(name, $"field \"{name}\" must be an array of strings or {{\"text\": ...}} objects, got {Kind(v.ValueKind)}");
+        var list = new List<string>(v.GetArrayLength());
+        int i = 0;
+        foreach (var e in v.EnumerateArray())
+        {
+            string field = $"{name}[{i}]";
+            if (e.ValueKind == JsonValueKind.String) list.Add(e.GetString()!);
+            else if (e.ValueKind == JsonValueKind.Object)
+            {
+                if (!e.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                    throw ApiException.Invalid(field + ".text", $"field \"{field}.text\" must be a string");
+                list.Add(t.GetString()!);
+            }
+            else throw ApiException.Invalid(field, $"field \"{field}\" must be a string or a {{\"text\": ...}} object, got {Kind(e.ValueKind)}");
+            i++;
+        }
+        if (list.Count == 0) throw new ApiException(422, "empty", $"field \"{name}\" is empty", name);
+        return list;
+    }
+
+    private static List<string> Strings(JsonElement array, string name)
+    {
+        var list = new List<string>(array.GetArrayLength());
+        int i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.String)
+            {
+                string hint = e.ValueKind is JsonValueKind.Number or JsonValueKind.Array ? " (token-id inputs are not supported: send text)" : "";
+                throw ApiException.Invalid($"{name}[{i}]", $"field \"{name}[{i}]\" must be a string, got {Kind(e.ValueKind)}{hint}");
+            }
+            list.Add(e.GetString()!);
+            i++;
+        }
+        if (list.Count == 0) throw new ApiException(422, "empty", $"field \"{name}\" is empty", name);
+        return list;
+    }
+
+    private static string Describe(JsonElement v) => v.ValueKind == JsonValueKind.Number ? v.GetRawText() : Kind(v.ValueKind);
+
+    private static string Kind(JsonValueKind k) => k switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+}

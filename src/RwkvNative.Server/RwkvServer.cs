@@ -1,0 +1,96 @@
+// Builds the HTTP server: Kestrel + the endpoints of text-embeddings-inference, OpenAI and Cohere/Jina over one model.
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RwkvNative.Server;
+
+/// <summary>
+/// The embedding server: <c>POST /embed</c>, <c>/rerank</c> (text-embeddings-inference JSON), <c>/v1/embeddings</c>
+/// (OpenAI), <c>/v1/rerank</c> (Cohere/Jina), <c>GET /health</c>, <c>/info</c>, <c>/metrics</c> (Prometheus). Inference
+/// requests from all clients share batches through a dynamic batcher. The caller keeps ownership of the model and
+/// reranker: dispose them after the application.
+/// </summary>
+public static class RwkvServer
+{
+    /// <summary>The server's version (the assembly's informational version).</summary>
+    public static string Version { get; } =
+        typeof(RwkvServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>
+    /// A web application builder with Kestrel listening on <see cref="RwkvServerOptions.Host"/>:<see cref="RwkvServerOptions.Port"/>,
+    /// logs on standard error and the server's services registered. Call <see cref="Build"/> for the usual case; use this to
+    /// add services or swap the server (e.g. a test server) first, then build and call <see cref="MapRwkvEndpoints"/>.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var address = ParseHost(options.Host);
+        builder.WebHost.UseKestrel(k =>
+        {
+            if (address == null) k.ListenLocalhost(options.Port);
+            else k.Listen(address, options.Port);
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddRwkvServer(model, reranker, options);
+        return builder;
+    }
+
+    /// <summary>The application ready to <c>RunAsync</c>: <see cref="CreateBuilder"/>, built, endpoints mapped.</summary>
+    public static WebApplication Build(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    {
+        var app = CreateBuilder(model, reranker, options).Build();
+        app.MapRwkvEndpoints();
+        return app;
+    }
+
+    /// <summary>Registers the batcher, metrics and model handles the endpoints use (singletons; the batcher drains on dispose).</summary>
+    public static IServiceCollection AddRwkvServer(this IServiceCollection services, EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (reranker != null && !ReferenceEquals(reranker.Model, model))
+            throw new ArgumentException("the reranker was loaded for another EmbeddingModel instance", nameof(reranker));
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>()));
+        services.AddSingleton(sp => new ServingContext(model, reranker, options, sp.GetRequiredService<DynamicBatcher>(),
+            sp.GetRequiredService<ServerMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("RwkvNative.Server")));
+        return services;
+    }
+
+    /// <summary>Maps every endpoint (needs <see cref="AddRwkvServer"/>).</summary>
+    public static IEndpointRouteBuilder MapRwkvEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var s = endpoints.ServiceProvider.GetRequiredService<ServingContext>();
+        endpoints.MapPost("/embed", s.Wrap("/embed", true, false, Endpoints.TeiEmbed));
+        endpoints.MapPost("/rerank", s.Wrap("/rerank", true, false, Endpoints.TeiRerank));
+        endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, true, Endpoints.OpenAIEmbeddings));
+        endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, true, Endpoints.CohereRerank));
+        endpoints.MapGet("/health", s.Wrap("/health", false, false, Endpoints.Health));
+        endpoints.MapGet("/info", s.Wrap("/info", false, false, Endpoints.Info));
+        endpoints.MapGet("/metrics", s.Wrap("/metrics", false, false, Endpoints.Metrics));
+        return endpoints;
+    }
+
+    /// <summary>Null for <c>localhost</c> (both loopbacks), else the parsed address.</summary>
+    private static IPAddress? ParseHost(string host)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return null;
+        if (IPAddress.TryParse(host, out var a)) return a;
+        throw new ArgumentException($"host '{host}' is not an IP address (use 127.0.0.1, 0.0.0.0, ::, or localhost)");
+    }
+}

@@ -1,0 +1,45 @@
+namespace RwkvNative.Server;
+
+/// <summary>Limits and identity of an embedding server (the options of <c>rwkv-emb serve</c>).</summary>
+public sealed record RwkvServerOptions
+{
+    /// <summary>Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port (default 3000, as text-embeddings-inference; 0 picks a free one).</summary>
+    public int Port { get; init; } = 3000;
+
+    /// <summary>Most tokens one batch of the dynamic batcher holds (several requests share a batch up to this budget).</summary>
+    public int MaxBatchTokens { get; init; } = 16384;
+
+    /// <summary>Requests admitted at once (queued or running); beyond it a request is answered 429 with <c>Retry-After</c>.</summary>
+    public int MaxConcurrentRequests { get; init; } = 512;
+
+    /// <summary>Most tokens of one input (EOS included); a longer one gets 413 unless the request asks to truncate.</summary>
+    public int MaxInputTokens { get; init; } = 8192;
+
+    /// <summary>Most inputs (texts, or documents to rerank) in one request; more gets 413.</summary>
+    public int MaxClientBatchSize { get; init; } = 256;
+
+    /// <summary>Name reported by <c>/info</c> and in OpenAI-style responses (default: the model file's name).</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Storage dtype of the weights reported by <c>/info</c> (e.g. <c>bf16</c>), when known.</summary>
+    public string? ModelDType { get; init; }
+
+    /// <summary>How long a shutdown waits for requests in flight to finish.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535) throw new ArgumentException($"port must be in 0..65535, got {Port}");
+        if (MaxBatchTokens <= 0) throw new ArgumentException($"max-batch-tokens must be positive, got {MaxBatchTokens}");
+        if (MaxConcurrentRequests <= 0) throw new ArgumentException($"max-concurrent-requests must be positive, got {MaxConcurrentRequests}");
+        if (MaxInputTokens < 2) throw new ArgumentException($"max-input-tokens must be at least 2 (one token and EOS), got {MaxInputTokens}");
+        if (MaxInputTokens > MaxBatchTokens)
+            throw new ArgumentException($"max-input-tokens ({MaxInputTokens}) must not exceed max-batch-tokens ({MaxBatchTokens}): a batch must hold the longest input");
+        if (MaxClientBatchSize <= 0) throw new ArgumentException($"max-client-batch-size must be positive, got {MaxClientBatchSize}");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("shutdown timeout must not be negative");
+    }
+}

@@ -1,0 +1,140 @@
+// Counters, gauges and histograms of the server, written in the Prometheus text exposition format (version 0.0.4).
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace RwkvNative.Server;
+
+/// <summary>A cumulative histogram with fixed bucket upper bounds.</summary>
+internal sealed class Histogram(double[] bounds)
+{
+    private readonly long[] _counts = new long[bounds.Length + 1];
+    private readonly object _lock = new();
+    private double _sum;
+    private long _count;
+
+    public void Observe(double value)
+    {
+        int i = 0;
+        while (i < bounds.Length && value > bounds[i]) i++;
+        lock (_lock)
+        {
+            _counts[i]++;
+            _sum += value;
+            _count++;
+        }
+    }
+
+    public void Write(StringBuilder sb, string name, string labels)
+    {
+        long[] counts;
+        double sum;
+        long count;
+        lock (_lock)
+        {
+            counts = (long[])_counts.Clone();
+            sum = _sum;
+            count = _count;
+        }
+        string sep = labels.Length > 0 ? labels + "," : "";
+        long cumulative = 0;
+        for (int i = 0; i < bounds.Length; i++)
+        {
+            cumulative += counts[i];
+            sb.Append(name).Append("_bucket{").Append(sep).Append("le=\"").Append(Num(bounds[i])).Append("\"} ").Append(cumulative).Append('\n');
+        }
+        sb.Append(name).Append("_bucket{").Append(sep).Append("le=\"+Inf\"} ").Append(count).Append('\n');
+        string braces = labels.Length > 0 ? "{" + labels + "}" : "";
+        sb.Append(name).Append("_sum").Append(braces).Append(' ').Append(Num(sum)).Append('\n');
+        sb.Append(name).Append("_count").Append(braces).Append(' ').Append(count).Append('\n');
+    }
+
+    internal static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The server's metrics: requests by route and status, tokens, batch sizes, queue depth, latencies.</summary>
+internal sealed class ServerMetrics
+{
+    private static readonly double[] LatencyBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    private static readonly double[] BatchSizeBounds = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+    private static readonly double[] BatchTokenBounds = [16, 64, 256, 1024, 4096, 16384, 65536];
+
+    private readonly ConcurrentDictionary<(string Route, int Status), long[]> _requests = new();
+    private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
+    private readonly Histogram[] _batchSize = [new(BatchSizeBounds), new(BatchSizeBounds)];
+    private readonly Histogram[] _batchTokens = [new(BatchTokenBounds), new(BatchTokenBounds)];
+    private readonly Histogram[] _batchSeconds = [new(LatencyBounds), new(LatencyBounds)];
+    private long _inputTokens;
+    private long _inputs;
+    private long _inFlight;
+    private long _rejectedOverloaded;
+
+    /// <summary>Sequences waiting for the batcher (set by the batcher).</summary>
+    public int QueueDepth { get; set; }
+
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>Admits a request unless <paramref name="limit"/> are already admitted.</summary>
+    public bool TryAdmit(int limit)
+    {
+        if (Interlocked.Increment(ref _inFlight) <= limit) return true;
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _rejectedOverloaded);
+        return false;
+    }
+
+    public void Release() => Interlocked.Decrement(ref _inFlight);
+
+    public void RecordInputs(int inputs, long tokens)
+    {
+        Interlocked.Add(ref _inputs, inputs);
+        Interlocked.Add(ref _inputTokens, tokens);
+    }
+
+    public void RecordRequest(string route, int status, double seconds)
+    {
+        var counter = _requests.GetOrAdd((route, status), _ => new long[1]);
+        Interlocked.Increment(ref counter[0]);
+        _latency.GetOrAdd(route, _ => new Histogram(LatencyBounds)).Observe(seconds);
+    }
+
+    public void RecordBatch(WorkKind kind, int sequences, long tokens, double seconds)
+    {
+        _batchSize[(int)kind].Observe(sequences);
+        _batchTokens[(int)kind].Observe(tokens);
+        _batchSeconds[(int)kind].Observe(seconds);
+    }
+
+    /// <summary>Every metric in the Prometheus text format.</summary>
+    public string ToPrometheusText()
+    {
+        var sb = new StringBuilder(4096);
+        Header(sb, "rwkv_requests_total", "counter", "HTTP requests answered, by route and status code.");
+        foreach (var ((route, status), c) in _requests.OrderBy(k => k.Key.Route, StringComparer.Ordinal).ThenBy(k => k.Key.Status))
+            sb.Append("rwkv_requests_total{route=\"").Append(route).Append("\",code=\"").Append(status).Append("\"} ").Append(Interlocked.Read(ref c[0])).Append('\n');
+        Header(sb, "rwkv_request_duration_seconds", "histogram", "Time from the request's arrival to its answer, by route.");
+        foreach (var (route, h) in _latency.OrderBy(k => k.Key, StringComparer.Ordinal))
+            h.Write(sb, "rwkv_request_duration_seconds", $"route=\"{route}\"");
+        Header(sb, "rwkv_input_tokens_total", "counter", "Tokens of accepted inputs (EOS included).");
+        sb.Append("rwkv_input_tokens_total ").Append(Interlocked.Read(ref _inputTokens)).Append('\n');
+        Header(sb, "rwkv_inputs_total", "counter", "Accepted inputs (texts embedded, documents reranked).");
+        sb.Append("rwkv_inputs_total ").Append(Interlocked.Read(ref _inputs)).Append('\n');
+        Header(sb, "rwkv_requests_rejected_overloaded_total", "counter", "Requests refused with 429 because max-concurrent-requests were admitted.");
+        sb.Append("rwkv_requests_rejected_overloaded_total ").Append(Interlocked.Read(ref _rejectedOverloaded)).Append('\n');
+        Header(sb, "rwkv_requests_in_flight", "gauge", "Requests admitted and not yet answered.");
+        sb.Append("rwkv_requests_in_flight ").Append(InFlight).Append('\n');
+        Header(sb, "rwkv_queue_depth", "gauge", "Sequences waiting for the dynamic batcher.");
+        sb.Append("rwkv_queue_depth ").Append(QueueDepth).Append('\n');
+        string[] kinds = ["embed", "rerank"];
+        Header(sb, "rwkv_batch_size", "histogram", "Sequences per model batch, by kind.");
+        for (int k = 0; k < 2; k++) _batchSize[k].Write(sb, "rwkv_batch_size", $"kind=\"{kinds[k]}\"");
+        Header(sb, "rwkv_batch_tokens", "histogram", "Tokens per model batch, by kind.");
+        for (int k = 0; k < 2; k++) _batchTokens[k].Write(sb, "rwkv_batch_tokens", $"kind=\"{kinds[k]}\"");
+        Header(sb, "rwkv_batch_duration_seconds", "histogram", "Model time per batch, by kind.");
+        for (int k = 0; k < 2; k++) _batchSeconds[k].Write(sb, "rwkv_batch_duration_seconds", $"kind=\"{kinds[k]}\"");
+        return sb.ToString();
+    }
+
+    private static void Header(StringBuilder sb, string name, string type, string help) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+}

@@ -1,0 +1,281 @@
+using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Cpu;
+using RwkvNative.Cuda;
+using RwkvNative.Model;
+
+namespace RwkvNative.Tests.Cuda;
+
+/// <summary>
+/// The CUDA backend against the CPU backend (the oracle) on the same checkpoints and inputs. Tolerances:
+/// <see cref="CudaWeightPrecision.Float32"/> is float32 throughout, so 1e-4 (summation order only differs);
+/// <see cref="CudaWeightPrecision.AsStored"/> rounds GEMM inputs to bf16/fp16, so embeddings are judged by cosine ≥ 0.999
+/// and reranker logits within 2e-2 (the fixtures' reduced-precision rule). Skipped where no CUDA device is usable.
+/// </summary>
+public sealed class CudaBackendTests
+{
+    private static readonly CudaBackendProvider Probe = new();
+
+    private static void RequireDevice()
+    {
+        if (!Probe.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+    }
+
+    public static TheoryData<string> FixtureNames() => new("tiny-bf16", "mini-fp16");
+
+    /// <summary>A ragged batch: lengths vary, one sequence empty, one without EOS, one with two EOS.</summary>
+    private static (int[] Tokens, int[] Offsets) RaggedBatch(int seed, int[] lengths)
+    {
+        var rng = new Random(seed);
+        var offsets = new int[lengths.Length + 1];
+        for (int b = 0; b < lengths.Length; b++) offsets[b + 1] = offsets[b] + lengths[b];
+        var tokens = new int[offsets[^1]];
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            for (int t = offsets[b]; t < offsets[b + 1]; t++) tokens[t] = rng.Next(0, 65530);
+            if (lengths[b] > 0 && b % 4 != 1) tokens[offsets[b + 1] - 1] = ModelConfig.EosToken;
+            if (lengths[b] > 4 && b % 4 == 2) tokens[offsets[b] + lengths[b] / 2] = ModelConfig.EosToken;
+        }
+        return (tokens, offsets);
+    }
+
+    private static ModelState RandomState(ModelConfig config, int batch, int seed)
+    {
+        var s = new ModelState(config, batch);
+        var rng = new Random(seed);
+        for (int i = 0; i < s.Shift.Length; i++) s.Shift[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < s.Wkv.Length; i++) s.Wkv[i] = (float)((rng.NextDouble() * 2 - 1) * 0.5);
+        return s;
+    }
+
+    private sealed record Outputs(ModelState State, float[] Sums, int[] Counts);
+
+    private static Outputs Run(IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
+    {
+        int b = offsets.Length - 1;
+        var state = start.Clone();
+        var sums = new float[b * backend.Config.Channels];
+        var counts = new int[b];
+        backend.Forward(tokens, offsets, state, sums, counts);
+        return new Outputs(state, sums, counts);
+    }
+
+    private static float[] Embeddings(IEmbeddingBackend backend, Outputs o, EmbeddingTask task)
+    {
+        int c = backend.Config.Channels;
+        var features = new float[o.Sums.Length];
+        for (int b = 0; b < o.Counts.Length; b++)
+            for (int i = 0; i < c; i++) features[b * c + i] = o.Counts[b] == 0 ? 0 : o.Sums[b * c + i] / o.Counts[b];
+        var e = new float[features.Length];
+        backend.Head(task, features, e);
+        return e;
+    }
+
+    /// <summary>max |a - b| ≤ tol · max(1, max |a|): absolute for O(1) tensors, relative for larger ones (wkv states).</summary>
+    private static void AssertClose(float[] expected, float[] actual, double tol, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = 1, worst = 0;
+        int at = -1;
+        foreach (var v in expected) scale = Math.Max(scale, Math.Abs(v));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = Math.Abs(expected[i] - (double)actual[i]);
+            if (!(d <= worst)) { worst = d; at = i; }
+        }
+        Assert.True(worst <= tol * scale, $"{what}: max difference {worst:E3} at {at} exceeds {tol:E1} x {scale:G4}");
+    }
+
+    private static void AssertCosine(float[] expected, float[] actual, int channels, double min, string what)
+    {
+        for (int b = 0; b < expected.Length / channels; b++)
+        {
+            double dot = 0, ne = 0, na = 0;
+            for (int i = b * channels; i < (b + 1) * channels; i++)
+            {
+                dot += expected[i] * (double)actual[i];
+                ne += expected[i] * (double)expected[i];
+                na += actual[i] * (double)actual[i];
+            }
+            double cos = dot / Math.Sqrt(ne * na);
+            Assert.True(cos >= min, $"{what}: sequence {b} cosine {cos:F6} < {min}");
+        }
+    }
+
+    internal static void CompareForward(Checkpoint ckpt, CudaWeightPrecision precision, int[] lengths, int seed, bool randomStart)
+    {
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var cpu = CpuBackendProvider.Instance.CreateEmbedding(ckpt, config, 0);
+        using var gpu = new CudaEmbeddingBackend(ckpt, config, 0, new CudaBackendOptions { Weights = precision });
+        var (tokens, offsets) = RaggedBatch(seed, lengths);
+        var start = randomStart ? RandomState(config, lengths.Length, seed + 1) : new ModelState(config, lengths.Length);
+        var expected = Run(cpu, tokens, offsets, start);
+        var actual = Run(gpu, tokens, offsets, start);
+        Assert.Equal(expected.Counts, actual.Counts);
+        if (precision == CudaWeightPrecision.Float32)
+        {
+            AssertClose(expected.State.Shift, actual.State.Shift, 1e-4, "shift state");
+            AssertClose(expected.State.Wkv, actual.State.Wkv, 1e-4, "wkv state");
+            AssertClose(expected.Sums, actual.Sums, 1e-4, "EOS sums");
+            foreach (var task in new[] { EmbeddingTask.Retrieval, EmbeddingTask.Classification, EmbeddingTask.Similarity })
+                AssertClose(Embeddings(cpu, expected, task), Embeddings(gpu, actual, task), 1e-4, $"{task} embeddings");
+        }
+        else
+        {
+            AssertCosine(Embeddings(cpu, expected, EmbeddingTask.Retrieval), Embeddings(gpu, actual, EmbeddingTask.Retrieval),
+                config.Channels, 0.999, "embeddings");
+        }
+    }
+
+    private static readonly int[] SmallRagged = [5, 1, 17, 0, 9, 33];
+
+    [Theory]
+    [MemberData(nameof(FixtureNames))]
+    public void Float32_weights_match_the_cpu_backend_on_a_ragged_batch_from_a_given_state(string fixture)
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf(fixture + ".emb.pth"));
+        CompareForward(ckpt, CudaWeightPrecision.Float32, SmallRagged, seed: 11, randomStart: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(FixtureNames))]
+    public void Stored_precision_weights_stay_within_reduced_precision_tolerance(string fixture)
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf(fixture + ".emb.pth"));
+        CompareForward(ckpt, CudaWeightPrecision.AsStored, SmallRagged, seed: 12, randomStart: false);
+    }
+
+    [Fact]
+    public void Many_small_passes_give_the_one_pass_result()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("tiny-bf16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        var options = new CudaBackendOptions { Weights = CudaWeightPrecision.Float32 };
+        using var whole = new CudaEmbeddingBackend(ckpt, config, 0, options);
+        using var pieces = new CudaEmbeddingBackend(ckpt, config, 0, options with { MaxTokensPerPass = 3 });
+        var (tokens, offsets) = RaggedBatch(13, SmallRagged);
+        var start = RandomState(config, SmallRagged.Length, 14);
+        var a = Run(whole, tokens, offsets, start);
+        var b = Run(pieces, tokens, offsets, start);
+        Assert.Equal(a.Counts, b.Counts);
+        AssertClose(a.State.Wkv, b.State.Wkv, 1e-5, "wkv state");
+        AssertClose(a.State.Shift, b.State.Shift, 1e-5, "shift state");
+        AssertClose(a.Sums, b.Sums, 1e-5, "EOS sums");
+    }
+
+    [Theory]
+    [InlineData("tiny-bf16", CudaWeightPrecision.Float32, 1e-4)]
+    [InlineData("mini-fp16", CudaWeightPrecision.Float32, 1e-4)]
+    [InlineData("tiny-bf16", CudaWeightPrecision.AsStored, 2e-2)]
+    [InlineData("mini-fp16", CudaWeightPrecision.AsStored, 2e-2)]
+    public void Reranker_logits_match_the_cpu_backend_and_leave_states_untouched(string fixture, CudaWeightPrecision precision, double tol)
+    {
+        RequireDevice();
+        using var emb = Checkpoint.Open(Fixtures.PathOf(fixture + ".emb.pth"));
+        using var rer = Checkpoint.Open(Fixtures.PathOf(fixture + ".reranker.pth"));
+        var model = ConfigReader.ReadEmbedding(emb);
+        var config = ConfigReader.ReadReranker(rer);
+        using var cpu = CpuBackendProvider.Instance.CreateReranker(rer, config, 0);
+        using var gpu = new CudaRerankerBackend(rer, config, 0, new CudaBackendOptions { Weights = precision });
+        const int batch = 7;
+        var states = RandomState(model, batch, 21).Wkv;
+        var copy = (float[])states.Clone();
+        var expected = new float[batch];
+        var actual = new float[batch];
+        cpu.Logits(states, model.Layers, batch, expected);
+        gpu.Logits(states, model.Layers, batch, actual);
+        Assert.Equal(copy, states);
+        for (int i = 0; i < batch; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol, $"item {i}: cpu {expected[i]} cuda {actual[i]} (tolerance {tol})");
+    }
+
+    [Fact]
+    public void Concurrent_calls_on_one_backend_are_serialised_and_deterministic()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("mini-fp16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var gpu = new CudaEmbeddingBackend(ckpt, config, 0);
+        var (tokens, offsets) = RaggedBatch(31, SmallRagged);
+        var start = new ModelState(config, SmallRagged.Length);
+        var expected = Run(gpu, tokens, offsets, start);
+        var results = new Outputs[16];
+        Parallel.For(0, results.Length, i => results[i] = Run(gpu, tokens, offsets, start));
+        foreach (var r in results)
+        {
+            Assert.Equal(expected.Sums, r.Sums);
+            Assert.Equal(expected.State.Wkv, r.State.Wkv);
+        }
+    }
+
+    [Fact]
+    public void Bad_inputs_are_refused_on_the_host()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("mini-fp16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var gpu = new CudaEmbeddingBackend(ckpt, config, 0);
+        var state = new ModelState(config, 1);
+        var sums = new float[config.Channels];
+        var counts = new int[1];
+        Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Forward([1, 65536], [0, 2], state, sums, counts));
+        Assert.Throws<ArgumentException>(() => gpu.Forward([1, 2], [0, 3], state, sums, counts));
+        Assert.Throws<ArgumentException>(() => gpu.Forward([1, 2], [0, 2], new ModelState(config, 2), sums, counts));
+        // Still works afterwards.
+        gpu.Forward([1, ModelConfig.EosToken], [0, 2], state, sums, counts);
+        Assert.Equal(1, counts[0]);
+    }
+}
+
+/// <summary>
+/// The real 0.1B shape (L=12, C=768, LoRA 64/64/32/128) with random weights, a few hundred tokens, batch 1 and a ragged
+/// batch of 16. Float32 precision is compared with the CPU backend at 1e-4 relative to each tensor's largest magnitude
+/// (12 layers of 768-wide sums in another order); fp16 weights at their stored precision by cosine ≥ 0.999.
+/// </summary>
+public sealed class CudaRealShapeTests
+{
+    private static readonly ModelConfig Tiny = new(Layers: 12, Channels: 768, DecayLora: 64, AlphaLora: 64, ValueLora: 32, GateLora: 128);
+    private static readonly string Folder = Path.Combine(Path.GetTempPath(), "rwkvnative-cuda-tests");
+    private static readonly Lazy<string> F32 = new(() => RandomModel.Write(Folder, Tiny, half: false, seed: 7));
+    private static readonly Lazy<string> F16 = new(() => RandomModel.Write(Folder, Tiny, half: true, seed: 7));
+
+    private static void RequireDevice()
+    {
+        if (!new CudaBackendProvider().IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+    }
+
+    [Fact]
+    public void Random_model_writer_gives_a_checkpoint_of_the_asked_shape_that_the_cpu_backend_runs()
+    {
+        var small = new ModelConfig(Layers: 2, Channels: 128, DecayLora: 32, AlphaLora: 32, ValueLora: 32, GateLora: 64);
+        var path = RandomModel.Write(Folder, small, half: true, seed: 3);
+        using var ckpt = Checkpoint.Open(path);
+        Assert.Equal(small, ConfigReader.ReadEmbedding(ckpt));
+        Assert.Equal(TensorDType.Float16, ckpt.Get("rwkv.blocks.1.att.key.weight").DType);
+        using var cpu = CpuBackendProvider.Instance.CreateEmbedding(ckpt, small, 0);
+        var state = new ModelState(small, 1);
+        var sums = new float[small.Channels];
+        var counts = new int[1];
+        cpu.Forward([5, 77, 1000, ModelConfig.EosToken], [0, 4], state, sums, counts);
+        Assert.Equal(1, counts[0]);
+        Assert.All(sums, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 20, $"pooled value {v}"));
+        Assert.Contains(state.Wkv, v => v != 0);
+    }
+
+    public static TheoryData<string, bool> Cases() => new() { { "batch1", false }, { "batch16", false }, { "batch1", true }, { "batch16", true } };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Real_shape_random_weights_match_the_cpu_backend(string shape, bool half)
+    {
+        RequireDevice();
+        int[] lengths = shape == "batch1" ? [300] : [40, 3, 17, 0, 25, 1, 31, 12, 22, 9, 35, 5, 28, 14, 19, 30];
+        using var ckpt = Checkpoint.Open(half ? F16.Value : F32.Value);
+        Assert.Equal(Tiny, ConfigReader.ReadEmbedding(ckpt));
+        var precision = half ? CudaWeightPrecision.AsStored : CudaWeightPrecision.Float32;
+        CudaBackendTests.CompareForward(ckpt, precision, lengths, seed: 5, randomStart: false);
+    }
+}

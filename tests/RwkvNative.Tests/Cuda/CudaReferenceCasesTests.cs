@@ -1,0 +1,42 @@
+using RwkvNative.Cuda;
+using RwkvNative.Tests.Reference;
+using RwkvNative.Verification;
+
+namespace RwkvNative.Tests.Cuda;
+
+/// <summary>
+/// The shared reference suite on device <c>cuda</c> with default options (weights as stored: bf16/fp16 GEMM inputs), so
+/// judged by the reduced-precision tolerance. Skipped, with the reason, where no CUDA device is usable.
+/// </summary>
+public sealed class CudaReferenceCasesTests : ReferenceCasesTests
+{
+    private static readonly CudaBackendProvider Provider = new();
+
+    static CudaReferenceCasesTests() => BackendRegistryHook.EnsureRegistered();
+
+    protected override string Device => "cuda";
+
+    protected override Tolerance Tolerance => Tolerance.Reduced;
+
+    // bf16/fp16 GEMM inputs: cuBLAS may choose another algorithm for another row count, so batching changes low bits.
+    protected override double Consistency => 5e-3;
+
+    protected override double ConcurrentTolerance => 5e-3;
+
+    protected override void RequireDevice()
+    {
+        if (!Provider.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+    }
+}
+
+/// <summary>Registers the CUDA provider once for the test process.</summary>
+internal static class BackendRegistryHook
+{
+    private static readonly Lazy<bool> Done = new(() =>
+    {
+        CudaBackendProvider.Register();
+        return true;
+    });
+
+    public static void EnsureRegistered() => _ = Done.Value;
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using RwkvNative.Server;
+using RwkvNative.Tests.Reference;
+
+namespace RwkvNative.Tests.Server;
+
+/// <summary>A running server over the tiny fixture: in-process (TestServer) or real Kestrel on a loopback port.</summary>
+internal sealed class ServerHarness : IAsyncDisposable
+{
+    private ServerHarness(WebApplication app, HttpClient client)
+    {
+        App = app;
+        Client = client;
+    }
+
+    public WebApplication App { get; }
+    public HttpClient Client { get; }
+    public static LoadedFixtures.Loaded Tiny => LoadedFixtures.Get("tiny-bf16", "cpu");
+
+    internal ServerMetrics Metrics => App.Services.GetRequiredService<ServerMetrics>();
+
+    public static async Task<ServerHarness> StartAsync(bool loopback, RwkvServerOptions? options = null, bool withReranker = true)
+    {
+        var f = Tiny;
+        options ??= new RwkvServerOptions();
+        var builder = RwkvServer.CreateBuilder(f.Model, withReranker ? f.Reranker : null, options with { Host = "127.0.0.1", Port = 0, ModelId = "tiny" });
+        if (!loopback) builder.WebHost.UseTestServer();
+        var app = builder.Build();
+        app.MapRwkvEndpoints();
+        await app.StartAsync();
+        HttpClient client;
+        if (loopback)
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            Assert.StartsWith("http://127.0.0.1:", address);
+            client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+        }
+        else client = app.GetTestClient();
+        return new ServerHarness(app, client);
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, string json, CancellationToken ct = default)
+    {
+        using var response = await Client.PostAsync(path, Json(json), ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public static float[][] Floats(JsonElement array) =>
+        array.EnumerateArray().Select(e => e.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>A request body sent in two parts: the second waits for <see cref="Release"/>, so the request stays in flight.</summary>
+internal sealed class HeldContent : HttpContent
+{
+    private readonly string json;
+
+    public HeldContent(string json)
+    {
+        this.json = json;
+        Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+    }
+
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Started => _started.Task;
+
+    public void Release() => _release.TrySetResult();
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        int half = bytes.Length / 2;
+        await stream.WriteAsync(bytes.AsMemory(0, half));
+        await stream.FlushAsync();
+        _started.TrySetResult();
+        await _release.Task;
+        await stream.WriteAsync(bytes.AsMemory(half));
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = Encoding.UTF8.GetByteCount(json);
+        return true;
+    }
+}
