@@ -17,6 +17,7 @@ usage: ./build.sh <command> [args]
   publish [rid]    NativeAOT single binary of rwkv-emb (default rid: linux-x64) into artifacts/publish/<rid>
   kernels          compile-check every kernels/*.cu with clang-14 (no CUDA toolkit needed)
   native           configure and build the native CUDA harness with CMake (skips without a CUDA toolkit)
+  emulate          run the CUDA backend's tests on the CPU emulator of the CUDA libraries (native/emu; slow, no GPU needed)
   bench [args]     run 'rwkv-emb bench' (Release)
 USAGE
 }
@@ -50,6 +51,7 @@ case "$cmd" in
     cmake -S . -B native/build -G "${CMAKE_GENERATOR:-Unix Makefiles}" -DCMAKE_BUILD_TYPE=Release
     cmake --build native/build -j
     ;;
+  emulate) bash scripts/gpu/emulate.sh "$@" ;;
   ""|-h|--help|help) usage ;;
   *) echo "error: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
 esac

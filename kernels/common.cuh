@@ -1,6 +1,7 @@
 // Shared device helpers for every kernel: element types, conversions, reductions.
 // Compiled by NVRTC without the CUDA toolkit headers, so nothing here may #include anything:
-// conversions use bit tricks or PTX `cvt`, shuffles use PTX `shfl.sync`.
+// conversions use bit tricks or PTX `cvt`, shuffles use PTX `shfl.sync`. Those five primitives sit in
+// one #ifndef RWKV_EMULATION block so the CPU emulator (native/emu) can supply host versions.
 #pragma once
 
 // wkv7 head size N: fixed by the model family; kernels with one thread per state row rely on it.
@@ -10,6 +11,7 @@
 struct bf16_t { unsigned short bits; };
 struct f16_t { unsigned short bits; };
 
+#ifndef RWKV_EMULATION
 __device__ __forceinline__ unsigned int float_bits(float f)
 {
     unsigned int u;
@@ -24,17 +26,35 @@ __device__ __forceinline__ float bits_float(unsigned int u)
     return f;
 }
 
+__device__ __forceinline__ float half_bits_to_float(unsigned short h)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+// Round to nearest, ties to even.
+__device__ __forceinline__ unsigned short float_to_half_bits(float x)
+{
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+    return h;
+}
+
+__device__ __forceinline__ float shuffle_xor(float v, int lane_mask)
+{
+    float r;
+    asm volatile("shfl.sync.bfly.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=f"(r) : "f"(v), "r"(lane_mask));
+    return r;
+}
+#endif // RWKV_EMULATION: native/emu/emu_shim.h (force-included by the CPU emulator) defines the five primitives above.
+
 __device__ __forceinline__ float to_float(float x) { return x; }
 
 // bf16 is the upper half of an IEEE single: widening is exact.
 __device__ __forceinline__ float to_float(bf16_t x) { return bits_float(((unsigned int)x.bits) << 16); }
 
-__device__ __forceinline__ float to_float(f16_t x)
-{
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x.bits));
-    return f;
-}
+__device__ __forceinline__ float to_float(f16_t x) { return half_bits_to_float(x.bits); }
 
 template <typename T> struct FromFloat;
 
@@ -64,17 +84,10 @@ template <> struct FromFloat<f16_t>
     static __device__ __forceinline__ f16_t convert(float x)
     {
         f16_t r;
-        asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
+        r.bits = float_to_half_bits(x);
         return r;
     }
 };
-
-__device__ __forceinline__ float shuffle_xor(float v, int lane_mask)
-{
-    float r;
-    asm volatile("shfl.sync.bfly.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=f"(r) : "f"(v), "r"(lane_mask));
-    return r;
-}
 
 // Sum over the 32 lanes of a warp; every lane gets the total. All 32 lanes must be active.
 __device__ __forceinline__ float warp_sum(float v)

@@ -46,3 +46,62 @@ extern "C" __global__ void token_shift_store(const float* __restrict__ x, const 
         if (end > offsets[b]) shift[idx] = x[(long long)(end - 1) * C + c];
     }
 }
+
+// LayerNorm fused with token_shift_mix: one kernel instead of two, and the normed rows are read from registers
+// instead of memory. Each block recomputes the previous row's LayerNorm (when that row belongs to the same sequence
+// in this pass) with the same reduction as the `layernorm` kernel, so the lerps see the values the unfused path sees.
+// x:        [T, C] float32 residual stream (not modified).
+// ln_w, ln_b: [C] LayerNorm parameters; eps its epsilon.
+// seq_of, offsets, shift, mix, n, out: as token_shift_mix (shift is read only).
+// normed:   [T, C] float32 output, LN(x): token_shift_store reads it afterwards to update the shift state.
+// One block per token (blockIdx.x = t); blockDim.x a multiple of 32.
+extern "C" __global__ void layernorm_shift_mix(const float* __restrict__ x, const float* __restrict__ ln_w,
+                                               const float* __restrict__ ln_b, float eps, const int* __restrict__ seq_of,
+                                               const int* __restrict__ offsets, const float* __restrict__ shift,
+                                               const float* __restrict__ mix, int n, float* __restrict__ out,
+                                               float* __restrict__ normed, int T, int C)
+{
+    __shared__ float scratch[32];
+    const int t = blockIdx.x;
+    const int b = seq_of[t];
+    const bool has_prev = t > offsets[b]; // uniform over the block
+    const float* cur_row = x + (long long)t * C;
+    const float* prev_row = cur_row - C;
+
+    float sum = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += cur_row[c];
+    const float mean = block_sum(sum, scratch) / C;
+    float sq = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+    {
+        const float d = cur_row[c] - mean;
+        sq += d * d;
+    }
+    const float inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+
+    float prev_mean = 0.0f, prev_inv = 0.0f;
+    if (has_prev)
+    {
+        float ps = 0.0f;
+        for (int c = threadIdx.x; c < C; c += blockDim.x) ps += prev_row[c];
+        prev_mean = block_sum(ps, scratch) / C;
+        float pq = 0.0f;
+        for (int c = threadIdx.x; c < C; c += blockDim.x)
+        {
+            const float d = prev_row[c] - prev_mean;
+            pq += d * d;
+        }
+        prev_inv = 1.0f / sqrtf(block_sum(pq, scratch) / C + eps);
+    }
+
+    const long long total = (long long)T * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+    {
+        const float cur = (cur_row[c] - mean) * inv * ln_w[c] + ln_b[c];
+        const float prev = has_prev ? (prev_row[c] - prev_mean) * prev_inv * ln_w[c] + ln_b[c] : shift[(long long)b * C + c];
+        const long long idx = (long long)t * C + c;
+        normed[idx] = cur;
+        const float d = prev - cur;
+        for (int m = 0; m < n; ++m) out[(long long)m * total + idx] = cur + d * mix[(long long)m * C + c];
+    }
+}

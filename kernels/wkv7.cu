@@ -62,3 +62,70 @@ wkv7_forward(float* __restrict__ state, const int* __restrict__ offsets, const f
 #pragma unroll
     for (int j = 0; j < RWKV_HEAD_SIZE; ++j) row[j] = s[j];
 }
+
+// The same recurrence with each state row split over 4 consecutive lanes (16 columns each): 256 threads per
+// (sequence, head) instead of 64, for launches with few (sequence, head) pairs (B = 1 prefill), where 64-thread blocks
+// leave most of the GPU idle. Exact up to float32 summation order: sa and y are each summed as 4 partial sums of 16
+// terms combined with two butterfly shuffles. Same layouts and arguments as wkv7_forward.
+// Grid: B * H blocks (blockIdx.x = b * H + h), 256 threads.
+#define RWKV_WKV7_SPLIT 4
+#define RWKV_WKV7_COLS (RWKV_HEAD_SIZE / RWKV_WKV7_SPLIT)
+extern "C" __global__ void __launch_bounds__(RWKV_HEAD_SIZE * RWKV_WKV7_SPLIT)
+wkv7_forward_split(float* __restrict__ state, const int* __restrict__ offsets, const float* __restrict__ r,
+                   const float* __restrict__ decay, const float* __restrict__ k, const float* __restrict__ v,
+                   const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ y, int H)
+{
+    const int seq = blockIdx.x / H;
+    const int h = blockIdx.x - seq * H;
+    const int i = threadIdx.x / RWKV_WKV7_SPLIT;                   // state row (value channel)
+    const int j0 = (threadIdx.x % RWKV_WKV7_SPLIT) * RWKV_WKV7_COLS; // first of this thread's key channels
+    const int C = H * RWKV_HEAD_SIZE;
+    const int begin = offsets[seq];
+    const int end = offsets[seq + 1];
+    if (begin >= end) return; // whole block leaves together
+
+    float* row = state + ((long long)blockIdx.x * RWKV_HEAD_SIZE + i) * RWKV_HEAD_SIZE + j0;
+    float s[RWKV_WKV7_COLS];
+#pragma unroll
+    for (int j = 0; j < RWKV_WKV7_COLS; ++j) s[j] = row[j];
+
+    __shared__ float r_s[RWKV_HEAD_SIZE], w_s[RWKV_HEAD_SIZE], k_s[RWKV_HEAD_SIZE];
+    __shared__ float a_s[RWKV_HEAD_SIZE], b_s[RWKV_HEAD_SIZE];
+
+    for (int t = begin; t < end; ++t)
+    {
+        const long long base = (long long)t * C + h * RWKV_HEAD_SIZE;
+        __syncthreads(); // the previous token's vectors are no longer being read
+        if (threadIdx.x < RWKV_HEAD_SIZE)
+        {
+            const int c = threadIdx.x;
+            r_s[c] = r[base + c];
+            w_s[c] = decay[base + c];
+            k_s[c] = k[base + c];
+            a_s[c] = a[base + c];
+            b_s[c] = b[base + c];
+        }
+        __syncthreads();
+
+        float sa = 0.0f;
+#pragma unroll
+        for (int j = 0; j < RWKV_WKV7_COLS; ++j) sa += s[j] * a_s[j0 + j];
+        sa += shuffle_xor(sa, 1);
+        sa += shuffle_xor(sa, 2);
+
+        const float vi = v[base + i];
+        float out = 0.0f;
+#pragma unroll
+        for (int j = 0; j < RWKV_WKV7_COLS; ++j)
+        {
+            s[j] = s[j] * w_s[j0 + j] + sa * b_s[j0 + j] + vi * k_s[j0 + j];
+            out += s[j] * r_s[j0 + j];
+        }
+        out += shuffle_xor(out, 1);
+        out += shuffle_xor(out, 2);
+        if (j0 == 0) y[base + i] = out;
+    }
+
+#pragma unroll
+    for (int j = 0; j < RWKV_WKV7_COLS; ++j) row[j] = s[j];
+}

@@ -1,5 +1,5 @@
 // Native kernel harness: compiles kernels/*.cu with NVRTC exactly as the C# backend does (common.cuh passed as a
-// header, --gpu-arch=sm_XY of the device), runs every kernel on random data, compares it with a plain C++ reference
+// header, --gpu-architecture=sm_XY of the device), runs every kernel on random data, compares it with a plain C++ reference
 // and times it with CUDA events. Usage: kernel_harness [kernel_dir] [device]. Prints one line per check and ends
 // with "N passed, M failed"; exit status 1 if anything failed.
 #include <cuda.h>
@@ -104,7 +104,7 @@ struct Kernels
             const char* names[] = { "common.cuh" };
             nvrtcProgram prog;
             NVRTC(nvrtcCreateProgram(&prog, src.c_str(), file.c_str(), 1, headers, names));
-            std::string archOpt = "--gpu-arch=sm_" + std::to_string(arch);
+            std::string archOpt = "--gpu-architecture=sm_" + std::to_string(arch);
             const char* opts[] = { archOpt.c_str(), "--std=c++17", "--generate-line-info" };
             nvrtcResult r = nvrtcCompileProgram(prog, 3, opts);
             size_t logSize = 0;
@@ -310,6 +310,31 @@ static void test_token_shift(Kernels& k)
     report("token_shift_store", rel_err(shiftRef, ds.get()), 0, 0, "B=5 (one empty keeps its state)");
 }
 
+static void test_layernorm_shift_mix(Kernels& k)
+{
+    const int C = 768, n = 6;
+    const float eps = 1e-5f;
+    Ragged r({ 5, 0, 1, 40, 17 });
+    int T = r.T(), B = r.B();
+    auto x = random_vec((size_t)T * C, -3, 3), w = random_vec(C, 0.5f, 1.5f), bias = random_vec(C), shift = random_vec((size_t)B * C),
+         mix = random_vec((size_t)n * C, 0, 1);
+    std::vector<float> normed((size_t)T * C), ref((size_t)n * T * C);
+    for (int t = 0; t < T; ++t) ln_ref(&x[(size_t)t * C], w.data(), bias.data(), &normed[(size_t)t * C], C, eps);
+    for (int t = 0; t < T; ++t)
+        for (int c = 0; c < C; ++c)
+        {
+            int b = r.seq_of[t];
+            float prev = t > r.offsets[b] ? normed[(size_t)(t - 1) * C + c] : shift[(size_t)b * C + c];
+            float cur = normed[(size_t)t * C + c];
+            for (int m = 0; m < n; ++m) ref[(size_t)m * T * C + (size_t)t * C + c] = cur + (prev - cur) * mix[(size_t)m * C + c];
+        }
+    Dev<float> dx(x), dw(w), db(bias), ds(shift), dm(mix), dout(ref.size()), dn((size_t)T * C);
+    Dev<int> doff(r.offsets), dseq(r.seq_of);
+    CUfunction f = k.get("token_shift.cu", "layernorm_shift_mix");
+    double us = time_us([&] { launch(f, (unsigned)T, 256, dx.p, dw.p, db.p, eps, dseq.p, doff.p, ds.p, dm.p, n, dout.p, dn.p, T, C); });
+    report("layernorm_shift_mix", std::max(rel_err(ref, dout.get()), rel_err(normed, dn.get())), 1e-5, us, "ragged 5,0,1,40,17 x 6 lerps");
+}
+
 static void test_activations(Kernels& k)
 {
     const long long n = 1 << 20;
@@ -422,9 +447,9 @@ static void wkv7_ref(std::vector<float>& state, const Ragged& r, int H, const st
         }
 }
 
-static void test_wkv7(Kernels& k)
+static void test_wkv7(Kernels& k, const char* kernel, unsigned threads)
 {
-    CUfunction f = k.get("wkv7.cu", "wkv7_forward");
+    CUfunction f = k.get("wkv7.cu", kernel);
     struct Shape { std::vector<int> lengths; int H; const char* label; bool check; };
     const Shape shapes[] = {
         { { 1, 7, 0, 50, 3 }, 12, "ragged 1,7,0,50,3  H=12", true },
@@ -458,17 +483,17 @@ static void test_wkv7(Kernels& k)
         std::vector<float> y((size_t)T * C), stateRef = state;
         Dev<float> ds(state), dr(rr), dw(w), dk(kk), dv(v), da(a), db(b), dy((size_t)T * C);
         Dev<int> doff(r.offsets);
-        launch(f, (unsigned)(B * H), N, ds.p, doff.p, dr.p, dw.p, dk.p, dv.p, da.p, db.p, dy.p, H);
+        launch(f, (unsigned)(B * H), threads, ds.p, doff.p, dr.p, dw.p, dk.p, dv.p, da.p, db.p, dy.p, H);
         double err = 0;
         if (sh.check)
         {
             wkv7_ref(stateRef, r, H, rr, w, kk, v, a, b, y);
             err = std::max(rel_err(stateRef, ds.get()), rel_err(y, dy.get()));
         }
-        double us = time_us([&] { launch(f, (unsigned)(B * H), N, ds.p, doff.p, dr.p, dw.p, dk.p, dv.p, da.p, db.p, dy.p, H); }, 5);
+        double us = time_us([&] { launch(f, (unsigned)(B * H), threads, ds.p, doff.p, dr.p, dw.p, dk.p, dv.p, da.p, db.p, dy.p, H); }, 5);
         char label[128];
         std::snprintf(label, sizeof label, "%s%s, %.1f Mtok/s", sh.label, sh.check ? "" : " (timing only)", T / us);
-        report("wkv7_forward", err, 1e-4, us, label);
+        report(kernel, err, 1e-4, us, label);
     }
 }
 
@@ -572,7 +597,9 @@ int main(int argc, char** argv)
     test_activations(k);
     test_convert(k);
     test_wkv_prep(k);
-    test_wkv7(k);
+    test_wkv7(k, "wkv7_forward", N);
+    test_wkv7(k, "wkv7_forward_split", 4 * N);
+    test_layernorm_shift_mix(k);
     test_wkv_output(k);
     test_pooling(k);
     test_reranker_score(k);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using RwkvNative.Benchmarking;
 using RwkvNative.Cpu;
 
 namespace RwkvNative.Benchmarks;
@@ -17,9 +18,11 @@ internal static class GemmVsOpenBlas
 
     private const string Usage = """
         gemm-vs-openblas [--c 768,1024,2048] [--m 1,32,256,2048] [--threads 1,2] [--shape TEXT] [--rounds 5]
-                         [--min-ms 40] [--no-bf16] [--stream]
-          --shape   only shapes whose name contains TEXT (att, ffn, lora)
-          --stream  instead: M = 1, 8, 32 against weights that do not fit in cache (a new copy each call)
+                         [--min-ms 40] [--no-bf16] [--stream] [--roofline PRESET [--batch 8] [--tokens 256] [--iters 3]]
+          --shape     only shapes whose name contains TEXT (att, ffn, lora)
+          --stream    instead: M = 1, 8, 32 against weights that do not fit in cache (a new copy each call)
+          --roofline  instead: end-to-end CPU prefill of a random-weight preset (tiny, base, large) against the time
+                      OpenBLAS sgemm alone needs for the model's linear layers at M = batch x tokens (first --threads value)
         OpenBLAS picks its kernels from the CPU; OPENBLAS_CORETYPE=SkylakeX (or Haswell, ...) overrides it.
         """;
 
@@ -46,7 +49,8 @@ internal static class GemmVsOpenBlas
         Console.WriteLine($"# OpenBLAS: {blas.Config}, core {blas.CoreName} ({blas.Path})");
         Console.WriteLine($"# ours: {Gemm.KernelName} kernels; {Environment.ProcessorCount} logical CPUs; .NET {Environment.Version}; " +
                           $"load average at start {LoadAverage()}");
-        if (o.Stream) RunStream(blas, o);
+        if (o.Roofline != null) RunRoofline(blas, o);
+        else if (o.Stream) RunStream(blas, o);
         else RunShapes(blas, o);
         Console.WriteLine($"# load average at end {LoadAverage()}");
         return 0;
@@ -154,6 +158,101 @@ internal static class GemmVsOpenBlas
         }
     }
 
+    /// <summary>
+    /// Roofline of the prefill workload: the model's linear layers (every weight of every layer, LoRA included) timed
+    /// through OpenBLAS sgemm at M = batch × tokens give the shortest time a forward could take if everything else were
+    /// free; the engine's measured prefill on the same machine, threads and run is compared with it.
+    /// </summary>
+    private static void RunRoofline(OpenBlas blas, Options o)
+    {
+        var preset = ModelPreset.Get(o.Roofline!);
+        var cfg = preset.Model;
+        int threads = o.Threads[0], m = o.Batch * o.Tokens, c = cfg.Channels;
+        blas.SetThreads(threads);
+        Gemm.MaxThreads = threads;
+        Console.WriteLine($"# roofline: preset {preset.Name} (L={cfg.Layers} C={c}, random bf16 weights), prefill B={o.Batch} T={o.Tokens} (M={m}), {threads} thread(s)");
+
+        // (N, K, how many per forward) of every linear layer.
+        var shapes = new List<(string Name, int N, int K, int Count)>
+        {
+            ("att r/k/v/o", c, c, 4 * cfg.Layers), ("ffn.key", 4 * c, c, cfg.Layers), ("ffn.value", c, 4 * c, cfg.Layers),
+            ("lora w1", cfg.DecayLora, c, cfg.Layers), ("lora w2", c, cfg.DecayLora, cfg.Layers),
+            ("lora a1", cfg.AlphaLora, c, cfg.Layers), ("lora a2", c, cfg.AlphaLora, cfg.Layers),
+            ("lora g1", cfg.GateLora, c, cfg.Layers), ("lora g2", c, cfg.GateLora, cfg.Layers),
+            ("lora v1", cfg.ValueLora, c, cfg.Layers - 1), ("lora v2", c, cfg.ValueLora, cfg.Layers - 1),
+        };
+        var rng = new Random(3);
+        double blasSeconds = 0, oursSeconds = 0, flops = 0;
+        Console.WriteLine("| weight (N x K) | per forward | OpenBLAS GFLOP/s | ours (bf16) GFLOP/s |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (name, n, k, count) in shapes)
+        {
+            var (rows, _, w16) = MakeWeight(rng, n, k);
+            var x = RandomArray(rng, m * k, 1f);
+            var y = new float[m * n];
+            var theirs = new Timed(() => blas.Linear(x, m, rows, n, k, y));
+            var ours = new Timed(() => Gemm.Linear(x, m, w16, y, false, threads));
+            for (int round = 0; round < o.Rounds; round++) { theirs.Measure(o.MinMs); ours.Measure(o.MinMs); }
+            double f = 2.0 * m * n * k;
+            blasSeconds += count * theirs.Best;
+            oursSeconds += count * ours.Best;
+            flops += count * f;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} ({n}x{k}) | {count} | {f / theirs.Best / 1e9:F1} | {f / ours.Best / 1e9:F1} |"));
+        }
+
+        // The roofline forward: every linear layer of every block through OpenBLAS, in model order, each layer with its
+        // own weights (as many bytes as the real model), timed like the engine's forward and alternating with it.
+        var layers = new List<(float[] W, int N, int K)>();
+        for (int l = 0; l < cfg.Layers; l++)
+            foreach (var (_, n, k, count) in shapes)
+            {
+                int perLayer = count / cfg.Layers + (count % cfg.Layers != 0 && l > 0 ? 1 : 0);
+                for (int i = 0; i < perLayer; i++) layers.Add((RandomArray(rng, n * k, 1f / MathF.Sqrt(k)), n, k));
+            }
+        var xs = RandomArray(rng, m * 4 * c, 1f);
+        var ys = new float[m * 4 * c];
+        void BlasForward()
+        {
+            foreach (var (w, n, k) in layers) blas.Linear(xs, m, w, n, k, ys);
+        }
+
+        string dir = Path.Combine(Path.GetTempPath(), "rwkv-bench");
+        using var model = EmbeddingModel.Load(RandomCheckpoint.Embedding(preset, dir), new ModelOptions { Device = "cpu" });
+        var batch = new int[o.Batch][];
+        for (int b = 0; b < o.Batch; b++)
+        {
+            batch[b] = new int[o.Tokens];
+            for (int t = 0; t < o.Tokens; t++) batch[b][t] = rng.Next(1, 65530);
+            batch[b][^1] = 65535;
+        }
+        model.Forward(batch);
+        BlasForward();
+        var engineTimes = new double[o.Iters];
+        var blasTimes = new double[o.Iters];
+        for (int i = 0; i < o.Iters; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            model.Forward(batch);
+            engineTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            t0 = Stopwatch.GetTimestamp();
+            BlasForward();
+            blasTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(engineTimes);
+        Array.Sort(blasTimes);
+        double engine = engineTimes[o.Iters / 2], roof = blasTimes[o.Iters / 2];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# per shape (best windows): {flops / 1e9:F1} GFLOP of linear layers per forward; OpenBLAS {flops / blasSeconds / 1e9:F1} GFLOP/s, " +
+            $"our GEMM {flops / oursSeconds / 1e9:F1} GFLOP/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# roofline forward (OpenBLAS, all {layers.Count} linear layers) median {roof * 1e3:F0} ms = {m / roof:F0} tokens/s " +
+            $"({flops / roof / 1e9:F1} GFLOP/s); engine prefill median {engine * 1e3:F0} ms = {m / engine:F0} tokens/s " +
+            $"({flops / engine / 1e9:F1} GFLOP/s in linear layers)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# engine / roofline = {roof / engine:F2} (medians of {o.Iters} alternating runs; best runs {blasTimes[0] / engineTimes[0]:F2})"));
+    }
+
     /// <summary>The best seconds-per-call over rounds; each round repeats the call for at least the given time.</summary>
     private sealed class Timed(Action call)
     {
@@ -228,6 +327,8 @@ internal static class GemmVsOpenBlas
         public double MinMs = 40;
         public bool BFloat16 = true;
         public bool Stream;
+        public string? Roofline;
+        public int Batch = 8, Tokens = 256, Iters = 3;
 
         public void Parse(string[] args)
         {
@@ -244,6 +345,10 @@ internal static class GemmVsOpenBlas
                     case "--min-ms": MinMs = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--no-bf16": BFloat16 = false; break;
                     case "--stream": Stream = true; break;
+                    case "--roofline": Roofline = Value(); break;
+                    case "--batch": Batch = Ints(Value())[0]; break;
+                    case "--tokens": Tokens = Ints(Value())[0]; break;
+                    case "--iters": Iters = Ints(Value())[0]; break;
                     default: throw new FormatException($"unknown option {args[i]}");
                 }
             }

@@ -5,7 +5,8 @@ using BenchmarkDotNet.Running;
 namespace RwkvNative.Benchmarks;
 
 /// <summary>
-/// A summary column "MB/s" = bytes one operation processes / its mean time (10^6 bytes per second).
+/// A summary column "MB/s" = bytes one operation processes / its median time (10^6 bytes per second; the median
+/// resists the outliers a shared machine produces).
 /// The byte count comes from a function of the benchmark case, since the summary is computed in the host process.
 /// </summary>
 public sealed class ThroughputColumn(Func<BenchmarkCase, long?> bytesPerOperation) : IColumn
@@ -32,7 +33,7 @@ public sealed class ThroughputColumn(Func<BenchmarkCase, long?> bytesPerOperatio
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Throughput: input bytes per second / 10^6 (mean time)";
+    public string Legend => "Throughput: bytes per second / 10^6, from the median time";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
@@ -42,8 +43,8 @@ public sealed class ThroughputColumn(Func<BenchmarkCase, long?> bytesPerOperatio
     {
         var bytes = bytesPerOperation(benchmarkCase);
         var statistics = summary[benchmarkCase]?.ResultStatistics;
-        if (bytes is null || statistics is null || statistics.Mean <= 0) return "-";
-        return (bytes.Value / (statistics.Mean * 1e-9) / 1e6).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        if (bytes is null || statistics is null || statistics.Median <= 0) return "-";
+        return (bytes.Value / (statistics.Median * 1e-9) / 1e6).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc/>

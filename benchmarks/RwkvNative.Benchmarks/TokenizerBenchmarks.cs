@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using RwkvNative.Tokenizer;
 
@@ -30,7 +31,10 @@ public class TokenizerBenchmarks
     private sealed class ThroughputConfig : ManualConfig
     {
         public ThroughputConfig() =>
-            AddColumn(new ThroughputColumn(c => c.Descriptor.WorkloadMethod.Name == nameof(LoadVocabulary) ? null : TextBytes));
+            AddColumn(
+                StatisticColumn.Median,
+                StatisticColumn.Min,
+                new ThroughputColumn(c => c.Descriptor.WorkloadMethod.Name == nameof(LoadVocabulary) ? null : TextBytes));
     }
 
     /// <summary>Builds the text and loads the tokenizer once.</summary>

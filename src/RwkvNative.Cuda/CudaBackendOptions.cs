@@ -15,7 +15,24 @@ public enum CudaWeightPrecision
     Float32,
 }
 
-/// <summary>Settings of the CUDA backend.</summary>
+/// <summary>Which wkv7 recurrence kernel runs (kernels/wkv7.cu).</summary>
+public enum CudaWkv7Kernel
+{
+    /// <summary><c>wkv7_forward</c>: one 64-thread block per (sequence, head), one thread per state row.</summary>
+    RowPerThread,
+
+    /// <summary>
+    /// <c>wkv7_forward_split</c>: each state row split over 4 threads (256 per block), for launches with few
+    /// (sequence, head) pairs such as B = 1 prefill. Same result up to float32 summation order.
+    /// </summary>
+    SplitRow,
+}
+
+/// <summary>
+/// Settings of the CUDA backend. The speed levers (<see cref="FusedKernels"/>, <see cref="Wkv7"/>,
+/// <see cref="CudaGraphs"/>) can also be set without code through environment variables read when the options are
+/// created (<c>RWKV_CUDA_FUSED</c>, <c>RWKV_CUDA_WKV7</c>, <c>RWKV_CUDA_GRAPHS</c>), so each can be measured on its own.
+/// </summary>
 public sealed record CudaBackendOptions
 {
     /// <summary>Weight precision on the device (default: as stored).</summary>
@@ -32,4 +49,35 @@ public sealed record CudaBackendOptions
 
     /// <summary>Receives diagnostics (kernel compile times); null writes them to standard error.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Fuse LayerNorm with the token-shift lerps (<c>layernorm_shift_mix</c>) instead of running <c>layernorm</c> and
+    /// <c>token_shift_mix</c>. Same arithmetic. Default on; <c>RWKV_CUDA_FUSED=0</c> turns it off.
+    /// </summary>
+    public bool FusedKernels { get; init; } = EnvironmentFlag("RWKV_CUDA_FUSED", true);
+
+    /// <summary>The wkv7 kernel. Default <see cref="CudaWkv7Kernel.RowPerThread"/>; <c>RWKV_CUDA_WKV7=split</c> selects the other.</summary>
+    public CudaWkv7Kernel Wkv7 { get; init; } =
+        string.Equals(Environment.GetEnvironmentVariable("RWKV_CUDA_WKV7"), "split", StringComparison.OrdinalIgnoreCase)
+            ? CudaWkv7Kernel.SplitRow : CudaWkv7Kernel.RowPerThread;
+
+    /// <summary>
+    /// Replay single-sequence calls of at most <see cref="GraphMaxTokens"/> tokens (one pass) from a CUDA graph captured
+    /// once per token count, with inputs and outputs staged in pinned host memory: one launch and one synchronisation per
+    /// call instead of hundreds of launches. Default on; <c>RWKV_CUDA_GRAPHS=0</c> turns it off.
+    /// </summary>
+    public bool CudaGraphs { get; init; } = EnvironmentFlag("RWKV_CUDA_GRAPHS", true);
+
+    /// <summary>Longest single sequence served from a captured graph (each distinct length gets its own graph).</summary>
+    public int GraphMaxTokens { get; init; } = 256;
+
+    /// <summary>Most captured graphs kept per backend; the least recently used is dropped beyond it.</summary>
+    public int GraphCacheSize { get; init; } = 32;
+
+    private static bool EnvironmentFlag(string name, bool fallback)
+    {
+        var v = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrEmpty(v)) return fallback;
+        return !(v == "0" || v.Equals("false", StringComparison.OrdinalIgnoreCase) || v.Equals("off", StringComparison.OrdinalIgnoreCase));
+    }
 }

@@ -22,6 +22,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
     private readonly DeviceVector ln0W, ln0B, lnOutW, lnOutB;
     private readonly CudaBlockWeights[] blocks;
     private readonly (DeviceMatrix Fc1, DeviceMatrix Fc2, DeviceVector NormW, DeviceVector NormB)[] heads;
+    private readonly ForwardGraphCache? graphs;
     private bool disposed;
 
     /// <summary>Uploads the weights of <paramref name="checkpoint"/> to device <paramref name="index"/>.</summary>
@@ -57,6 +58,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
                     Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.weight"), c)),
                     Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.bias"), c)));
             }
+            if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(this, session, Math.Min(o.GraphMaxTokens, o.MaxTokensPerPass));
         }
         catch
         {
@@ -93,7 +95,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         if (batch < 0) throw new ArgumentException("offsets must have B + 1 entries", nameof(offsets));
         ValidateBatch(tokens, offsets);
         state.EnsureShape(Config, batch, nameof(state));
-        int c = Config.Channels, layers = Config.Layers;
+        int c = Config.Channels;
         if (eosSum.Length < (long)batch * c) throw new ArgumentException($"eosSum has {eosSum.Length} elements, needs {batch}x{c}", nameof(eosSum));
         if (eosCount.Length < batch) throw new ArgumentException($"eosCount has {eosCount.Length} elements, needs {batch}", nameof(eosCount));
         if (batch == 0) return;
@@ -102,55 +104,79 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             using var scope = session.Enter();
-            var ws = session.Workspace;
-            var stream = session.Stream;
-            long perLayerShift = (long)batch * c, perLayerWkv = batch * BlockRunner.WkvPerSequence(c);
-
-            session.Start.Record(stream);
-            var shift = ws.Shift.Get<float>(state.Shift.Length);
-            var wkv = ws.Wkv.Get<float>(state.Wkv.Length);
-            DeviceCopy.Upload<float>(stream, state.Shift, shift);
-            DeviceCopy.Upload<float>(stream, state.Wkv, wkv);
-            var sums = ws.EosSum.Get<float>((long)batch * c);
-            var counts = ws.EosCount.Get<int>(batch);
-            DeviceCopy.Zero(stream, sums);
-            DeviceCopy.Zero(stream, counts);
-
-            int total = tokens.Length, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
-            var hostOffsets = ArrayPool<int>.Shared.Rent(batch + 1);
-            var hostSequence = ArrayPool<int>.Shared.Rent(passSize);
-            try
+            if (graphs != null && batch == 1 && tokens.Length <= graphs.MaxTokens && tokens.Length <= session.Options.MaxTokensPerPass &&
+                graphs.TryForward(tokens, state, eosSum, eosCount, out var gpuTime))
             {
-                for (int t0 = 0; t0 < total; t0 += passSize)
-                {
-                    int t1 = Math.Min(total, t0 + passSize), count = t1 - t0;
-                    var pass = UploadPass(tokens[t0..t1], offsets, t0, t1, hostOffsets, hostSequence);
-
-                    var x = ws.X.Get<float>((long)count * c);
-                    session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, BlockRunner.Eps);
-                    for (int l = 0; l < layers; l++)
-                        session.Blocks.Run(blocks[l], l == 0, pass, x,
-                            shift.Slice((2L * l) * perLayerShift, perLayerShift),
-                            shift.Slice((2L * l + 1) * perLayerShift, perLayerShift),
-                            wkv.Slice(l * perLayerWkv, perLayerWkv), c);
-                    var normed = ws.Normed.Get<float>((long)count * c);
-                    session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, BlockRunner.Eps);
-                    session.Pooling.Run(normed, pass, sums, counts, c);
-                }
+                LastForwardGpuTime = gpuTime;
+                return;
             }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(hostOffsets);
-                ArrayPool<int>.Shared.Return(hostSequence);
-            }
-
-            DeviceCopy.Download<float>(stream, shift, state.Shift);
-            DeviceCopy.Download<float>(stream, wkv, state.Wkv);
-            DeviceCopy.Download(stream, sums, eosSum[..(batch * c)]);
-            DeviceCopy.Download(stream, counts, eosCount[..batch]);
-            session.End.Record(stream);
-            LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
+            ForwardEager(tokens, offsets, state, eosSum, eosCount);
+            graphs?.NoteEager(batch, tokens.Length);
         }
+    }
+
+    // Uploads the state, runs every pass and downloads the results (pageable host memory, the driver stages it).
+    private void ForwardEager(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    {
+        int batch = offsets.Length - 1, c = Config.Channels;
+        var ws = session.Workspace;
+        var stream = session.Stream;
+
+        session.Start.Record(stream);
+        var shift = ws.Shift.Get<float>(state.Shift.Length);
+        var wkv = ws.Wkv.Get<float>(state.Wkv.Length);
+        DeviceCopy.Upload<float>(stream, state.Shift, shift);
+        DeviceCopy.Upload<float>(stream, state.Wkv, wkv);
+        var sums = ws.EosSum.Get<float>((long)batch * c);
+        var counts = ws.EosCount.Get<int>(batch);
+        DeviceCopy.Zero(stream, sums);
+        DeviceCopy.Zero(stream, counts);
+
+        int total = tokens.Length, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
+        var hostOffsets = ArrayPool<int>.Shared.Rent(batch + 1);
+        var hostSequence = ArrayPool<int>.Shared.Rent(passSize);
+        try
+        {
+            for (int t0 = 0; t0 < total; t0 += passSize)
+            {
+                int t1 = Math.Min(total, t0 + passSize);
+                var pass = UploadPass(tokens[t0..t1], offsets, t0, t1, hostOffsets, hostSequence);
+                EnqueuePass(pass, shift, wkv, sums, counts);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(hostOffsets);
+            ArrayPool<int>.Shared.Return(hostSequence);
+        }
+
+        DeviceCopy.Download<float>(stream, shift, state.Shift);
+        DeviceCopy.Download<float>(stream, wkv, state.Wkv);
+        DeviceCopy.Download(stream, sums, eosSum[..(batch * c)]);
+        DeviceCopy.Download(stream, counts, eosCount[..batch]);
+        session.End.Record(stream);
+        LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
+    }
+
+    /// <summary>
+    /// Enqueues one pass (no host work, no synchronisation, so it can be captured): embedding + ln0, every layer,
+    /// ln_out and EOS pooling. shift: [L, 2, B, C], wkv: [L, B, H, 64, 64], sums: [B, C], counts: [B], all on the device.
+    /// </summary>
+    internal void EnqueuePass(RaggedBatch pass, DeviceView<float> shift, DeviceView<float> wkv, DeviceView<float> sums, DeviceView<int> counts)
+    {
+        var ws = session.Workspace;
+        int c = Config.Channels, count = pass.Tokens, batch = pass.Sequences;
+        long perLayerShift = (long)batch * c, perLayerWkv = batch * BlockRunner.WkvPerSequence(c);
+        var x = ws.X.Get<float>((long)count * c);
+        session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, BlockRunner.Eps);
+        for (int l = 0; l < Config.Layers; l++)
+            session.Blocks.Run(blocks[l], l == 0, pass, x,
+                shift.Slice((2L * l) * perLayerShift, perLayerShift),
+                shift.Slice((2L * l + 1) * perLayerShift, perLayerShift),
+                wkv.Slice(l * perLayerWkv, perLayerWkv), c);
+        var normed = ws.Normed.Get<float>((long)count * c);
+        session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, BlockRunner.Eps);
+        session.Pooling.Run(normed, pass, sums, counts, c);
     }
 
     // The pass covers packed rows [t0, t1): each sequence contributes its rows inside that window (possibly none),
@@ -228,6 +254,11 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 
     private void ReleaseDeviceMemory()
     {
+        if (session.Context is { IsInvalid: false, IsClosed: false })
+        {
+            using var scope = session.Enter();
+            graphs?.Dispose();
+        }
         for (int i = weights.Count - 1; i >= 0; i--) weights[i].Dispose();
         weights.Clear();
         session.Dispose();

@@ -1,6 +1,8 @@
 using RwkvNative.Cuda.Graph;
 using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Interop;
 using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
 
 namespace RwkvNative.Cuda;
 
@@ -10,6 +12,9 @@ namespace RwkvNative.Cuda;
 /// </summary>
 internal sealed class CudaSession : IDisposable
 {
+    // NVIDIA's recommendation for Hopper (smaller GPUs need less).
+    private const long BlasWorkspaceBytes = 32L << 20;
+
     private readonly ContextHandle context;
     private readonly List<IDisposable> ownedInOrder = [];
 
@@ -39,6 +44,9 @@ internal sealed class CudaSession : IDisposable
             Pooling = new PoolingLauncher(launch);
             RerankerScore = new RerankerScoreLauncher(launch);
             Workspace = Own(new Workspace(context, Stream));
+            // A fixed cuBLAS workspace: without one cuBLAS may allocate while a CUDA graph is being captured.
+            var blasWorkspace = Own(DeviceBuffer.Allocate(context, BlasWorkspaceBytes));
+            CudaCheck.Cublas(Cublas.SetWorkspace(Blas.Value, blasWorkspace.View<byte>().Address, (nuint)BlasWorkspaceBytes));
             Gemm = new CublasGemm(Blas, new ConvertLauncher(launch), Workspace.Conversion);
             Blocks = new BlockRunner(this);
         }

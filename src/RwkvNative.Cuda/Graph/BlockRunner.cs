@@ -33,9 +33,17 @@ internal sealed class BlockRunner(CudaSession s)
 
         // Time mix.
         var a = ws.Normed.Get<float>(n);
-        s.LayerNorm.Run(x, w.Ln1W, w.Ln1B, a, t, channels, LayerNormEps);
         var mix = ws.Mix.Get<float>(CudaBlockWeights.MixCount * n);
-        s.TokenShift.MixAndStore(a, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, mix, channels);
+        bool fused = s.Options.FusedKernels;
+        if (fused)
+        {
+            s.TokenShift.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mix, channels);
+        }
+        else
+        {
+            s.LayerNorm.Run(x, w.Ln1W, w.Ln1B, a, t, channels, LayerNormEps);
+            s.TokenShift.MixAndStore(a, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, mix, channels);
+        }
         DeviceView<float> Lerp(int m) => mix.Slice(m * n, n);
 
         var r = ws.R.Get<float>(n);
@@ -76,16 +84,23 @@ internal sealed class BlockRunner(CudaSession s)
             firstLayer, w.W0, w.A0, w.KK, w.KA, w.V0, t, channels);
 
         var y = ws.Y.Get<float>(n);
-        s.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels);
+        s.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels, s.Options.Wkv7);
 
         var o = ws.Out.Get<float>(n);
         s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, GroupNormEps);
         s.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
 
         // Channel mix.
-        s.LayerNorm.Run(x, w.Ln2W, w.Ln2B, a, t, channels, LayerNormEps);
         var ffnIn = mix.Slice(0, n);
-        s.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn, channels);
+        if (fused)
+        {
+            s.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, channels);
+        }
+        else
+        {
+            s.LayerNorm.Run(x, w.Ln2W, w.Ln2B, a, t, channels, LayerNormEps);
+            s.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn, channels);
+        }
         var ffn = ws.Ffn.Get<float>((long)t * w.FfnKey.Outputs);
         s.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
         s.Activations.Run(Activation.ReluSquare, ffn, (long)t * w.FfnKey.Outputs);

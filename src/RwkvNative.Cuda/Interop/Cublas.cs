@@ -26,6 +26,10 @@ internal static unsafe partial class Cublas
     [LibraryImport(Lib, EntryPoint = "cublasSetStream_v2")]
     public static partial CublasStatus SetStream(nint handle, nint stream);
 
+    // cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void* workspace, size_t workspaceSizeInBytes);
+    [LibraryImport(Lib, EntryPoint = "cublasSetWorkspace_v2")]
+    public static partial CublasStatus SetWorkspace(nint handle, ulong workspace, nuint bytes);
+
     // cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb,
     //     int m, int n, int k, const void* alpha, const void* A, cudaDataType_t Atype, int lda,
     //     const void* B, cudaDataType_t Btype, int ldb, const void* beta, void* C, cudaDataType_t Ctype, int ldc,

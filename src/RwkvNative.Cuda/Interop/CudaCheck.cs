@@ -83,6 +83,8 @@ internal static unsafe class CudaCheck
             CUresult.IllegalAddress or CUresult.LaunchFailed =>
                 "a kernel faulted and the CUDA context is now unusable: restart the process; this is a bug, please report it with the input shapes (compute-sanitizer shows the kernel)",
             CUresult.LaunchOutOfResources => "a kernel needs more registers or threads than this GPU offers: report it with the GPU model",
+            CUresult.StreamCaptureUnsupported or CUresult.StreamCaptureInvalidated =>
+                "a call that is not allowed while capturing a CUDA graph happened during capture: this is a bug; set RWKV_CUDA_GRAPHS=0 to work around it and report it",
             CUresult.JitCompilerNotFound => "the driver cannot JIT PTX (its libnvidia-ptxjitcompiler is missing): reinstall the driver",
             _ => "check that the NVIDIA driver works (nvidia-smi) and report the error if it persists",
         };
@@ -94,7 +96,7 @@ internal static unsafe class CudaCheck
         var fix = status switch
         {
             NvrtcResult.Compilation => "a kernel did not compile: this is a bug in kernels/*.cu or an NVRTC too old for them (CUDA 12 or newer is needed)",
-            NvrtcResult.InvalidOption => "NVRTC rejected an option (usually --gpu-arch): this NVRTC may not know the GPU; set RWKV_NVRTC to a newer NVRTC",
+            NvrtcResult.InvalidOption => "NVRTC rejected an option (usually --gpu-architecture): this NVRTC may not know the GPU; set RWKV_NVRTC to a newer NVRTC",
             NvrtcResult.BuiltinOperationFailure => "NVRTC could not load its builtins library (libnvrtc-builtins): install it beside libnvrtc",
             NvrtcResult.OutOfMemory => "NVRTC ran out of host memory",
             _ => "report the error with the NVRTC version",
@@ -135,6 +137,8 @@ internal static unsafe class CudaCheck
         CUresult.InvalidPtx => "CUDA_ERROR_INVALID_PTX",
         CUresult.JitCompilerNotFound => "CUDA_ERROR_JIT_COMPILER_NOT_FOUND",
         CUresult.UnsupportedPtxVersion => "CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+        CUresult.StreamCaptureUnsupported => "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+        CUresult.StreamCaptureInvalidated => "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED",
         CUresult.InvalidHandle => "CUDA_ERROR_INVALID_HANDLE",
         CUresult.NotFound => "CUDA_ERROR_NOT_FOUND",
         CUresult.IllegalAddress => "CUDA_ERROR_ILLEGAL_ADDRESS",

@@ -137,6 +137,38 @@ internal static unsafe partial class CudaDriver
     public static partial CUresult LaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,
         uint blockZ, uint sharedMemBytes, nint stream, void** kernelParams, void** extra);
 
+    // CUresult cuMemHostAlloc(void** pp, size_t bytesize, unsigned int Flags);
+    [LibraryImport(Lib, EntryPoint = "cuMemHostAlloc")]
+    public static partial CUresult MemHostAlloc(out nint pointer, nuint bytes, uint flags);
+
+    // CUresult cuMemFreeHost(void* p);
+    [LibraryImport(Lib, EntryPoint = "cuMemFreeHost")]
+    public static partial CUresult MemFreeHost(nint pointer);
+
+    // CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode);
+    [LibraryImport(Lib, EntryPoint = "cuStreamBeginCapture_v2")]
+    public static partial CUresult StreamBeginCapture(nint stream, CUstreamCaptureMode mode);
+
+    // CUresult cuStreamEndCapture(CUstream hStream, CUgraph* phGraph);
+    [LibraryImport(Lib, EntryPoint = "cuStreamEndCapture")]
+    public static partial CUresult StreamEndCapture(nint stream, out nint graph);
+
+    // CUresult cuGraphInstantiateWithFlags(CUgraphExec* phGraphExec, CUgraph hGraph, unsigned long long flags);
+    [LibraryImport(Lib, EntryPoint = "cuGraphInstantiateWithFlags")]
+    public static partial CUresult GraphInstantiateWithFlags(out nint exec, nint graph, ulong flags);
+
+    // CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream);
+    [LibraryImport(Lib, EntryPoint = "cuGraphLaunch")]
+    public static partial CUresult GraphLaunch(nint exec, nint stream);
+
+    // CUresult cuGraphExecDestroy(CUgraphExec hGraphExec);
+    [LibraryImport(Lib, EntryPoint = "cuGraphExecDestroy")]
+    public static partial CUresult GraphExecDestroy(nint exec);
+
+    // CUresult cuGraphDestroy(CUgraph hGraph);
+    [LibraryImport(Lib, EntryPoint = "cuGraphDestroy")]
+    public static partial CUresult GraphDestroy(nint graph);
+
     // CUresult cuGetErrorName(CUresult error, const char** pStr);
     [LibraryImport(Lib, EntryPoint = "cuGetErrorName")]
     public static partial CUresult GetErrorName(CUresult error, out byte* name);

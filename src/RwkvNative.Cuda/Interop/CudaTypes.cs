@@ -18,6 +18,8 @@ internal enum CUresult
     InvalidPtx = 218,
     JitCompilerNotFound = 221,
     UnsupportedPtxVersion = 222,
+    StreamCaptureUnsupported = 900,
+    StreamCaptureInvalidated = 901,
     InvalidHandle = 400,
     NotFound = 500,
     IllegalAddress = 700,
@@ -27,6 +29,17 @@ internal enum CUresult
     SystemDriverMismatch = 803,
     CompatNotSupportedOnDevice = 804,
     Unknown = 999,
+}
+
+/// <summary>CUstreamCaptureMode (cuda.h).</summary>
+internal enum CUstreamCaptureMode
+{
+    /// <summary>CU_STREAM_CAPTURE_MODE_GLOBAL: unsafe calls (allocation, synchronisation) from any thread fail while capturing.</summary>
+    Global = 0,
+    /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL.</summary>
+    ThreadLocal = 1,
+    /// <summary>CU_STREAM_CAPTURE_MODE_RELAXED.</summary>
+    Relaxed = 2,
 }
 
 /// <summary>CUdevice_attribute values used here.</summary>

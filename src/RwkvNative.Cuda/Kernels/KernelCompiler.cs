@@ -68,7 +68,7 @@ internal sealed unsafe class KernelCompiler
     public CompileTarget Target { get; }
 
     /// <summary>The NVRTC options (the same for every file).</summary>
-    public IReadOnlyList<string> Options => [$"--gpu-arch={Target.GpuArch}", "--std=c++17", "--generate-line-info"];
+    public IReadOnlyList<string> Options => [$"--gpu-architecture={Target.GpuArch}", "--std=c++17", "--generate-line-info"];
 
     /// <summary>The image of <paramref name="file"/> (cubin, or NUL-terminated PTX) and its cache file name.</summary>
     public (byte[] Image, string CacheName) Compile(string file)

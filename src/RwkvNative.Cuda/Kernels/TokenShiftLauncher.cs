@@ -8,9 +8,38 @@ internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
 {
     public static readonly KernelName MixKernel = new("token_shift.cu", "token_shift_mix");
     public static readonly KernelName StoreKernel = new("token_shift.cu", "token_shift_store");
+    public static readonly KernelName NormMixKernel = new("token_shift.cu", "layernorm_shift_mix");
 
     private readonly nint mix = launch.Modules.Function(MixKernel);
     private readonly nint store = launch.Modules.Function(StoreKernel);
+    private readonly nint normMix = launch.Modules.Function(NormMixKernel);
+
+    /// <summary>
+    /// normed = LN(x) and out[m, t] = normed[t] + (prev(t) - normed[t]) * coefficients[m] in one kernel, then
+    /// shift[b] = normed[last token of b]. x: [T, C] (unchanged); normed: [T, C]; the rest as <see cref="MixAndStore"/>.
+    /// </summary>
+    public void NormMixAndStore(DeviceView<float> x, DeviceVector lnW, DeviceVector lnB, float eps, RaggedBatch batch,
+        DeviceView<float> shift, DeviceVector coefficients, int n, DeviceView<float> normed, DeviceView<float> output, int channels)
+    {
+        int tokens = batch.Tokens, sequences = batch.Sequences;
+        long elements = (long)tokens * channels;
+        x.Require(elements, "token shift input");
+        normed.Require(elements, "layernorm output");
+        shift.Require((long)sequences * channels, "token shift state");
+        output.Require(n * elements, "token shift output");
+        if (coefficients.Length != n * channels) throw new ArgumentException($"token shift needs {n}x{channels} coefficients, got {coefficients.Length}");
+        if (lnW.Length != channels || lnB.Length != channels) throw new ArgumentException("layernorm parameters must have C elements");
+        if (tokens == 0) return;
+
+        ulong px = x.Address, pw = lnW.View.Address, pb = lnB.View.Address, pSeq = batch.SequenceOf.Address, pOff = batch.Offsets.Address,
+            pShift = shift.Address, pMix = coefficients.View.Address, pOut = output.Address, pNormed = normed.Address;
+        int count = n, t = tokens, c = channels, b = sequences;
+        void** args = stackalloc void*[] { &px, &pw, &pb, &eps, &pSeq, &pOff, &pShift, &pMix, &count, &pOut, &pNormed, &t, &c };
+        launch.Launch(NormMixKernel.Function, normMix, (uint)tokens, LaunchContext.RowBlock(channels), args);
+
+        void** storeArgs = stackalloc void*[] { &pNormed, &pOff, &pShift, &b, &c };
+        launch.Launch(StoreKernel.Function, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
+    }
 
     /// <summary>
     /// out[m, t] = x[t] + (prev(t) - x[t]) * coefficients[m] for m &lt; n, then shift[b] = x[last token of b].

@@ -53,11 +53,27 @@ internal sealed class DeviceBuffer : IDisposable
 }
 
 /// <summary>
+/// Shared by the buffers of one workspace: counts reallocations (a captured CUDA graph holds the old addresses, so any
+/// growth makes it stale) and forbids growth while a graph is being captured.
+/// </summary>
+internal sealed class ScratchGrowth
+{
+    /// <summary>Incremented whenever any buffer is reallocated.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>While true (during stream capture), a buffer that would have to grow throws instead.</summary>
+    public bool Frozen { get; set; }
+
+    /// <summary>Records one reallocation.</summary>
+    public void Grew() => Generation++;
+}
+
+/// <summary>
 /// A workspace buffer that grows when a call needs more and never shrinks, so steady-state calls allocate nothing.
 /// Contents are not kept across growth: callers fill it after asking for its size. Growing waits for the stream first,
 /// because kernels already queued may still use the old allocation.
 /// </summary>
-internal sealed class ScratchBuffer(ContextHandle context, StreamHandle stream) : IDisposable
+internal sealed class ScratchBuffer(ContextHandle context, StreamHandle stream, ScratchGrowth? growth = null) : IDisposable
 {
     private DeviceBuffer? buffer;
 
@@ -70,6 +86,9 @@ internal sealed class ScratchBuffer(ContextHandle context, StreamHandle stream) 
         long bytes = Math.Max(1, length) * Unsafe.SizeOf<T>();
         if (buffer == null || buffer.Bytes < bytes)
         {
+            if (growth is { Frozen: true })
+                throw new InvalidOperationException($"workspace buffer must grow to {bytes} bytes while a CUDA graph is being captured");
+            growth?.Grew();
             long grown = Math.Max(bytes, Capacity + Capacity / 2);
             if (buffer != null) stream.Synchronize();
             buffer?.Dispose();

@@ -52,11 +52,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
         var x = new float[t * c];
         var raw = new float[c];
-        for (int i = 0; i < t; i++)
-        {
-            _emb.Row(tokens[i], raw);
-            Ops.LayerNorm(raw, _ln0W, _ln0B, x.AsSpan(i * c, c));
-        }
+        CpuParallel.ForRows(t, c, new EmbedJob(_emb, tokens.ToArray(), _ln0W, _ln0B, x, c));
         CpuGraph.RunBlocks(_blocks, Config, x, offsets, state);
 
         var outRow = raw;
@@ -87,6 +83,20 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
     internal static string SimdName() =>
         Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : Vector128.IsHardwareAccelerated ? "128-bit SIMD" : "scalar";
+}
+
+/// <summary>x[t] = LN(emb[token t]; ln0) for rows of the packed batch.</summary>
+internal readonly struct EmbedJob(EmbeddingTable table, int[] tokens, float[] lnW, float[] lnB, float[] x, int c) : IRowJob
+{
+    public void Rows(int start, int end)
+    {
+        Span<float> raw = stackalloc float[c];
+        for (int i = start; i < end; i++)
+        {
+            table.Row(tokens[i], raw);
+            Ops.LayerNorm(raw, lnW, lnB, x.AsSpan(i * c, c));
+        }
+    }
 }
 
 /// <summary>A task head: embedding = LN(fc2(relu(fc1(f))) + f; norm).</summary>

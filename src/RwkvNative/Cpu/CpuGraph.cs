@@ -1,12 +1,16 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using RwkvNative.Model;
 
 namespace RwkvNative.Cpu;
 
 /// <summary>
 /// Runs RWKV-7 blocks (time mix + channel mix, MODEL.md section 2) over a packed ragged batch on the CPU.
-/// Linear layers see all tokens of all sequences at once (one GEMM per weight); only the token shift and the wkv7
-/// recurrence walk each sequence in order. Shared by the embedding model and the reranker.
+/// Linear layers see all tokens of all sequences at once (one GEMM per weight); the element-wise work between them is
+/// fused into a few vectorised passes that run rows in parallel; only the token shift and the wkv7 recurrence walk
+/// each sequence in order (the recurrence in parallel over (sequence, head)). Shared by the embedding model and the
+/// reranker. Every row's arithmetic depends only on its own sequence, so a sequence gives the same bits alone or in
+/// any batch, with any thread count.
 /// </summary>
 internal static class CpuGraph
 {
@@ -19,68 +23,55 @@ internal static class CpuGraph
     /// x: [T, C] packed rows (sequence b = rows offsets[b]..offsets[b+1]), replaced by the last block's output.
     /// state: [L,2,B,C] + [L,B,H,64,64] with L = blocks.Length; block l reads and writes state layer l.
     /// </summary>
-    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, Span<float> x, ReadOnlySpan<int> offsets, ModelState state)
+    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, float[] x, ReadOnlySpan<int> offsets, ModelState state)
     {
         int batch = offsets.Length - 1;
         int t = offsets[batch];
         if (t == 0) return;
         int c = config.Channels;
         int tc = t * c;
+        if (x.Length < tc) throw new ArgumentException($"x has {x.Length} floats, needs {t}x{c}", nameof(x));
         var ws = CpuWorkspace.Rent(t, config);
         try
         {
-            var a = ws.A.AsSpan(0, tc);
-            var xr = ws.Mix[0].AsSpan(0, tc); var xw = ws.Mix[1].AsSpan(0, tc); var xk = ws.Mix[2].AsSpan(0, tc);
-            var xv = ws.Mix[3].AsSpan(0, tc); var xa = ws.Mix[4].AsSpan(0, tc); var xg = ws.Mix[5].AsSpan(0, tc);
-            var r = ws.R.AsSpan(0, tc); var k = ws.K.AsSpan(0, tc); var v = ws.V.AsSpan(0, tc);
-            var decay = ws.Decay.AsSpan(0, tc); var ag = ws.Ag.AsSpan(0, tc); var g = ws.G.AsSpan(0, tc);
-            var kk = ws.KK.AsSpan(0, tc); var y = ws.Y.AsSpan(0, tc); var vFirst = ws.VFirst.AsSpan(0, tc);
-            var hidden = ws.Hidden.AsSpan(0, t * config.FfnWidth);
-            var tmp = ws.Lora.AsSpan();
+            int[] offs = offsets.ToArray();
+            var rowSeq = ws.RowSequence;
+            for (int b = 0; b < batch; b++)
+                for (int i = offs[b]; i < offs[b + 1]; i++) rowSeq[i] = b;
+            var rows = new Rows(offs, rowSeq, t, c);
 
             for (int l = 0; l < blocks.Length; l++)
             {
                 var w = blocks[l];
                 // ---- time mix ----
-                Ops.LayerNormRows(x, t, w.Ln1W, w.Ln1B, a);
-                ShiftAndMix(a, offsets, state, l, 0, c, [w.XR, w.XW, w.XK, w.XV, w.XA, w.XG], ws.Mix);
+                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln1W, w.Ln1B, ws.A, c));
+                CpuParallel.ForRows(t, 6 * c, new ShiftMixJob(rows, ws.A, state, l, 0, [w.XR, w.XW, w.XK, w.XV, w.XA, w.XG], ws.Mix));
+                SaveShift(rows, ws.A, state, l, 0);
 
-                Gemm.Linear(xr, t, w.Wr, r);
-                Gemm.Linear(xk, t, w.Wk, k);
-                Gemm.Linear(xv, t, w.Wv, v);
-                Lora(xw, t, w.W1, w.W2, tmp, decay, LoraActivation.Tanh);
-                Lora(xa, t, w.A1, w.A2, tmp, ag, LoraActivation.None);
-                Lora(xg, t, w.G1, w.G2, tmp, g, LoraActivation.Sigmoid);
-                for (int i = 0; i < tc; i++)
-                {
-                    int ch = i % c;
-                    decay[i] = MathF.Exp(-DecayScale * Ops.Sigmoid(w.W0[ch] + decay[i]));
-                    ag[i] = Ops.Sigmoid(w.A0[ch] + ag[i]);
-                }
-                if (l == 0)
-                {
-                    v.CopyTo(vFirst);
-                }
-                else
-                {
-                    Lora(xv, t, w.V1!, w.V2!, tmp, xr /* reused: xr is no longer needed */, LoraActivation.None);
-                    for (int i = 0; i < tc; i++)
-                    {
-                        float gate = Ops.Sigmoid(w.V0![i % c] + xr[i]);
-                        v[i] += (vFirst[i] - v[i]) * gate;
-                    }
-                }
-                KeyNormalize(k, kk, ag, w.KK, w.KA, t, c);
-                Recurrence(r, decay, k, v, kk, ag, y, offsets, state, l, c);
-                GroupNormBonusGate(y, r, k, v, g, w, t, c);
-                Gemm.Linear(y, t, w.Wo, x, accumulate: true);
+                var xr = ws.Mix[0].AsSpan(0, tc); var xw = ws.Mix[1].AsSpan(0, tc); var xk = ws.Mix[2].AsSpan(0, tc);
+                var xv = ws.Mix[3].AsSpan(0, tc); var xa = ws.Mix[4].AsSpan(0, tc); var xg = ws.Mix[5].AsSpan(0, tc);
+                Gemm.Linear(xr, t, w.Wr, ws.R);
+                Gemm.Linear(xk, t, w.Wk, ws.K);
+                Gemm.Linear(xv, t, w.Wv, ws.V);
+                Lora(xw, t, w.W1, w.W2, ws.Lora, ws.Decay, Activation.Tanh);
+                Lora(xa, t, w.A1, w.A2, ws.Lora, ws.Ag, Activation.None);
+                Lora(xg, t, w.G1, w.G2, ws.Lora, ws.G, Activation.Sigmoid);
+                // xr is free now: it receives the value-residual LoRA of later layers.
+                if (l > 0) Lora(xv, t, w.V1!, w.V2!, ws.Lora, ws.Mix[0], Activation.None);
+                CpuParallel.ForRows(t, c, new PrepareJob(w, l == 0, ws, c));
+
+                Recurrence(ws, rows, state, l);
+                CpuParallel.ForRows(t, c, new GroupNormGateJob(w, ws, c));
+                Gemm.Linear(ws.Y.AsSpan(0, tc), t, w.Wo, x, accumulate: true);
 
                 // ---- channel mix ----
-                Ops.LayerNormRows(x, t, w.Ln2W, w.Ln2B, a);
-                ShiftAndMix(a, offsets, state, l, 1, c, [w.FfnXK], ws.Mix.AsSpan(2, 1));
-                Gemm.Linear(xk, t, w.FfnKey, hidden);
-                for (int i = 0; i < hidden.Length; i++) { float h = MathF.Max(hidden[i], 0f); hidden[i] = h * h; }
-                Gemm.Linear(hidden, t, w.FfnValue, x, accumulate: true);
+                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln2W, w.Ln2B, ws.A, c));
+                CpuParallel.ForRows(t, c, new ShiftMixJob(rows, ws.A, state, l, 1, [w.FfnXK], [ws.Mix[2]]));
+                SaveShift(rows, ws.A, state, l, 1);
+                int f = config.FfnWidth;
+                Gemm.Linear(xk, t, w.FfnKey, ws.Hidden);
+                CpuParallel.ForRows(t, f, new ActivateJob(ws.Hidden, f, Activation.ReluSquared));
+                Gemm.Linear(ws.Hidden.AsSpan(0, t * f), t, w.FfnValue, x, accumulate: true);
             }
         }
         finally
@@ -89,127 +80,164 @@ internal static class CpuGraph
         }
     }
 
-    private enum LoraActivation { None, Tanh, Sigmoid }
+    /// <summary>The packed batch's layout: offsets [B+1], sequence of each row [T], T, C.</summary>
+    private sealed record Rows(int[] Offsets, int[] Sequence, int Count, int Channels);
 
-    /// <summary>y = act(x @ w1) @ w2 with x: [T, C], tmp: at least [T, D], y: [T, C].</summary>
-    private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, Span<float> tmp, Span<float> y, LoraActivation act)
+    /// <summary>y = act(x @ w1) @ w2 with x: [T, C], hidden: at least [T, D], y: [T, C].</summary>
+    private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, float[] hidden, float[] y, Activation act)
     {
-        var h = tmp[..(t * w1.Outputs)];
-        Gemm.Linear(x, t, w1, h);
-        if (act == LoraActivation.Tanh) for (int i = 0; i < h.Length; i++) h[i] = MathF.Tanh(h[i]);
-        else if (act == LoraActivation.Sigmoid) for (int i = 0; i < h.Length; i++) h[i] = Ops.Sigmoid(h[i]);
-        Gemm.Linear(h, t, w2, y);
+        int d = w1.Outputs;
+        Gemm.Linear(x, t, w1, hidden);
+        if (act != Activation.None) CpuParallel.ForRows(t, d, new ActivateJob(hidden, d, act));
+        Gemm.Linear(hidden.AsSpan(0, t * d), t, w2, y);
+    }
+
+    /// <summary>The state's shift vector of slot <paramref name="slot"/> becomes each sequence's last row of <paramref name="a"/>.</summary>
+    private static void SaveShift(Rows rows, float[] a, ModelState state, int l, int slot)
+    {
+        int c = rows.Channels, batch = rows.Offsets.Length - 1;
+        for (int b = 0; b < batch; b++)
+        {
+            int end = rows.Offsets[b + 1];
+            if (end == rows.Offsets[b]) continue;
+            a.AsSpan((end - 1) * c, c).CopyTo(state.Shift.AsSpan(((l * 2 + slot) * state.Batch + b) * c, c));
+        }
+    }
+
+    /// <summary>The wkv7 recurrence, one parallel item per (sequence, head).</summary>
+    private static void Recurrence(CpuWorkspace ws, Rows rows, ModelState state, int layer)
+    {
+        int c = rows.Channels, heads = c / N, batch = rows.Offsets.Length - 1;
+        CpuParallel.ForItems(batch * heads, item =>
+        {
+            int b = item / heads, h = item % heads;
+            int start = rows.Offsets[b], end = rows.Offsets[b + 1];
+            if (end == start) return;
+            int o = start * c, len = (end - start) * c;
+            var wkv = state.Wkv.AsSpan((((layer * state.Batch) + b) * heads + h) * N * N, N * N);
+            Wkv7.Run(end - start, c, h * N,
+                ws.R.AsSpan(o, len), ws.Decay.AsSpan(o, len), ws.K.AsSpan(o, len), ws.V.AsSpan(o, len),
+                ws.KK.AsSpan(o, len), ws.Ag.AsSpan(o, len), wkv, ws.Y.AsSpan(o, len));
+        });
+    }
+
+    /// <summary>out = LN(x) row by row.</summary>
+    private readonly struct LayerNormJob(float[] x, float[] weight, float[] bias, float[] output, int c) : IRowJob
+    {
+        public void Rows(int start, int end)
+        {
+            for (int row = start; row < end; row++)
+                Ops.LayerNorm(x.AsSpan(row * c, c), weight, bias, output.AsSpan(row * c, c));
+        }
     }
 
     /// <summary>
-    /// Token shift for state slot <paramref name="slot"/> (0 = time mix, 1 = channel mix) of layer <paramref name="l"/>:
-    /// per sequence, prev = the state's shift vector for its first token and the previous row after that;
-    /// outs[m][t] = a[t] + (prev - a[t]) * mix[m]. The state's shift vector becomes the sequence's last row.
+    /// Token shift and lerps: with prev = the previous row of the same sequence (the state's shift vector for its first
+    /// row), outs[m][t] = a[t] + (prev - a[t]) * mixes[m].
     /// </summary>
-    private static void ShiftAndMix(ReadOnlySpan<float> a, ReadOnlySpan<int> offsets, ModelState state, int l, int slot, int c,
-        ReadOnlySpan<float[]> mixes, ReadOnlySpan<float[]> outs)
+    private readonly struct ShiftMixJob(Rows layout, float[] a, ModelState state, int layer, int slot, float[][] mixes, float[][] outs) : IRowJob
     {
-        int batch = offsets.Length - 1;
-        for (int b = 0; b < batch; b++)
+        public void Rows(int start, int end)
         {
-            int start = offsets[b], end = offsets[b + 1];
-            if (end == start) continue;
-            var shift = state.Shift.AsSpan(((l * 2 + slot) * state.Batch + b) * c, c);
-            for (int t = start; t < end; t++)
+            int c = layout.Channels, vw = Vector<float>.Count;
+            for (int row = start; row < end; row++)
             {
-                var cur = a.Slice(t * c, c);
-                ReadOnlySpan<float> prev = t == start ? shift : a.Slice((t - 1) * c, c);
+                int b = layout.Sequence[row];
+                var cur = a.AsSpan(row * c, c);
+                ReadOnlySpan<float> prev = row == layout.Offsets[b]
+                    ? state.Shift.AsSpan(((layer * 2 + slot) * state.Batch + b) * c, c)
+                    : a.AsSpan((row - 1) * c, c);
                 for (int m = 0; m < mixes.Length; m++)
                 {
-                    var mix = mixes[m];
-                    var o = outs[m].AsSpan(t * c, c);
-                    for (int i = 0; i < c; i++) o[i] = cur[i] + (prev[i] - cur[i]) * mix[i];
+                    var mix = mixes[m].AsSpan();
+                    var o = outs[m].AsSpan(row * c, c);
+                    for (int i = 0; i < c; i += vw)
+                    {
+                        var ai = new Vector<float>(cur[i..]);
+                        (ai + (new Vector<float>(prev[i..]) - ai) * new Vector<float>(mix[i..])).CopyTo(o[i..]);
+                    }
                 }
             }
-            a.Slice((end - 1) * c, c).CopyTo(shift);
         }
     }
 
-    /// <summary>kk = per-head L2-normalised k*k_k (norm clamped at 1e-12); then k = k * (1 + (ag - 1) * k_a).</summary>
-    private static void KeyNormalize(Span<float> k, Span<float> kk, ReadOnlySpan<float> ag, float[] kkw, float[] ka, int t, int c)
+    /// <summary>x = act(x) over rows of width <paramref name="width"/>.</summary>
+    private readonly struct ActivateJob(float[] x, int width, Activation act) : IRowJob
     {
-        for (int row = 0; row < t; row++)
-        {
-            for (int h0 = 0; h0 < c; h0 += N)
-            {
-                int o = row * c + h0;
-                float ss = 0;
-                for (int j = 0; j < N; j++) { float q = k[o + j] * kkw[h0 + j]; kk[o + j] = q; ss += q * q; }
-                float inv = 1f / MathF.Max(MathF.Sqrt(ss), 1e-12f);
-                for (int j = 0; j < N; j++) kk[o + j] *= inv;
-            }
-            for (int i = 0; i < c; i++)
-            {
-                int o = row * c + i;
-                k[o] *= 1f + (ag[o] - 1f) * ka[i];
-            }
-        }
+        public void Rows(int start, int end) => Ops.Activate(x.AsSpan(start * width, (end - start) * width), act);
     }
 
-    private static void Recurrence(Span<float> r, Span<float> decay, Span<float> k, Span<float> v, Span<float> kk, Span<float> ag,
-        Span<float> y, ReadOnlySpan<int> offsets, ModelState state, int l, int c)
+    /// <summary>
+    /// Everything between the time-mix GEMMs and the recurrence, one pass per row:
+    /// decay = exp(-e^-0.5 sigmoid(w0 + decay)), ag = sigmoid(a0 + ag), the value residual (layer 0 keeps v as v_first,
+    /// later layers v += (v_first - v) sigmoid(v0 + lora)), kk = per-head L2-normalised k*k_k, k *= 1 + (ag - 1) k_a.
+    /// </summary>
+    private readonly struct PrepareJob(CpuBlockWeights w, bool firstLayer, CpuWorkspace ws, int c) : IRowJob
     {
-        int batch = offsets.Length - 1, heads = c / N;
-        int work = batch * heads;
-        int[] offs = offsets.ToArray();
-        unsafe
+        public void Rows(int start, int end)
         {
-            fixed (float* pr = r, pd = decay, pk = k, pv = v, pkk = kk, pag = ag, py = y)
+            int vw = Vector<float>.Count;
+            var scale = new Vector<float>(-DecayScale);
+            float[] decay = ws.Decay, ag = ws.Ag, v = ws.V, vFirst = ws.VFirst, vLora = ws.Mix[0], k = ws.K, kk = ws.KK;
+            for (int row = start; row < end; row++)
             {
-                var job = new RecurrenceJob(pr, pd, pk, pv, pkk, pag, py, offs, state, l, c);
-                if (offs[batch] * (long)c < 4096 || work == 1) for (int i = 0; i < work; i++) job.Run(i);
-                else Parallel.For(0, work, job.Run);
+                int o = row * c;
+                for (int i = 0; i < c; i += vw)
+                {
+                    int e = o + i;
+                    Ops.Exp(scale * Ops.Sigmoid(new Vector<float>(w.W0, i) + new Vector<float>(decay, e))).CopyTo(decay, e);
+                    var g = Ops.Sigmoid(new Vector<float>(w.A0, i) + new Vector<float>(ag, e));
+                    g.CopyTo(ag, e);
+                    var vi = new Vector<float>(v, e);
+                    if (firstLayer) vi.CopyTo(vFirst, e);
+                    else (vi + (new Vector<float>(vFirst, e) - vi) * Ops.Sigmoid(new Vector<float>(w.V0!, i) + new Vector<float>(vLora, e))).CopyTo(v, e);
+                    var ki = new Vector<float>(k, e);
+                    (ki * new Vector<float>(w.KK, i)).CopyTo(kk, e);
+                    (ki * (Vector<float>.One + (g - Vector<float>.One) * new Vector<float>(w.KA, i))).CopyTo(k, e);
+                }
+                for (int h0 = 0; h0 < c; h0 += N)
+                {
+                    var head = kk.AsSpan(o + h0, N);
+                    float inv = 1f / MathF.Max(MathF.Sqrt(Ops.Dot(head, head)), 1e-12f);
+                    var vinv = new Vector<float>(inv);
+                    for (int j = 0; j < N; j += vw) (new Vector<float>(head[j..]) * vinv).CopyTo(head[j..]);
+                }
             }
-        }
-    }
-
-    private sealed unsafe class RecurrenceJob(float* r, float* decay, float* k, float* v, float* kk, float* ag, float* y,
-        int[] offsets, ModelState state, int layer, int c)
-    {
-        public void Run(int item)
-        {
-            int heads = c / N, b = item / heads, h = item % heads;
-            int start = offsets[b], end = offsets[b + 1];
-            if (end == start) return;
-            long rowOffset = (long)start * c;
-            int len = (end - start) * c;
-            var wkv = state.Wkv.AsSpan((((layer * state.Batch) + b) * heads + h) * N * N, N * N);
-            Wkv7.Run(end - start, c, h * N,
-                new ReadOnlySpan<float>(r + rowOffset, len), new ReadOnlySpan<float>(decay + rowOffset, len),
-                new ReadOnlySpan<float>(k + rowOffset, len), new ReadOnlySpan<float>(v + rowOffset, len),
-                new ReadOnlySpan<float>(kk + rowOffset, len), new ReadOnlySpan<float>(ag + rowOffset, len),
-                wkv, new Span<float>(y + rowOffset, len));
         }
     }
 
     /// <summary>
     /// y ← (GroupNorm(y; H groups, ln_x, eps 64e-5) + per head (Σ_j r k r_k) v) * g, row by row.
     /// </summary>
-    private static void GroupNormBonusGate(Span<float> y, ReadOnlySpan<float> r, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<float> g, CpuBlockWeights w, int t, int c)
+    private readonly struct GroupNormGateJob(CpuBlockWeights w, CpuWorkspace ws, int c) : IRowJob
     {
-        for (int row = 0; row < t; row++)
+        public void Rows(int start, int end)
         {
-            for (int h0 = 0; h0 < c; h0 += N)
+            int vw = Vector<float>.Count;
+            float[] y = ws.Y, r = ws.R, k = ws.K, v = ws.V, g = ws.G;
+            for (int row = start; row < end; row++)
             {
-                int o = row * c + h0;
-                var yh = y.Slice(o, N);
-                float mean = Ops.Sum(yh) / N;
-                float var = 0;
-                for (int j = 0; j < N; j++) { float d = yh[j] - mean; var += d * d; }
-                var /= N;
-                float inv = 1f / MathF.Sqrt(var + GroupNormEps);
-                float bonus = 0;
-                for (int j = 0; j < N; j++) bonus += r[o + j] * k[o + j] * w.RK[h0 + j];
-                for (int j = 0; j < N; j++)
+                for (int h0 = 0; h0 < c; h0 += N)
                 {
-                    float norm = (yh[j] - mean) * inv * w.LnXW[h0 + j] + w.LnXB[h0 + j];
-                    yh[j] = (norm + bonus * v[o + j]) * g[o + j];
+                    int o = row * c + h0;
+                    var yh = y.AsSpan(o, N);
+                    float mean = Ops.Sum(yh) / N;
+                    var vmean = new Vector<float>(mean);
+                    var sq = Vector<float>.Zero;
+                    var bonus = Vector<float>.Zero;
+                    for (int j = 0; j < N; j += vw)
+                    {
+                        var d = new Vector<float>(y, o + j) - vmean;
+                        sq += d * d;
+                        bonus += new Vector<float>(r, o + j) * new Vector<float>(k, o + j) * new Vector<float>(w.RK, h0 + j);
+                    }
+                    var inv = new Vector<float>(1f / MathF.Sqrt(Vector.Sum(sq) / N + GroupNormEps));
+                    var vb = new Vector<float>(Vector.Sum(bonus));
+                    for (int j = 0; j < N; j += vw)
+                    {
+                        var norm = (new Vector<float>(y, o + j) - vmean) * inv * new Vector<float>(w.LnXW, h0 + j) + new Vector<float>(w.LnXB, h0 + j);
+                        ((norm + vb * new Vector<float>(v, o + j)) * new Vector<float>(g, o + j)).CopyTo(y, o + j);
+                    }
                 }
             }
         }
@@ -228,6 +256,9 @@ internal sealed class CpuWorkspace
     public float[] A = [], R = [], K = [], V = [], Decay = [], Ag = [], G = [], KK = [], Y = [], VFirst = [], Hidden = [], Lora = [];
     public readonly float[][] Mix = [[], [], [], [], [], []];
 
+    /// <summary>[T]: the sequence each packed row belongs to.</summary>
+    public int[] RowSequence = [];
+
     public static CpuWorkspace Rent(int tokens, ModelConfig config)
     {
         if (!Pool.TryTake(out var ws)) ws = new CpuWorkspace();
@@ -238,6 +269,7 @@ internal sealed class CpuWorkspace
         Grow(ref ws.Hidden, tokens * config.FfnWidth);
         Grow(ref ws.Lora, tokens * lora);
         for (int i = 0; i < ws.Mix.Length; i++) Grow(ref ws.Mix[i], tc);
+        if (ws.RowSequence.Length < tokens) ws.RowSequence = new int[tokens];
         return ws;
     }
 

@@ -66,8 +66,8 @@ public static class Gemm
     /// <summary>Most W panels per task: 8 × 32 outputs × 256 k × 4 bytes = 256 KB, sized for L2.</summary>
     private const int MaxGroupPanels = 8;
 
-    /// <summary>Below this many multiply-adds a call runs on the calling thread (threads cost more than they give).</summary>
-    private const long SerialWork = 1 << 17;
+    /// <summary>Below this many multiply-adds (~50 µs of one core) a call runs on the calling thread: waking a second thread costs more.</summary>
+    private const long SerialWork = 1 << 20;
 
     private static ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
 

@@ -11,7 +11,7 @@ public sealed class KernelCacheTests : IDisposable
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    private static string Name(string source = "src", string header = "hdr", string arch = "--gpu-arch=sm_90", int cc = 90,
+    private static string Name(string source = "src", string header = "hdr", string arch = "--gpu-architecture=sm_90", int cc = 90,
         string nvrtc = "13.0", bool ptx = false) =>
         KernelCache.FileName("wkv7.cu", source, [("common.cuh", header)], [arch, "--std=c++17"], cc, nvrtc, ptx);
 
@@ -20,7 +20,7 @@ public sealed class KernelCacheTests : IDisposable
     {
         var baseline = Name();
         Assert.Equal(baseline, Name());
-        string[] variants = [Name(source: "src2"), Name(header: "hdr2"), Name(arch: "--gpu-arch=sm_80"), Name(cc: 89), Name(nvrtc: "12.8"), Name(ptx: true)];
+        string[] variants = [Name(source: "src2"), Name(header: "hdr2"), Name(arch: "--gpu-architecture=sm_80"), Name(cc: 89), Name(nvrtc: "12.8"), Name(ptx: true)];
         Assert.Equal(variants.Length + 1, variants.Append(baseline).Distinct().Count());
         Assert.StartsWith("wkv7-sm90-", baseline);
         Assert.EndsWith(".cubin", baseline);

@@ -1,0 +1,60 @@
+using RwkvNative.Cuda.Interop;
+
+namespace RwkvNative.Cuda.Handles;
+
+/// <summary>Page-locked host memory from cuMemHostAlloc: the only host memory a captured CUDA graph may copy from or to.</summary>
+internal sealed class PinnedHostHandle : ContextBoundHandle
+{
+    private PinnedHostHandle(ContextHandle context, long bytes) : base(context) => Bytes = bytes;
+
+    /// <summary>Size in bytes.</summary>
+    public long Bytes { get; }
+
+    /// <summary>Allocates <paramref name="bytes"/> of pinned host memory (the context must be current).</summary>
+    public static PinnedHostHandle Allocate(ContextHandle context, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        var h = new PinnedHostHandle(context, bytes);
+        CudaCheck.Driver(CudaDriver.MemHostAlloc(out var p, (nuint)bytes, 0), bytes);
+        h.Own(p);
+        return h;
+    }
+
+    /// <summary>The memory as a span of <typeparamref name="T"/>.</summary>
+    public unsafe Span<T> Span<T>(long length) where T : unmanaged
+    {
+        if (length < 0 || length * sizeof(T) > Bytes) throw new ArgumentOutOfRangeException(nameof(length));
+        return new Span<T>((void*)Value, checked((int)length));
+    }
+
+    /// <inheritdoc/>
+    protected override bool Free() => CudaDriver.MemFreeHost(Value) == CUresult.Success;
+}
+
+/// <summary>An instantiated CUDA graph (CUgraphExec).</summary>
+internal sealed class GraphExecHandle : ContextBoundHandle
+{
+    private GraphExecHandle(ContextHandle context) : base(context) { }
+
+    /// <summary>Instantiates <paramref name="graph"/> and destroys it (the exec keeps what it needs).</summary>
+    public static GraphExecHandle Instantiate(ContextHandle context, nint graph)
+    {
+        var h = new GraphExecHandle(context);
+        try
+        {
+            CudaCheck.Driver(CudaDriver.GraphInstantiateWithFlags(out var exec, graph, 0));
+            h.Own(exec);
+        }
+        finally
+        {
+            CudaDriver.GraphDestroy(graph);
+        }
+        return h;
+    }
+
+    /// <summary>Enqueues one replay on <paramref name="stream"/>.</summary>
+    public void Launch(StreamHandle stream) => CudaCheck.Driver(CudaDriver.GraphLaunch(Value, stream.Value));
+
+    /// <inheritdoc/>
+    protected override bool Free() => CudaDriver.GraphExecDestroy(Value) == CUresult.Success;
+}

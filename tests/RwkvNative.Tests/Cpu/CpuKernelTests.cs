@@ -1,0 +1,97 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using RwkvNative.Cpu;
+
+namespace RwkvNative.Tests.Cpu;
+
+/// <summary>The CPU backend's vector math and wkv7 step against double-precision references.</summary>
+public class CpuKernelTests
+{
+    [Fact]
+    public void Vector_exp_is_within_3_ulp_of_double_exp_over_the_float_range()
+    {
+        var xs = new List<float>();
+        for (float x = -87f; x <= 88f; x += 0.0137f) xs.Add(x);
+        xs.AddRange([0f, -0f, 1e-8f, -1e-8f, 1f, -1f, 20f, -20f]);
+        foreach (var x in xs)
+        {
+            float got = Ops.Exp(new Vector<float>(x))[0];
+            double want = Math.Exp(x);
+            Assert.True(Math.Abs(got - want) <= 3 * Ulp((float)want), $"exp({x}) = {got}, expected {want}");
+        }
+    }
+
+    [Fact]
+    public void Vector_exp_saturates_instead_of_overflowing()
+    {
+        Assert.True(float.IsFinite(Ops.Exp(new Vector<float>(1000f))[0]));
+        float tiny = Ops.Exp(new Vector<float>(-1000f))[0];
+        Assert.InRange(tiny, 0f, 1e-37f);
+        Assert.InRange(Ops.Sigmoid(new Vector<float>(-1000f))[0], 0f, 1e-37f);
+        Assert.Equal(1f, Ops.Sigmoid(new Vector<float>(1000f))[0]);
+        Assert.Equal(1f, Ops.Tanh(new Vector<float>(100f))[0]);
+        Assert.Equal(-1f, Ops.Tanh(new Vector<float>(-100f))[0]);
+    }
+
+    [Fact]
+    public void Vector_sigmoid_and_tanh_match_double_within_2e_7()
+    {
+        for (float x = -30f; x <= 30f; x += 0.01f)
+        {
+            Assert.True(Math.Abs(Ops.Sigmoid(new Vector<float>(x))[0] - 1 / (1 + Math.Exp(-x))) <= 2e-7, $"sigmoid({x})");
+            Assert.True(Math.Abs(Ops.Tanh(new Vector<float>(x))[0] - Math.Tanh(x)) <= 2e-7, $"tanh({x})");
+        }
+    }
+
+    public static TheoryData<bool> Paths()
+    {
+        var data = new TheoryData<bool> { false };
+        if (Vector512.IsHardwareAccelerated) data.Add(true);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Wkv7_matches_a_double_precision_recurrence(bool wide)
+    {
+        const int N = 64, Tokens = 9, C = 192, Col = 64; // head 1 of 3
+        var rng = new Random(17);
+        float[] Rand(int n, double lo, double hi) => Enumerable.Range(0, n).Select(_ => (float)(lo + (hi - lo) * rng.NextDouble())).ToArray();
+        var r = Rand(Tokens * C, -1, 1); var decay = Rand(Tokens * C, 0.55, 1); var k = Rand(Tokens * C, -1, 1);
+        var v = Rand(Tokens * C, -1, 1); var ag = Rand(Tokens * C, 0, 1);
+        var kk = new float[Tokens * C];
+        for (int t = 0; t < Tokens; t++)
+        {
+            var raw = Rand(N, -1, 1);
+            double norm = Math.Sqrt(raw.Sum(q => (double)q * q));
+            for (int j = 0; j < N; j++) kk[t * C + Col + j] = (float)(raw[j] / norm);
+        }
+        var state = Rand(N * N, -0.5, 0.5);
+        var s = state.Select(q => (double)q).ToArray();
+        var y = new float[Tokens * C];
+        Array.Fill(y, float.NaN);
+
+        Wkv7.Run(Tokens, C, Col, r, decay, k, v, kk, ag, state, y, allowWide: wide);
+
+        for (int t = 0; t < Tokens; t++)
+        {
+            int o = t * C + Col;
+            for (int i = 0; i < N; i++)
+            {
+                double sa = 0;
+                for (int j = 0; j < N; j++) sa += s[i * N + j] * -kk[o + j];
+                double yi = 0;
+                for (int j = 0; j < N; j++)
+                {
+                    s[i * N + j] = s[i * N + j] * decay[o + j] + sa * kk[o + j] * ag[o + j] + (double)v[o + i] * k[o + j];
+                    yi += s[i * N + j] * r[o + j];
+                }
+                Assert.True(Math.Abs(y[o + i] - yi) <= 1e-4, $"token {t} y[{i}] = {y[o + i]}, expected {yi}");
+            }
+            Assert.True(float.IsNaN(y[t * C]), "a column outside the head was written");
+        }
+        for (int i = 0; i < N * N; i++) Assert.True(Math.Abs(state[i] - s[i]) <= 1e-4, $"state[{i}] = {state[i]}, expected {s[i]}");
+    }
+
+    private static double Ulp(float x) => MathF.BitIncrement(MathF.Abs(x)) - MathF.Abs(x);
+}

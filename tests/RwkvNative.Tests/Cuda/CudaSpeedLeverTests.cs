@@ -1,0 +1,139 @@
+using System.Reflection;
+using RwkvNative.Checkpoints;
+using RwkvNative.Cuda;
+using RwkvNative.Cuda.Graph;
+using RwkvNative.Model;
+
+namespace RwkvNative.Tests.Cuda;
+
+/// <summary>
+/// Each speed lever of the CUDA backend (issue 7) gives the result of the plain path it replaces: fused LayerNorm +
+/// token shift, the split-row wkv7 kernel, and CUDA-graph replay of single-sequence calls. Skipped without a CUDA
+/// device; scripts/gpu/emulate.sh runs them on the CPU emulator of native/emu.
+/// </summary>
+public sealed class CudaSpeedLeverTests
+{
+    private static readonly CudaBackendProvider Probe = new();
+
+    private static void RequireDevice()
+    {
+        if (!Probe.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+    }
+
+    private static readonly CudaBackendOptions Plain = new()
+    {
+        Weights = CudaWeightPrecision.Float32, FusedKernels = false, Wkv7 = CudaWkv7Kernel.RowPerThread, CudaGraphs = false,
+    };
+
+    private static ModelState RandomState(ModelConfig config, int batch, int seed)
+    {
+        var s = new ModelState(config, batch);
+        var rng = new Random(seed);
+        for (int i = 0; i < s.Shift.Length; i++) s.Shift[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < s.Wkv.Length; i++) s.Wkv[i] = (float)((rng.NextDouble() * 2 - 1) * 0.5);
+        return s;
+    }
+
+    private static (int[] Tokens, int[] Offsets) Batch(int seed, int[] lengths)
+    {
+        var rng = new Random(seed);
+        var offsets = new int[lengths.Length + 1];
+        for (int b = 0; b < lengths.Length; b++) offsets[b + 1] = offsets[b] + lengths[b];
+        var tokens = new int[offsets[^1]];
+        for (int i = 0; i < tokens.Length; i++) tokens[i] = rng.Next(0, 65530);
+        for (int b = 0; b < lengths.Length; b++)
+            if (lengths[b] > 0) tokens[offsets[b + 1] - 1] = ModelConfig.EosToken;
+        return (tokens, offsets);
+    }
+
+    private sealed record Result(float[] Shift, float[] Wkv, float[] Sums, int[] Counts);
+
+    private static Result Run(CudaEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
+    {
+        var state = start.Clone();
+        int b = offsets.Length - 1;
+        var sums = new float[b * backend.Config.Channels];
+        var counts = new int[b];
+        backend.Forward(tokens, offsets, state, sums, counts);
+        return new Result(state.Shift, state.Wkv, sums, counts);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, double tol, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = 1, worst = 0;
+        foreach (var v in expected) scale = Math.Max(scale, Math.Abs(v));
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - (double)actual[i]));
+        Assert.True(worst <= tol * scale, $"{what}: max difference {worst:E3} exceeds {tol:E1} x {scale:G4}");
+    }
+
+    private static void AssertSame(Result expected, Result actual, double tol)
+    {
+        Assert.Equal(expected.Counts, actual.Counts);
+        AssertClose(expected.Shift, actual.Shift, tol, "shift state");
+        AssertClose(expected.Wkv, actual.Wkv, tol, "wkv state");
+        AssertClose(expected.Sums, actual.Sums, tol, "EOS sums");
+    }
+
+    private static readonly int[] Ragged = [5, 1, 17, 0, 9];
+
+    [Fact]
+    public void Fused_layernorm_and_token_shift_match_the_separate_kernels()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("tiny-bf16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var plain = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
+        using var fused = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { FusedKernels = true });
+        var (tokens, offsets) = Batch(41, Ragged);
+        var start = RandomState(config, Ragged.Length, 42);
+        AssertSame(Run(plain, tokens, offsets, start), Run(fused, tokens, offsets, start), 1e-6);
+    }
+
+    [Fact]
+    public void Split_row_wkv7_matches_the_row_per_thread_kernel()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("tiny-bf16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var rows = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
+        using var split = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { Wkv7 = CudaWkv7Kernel.SplitRow });
+        var (tokens, offsets) = Batch(43, Ragged);
+        var start = RandomState(config, Ragged.Length, 44);
+        AssertSame(Run(rows, tokens, offsets, start), Run(split, tokens, offsets, start), 1e-5);
+    }
+
+    private static int GraphCount(CudaEmbeddingBackend backend)
+    {
+        var field = typeof(CudaEmbeddingBackend).GetField("graphs", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        return ((ForwardGraphCache?)field.GetValue(backend))?.Count ?? -1;
+    }
+
+    [Fact]
+    public void Graph_replay_of_single_queries_gives_the_eager_result_and_is_recaptured_after_the_workspace_grows()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("mini-fp16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var eager = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
+        using var graphs = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { CudaGraphs = true, GraphMaxTokens = 64 });
+        var (query, one) = Batch(45, [12]);
+        var start = RandomState(config, 1, 46);
+        var expected = Run(eager, query, one, start);
+
+        AssertSame(expected, Run(graphs, query, one, start), 1e-6); // eager (grows the workspace)
+        Assert.Equal(0, GraphCount(graphs));
+        AssertSame(expected, Run(graphs, query, one, start), 1e-6); // captured, then replayed
+        Assert.Equal(1, GraphCount(graphs));
+        AssertSame(expected, Run(graphs, query, one, start), 1e-6); // replayed
+        var other = RandomState(config, 1, 47);
+        AssertSame(Run(eager, query, one, other), Run(graphs, query, one, other), 1e-6); // replay reads the new inputs
+
+        // A larger call grows the workspace: the graph is stale and is rebuilt, giving the same answer.
+        var (big, offsets) = Batch(48, [40, 30]);
+        AssertSame(Run(eager, big, offsets, RandomState(config, 2, 49)), Run(graphs, big, offsets, RandomState(config, 2, 49)), 1e-6);
+        AssertSame(expected, Run(graphs, query, one, start), 1e-6);
+        AssertSame(expected, Run(graphs, query, one, start), 1e-6);
+        Assert.Equal(1, GraphCount(graphs));
+    }
+}
