@@ -88,7 +88,7 @@ internal static class BenchCommand
         using var m = CommonOptions.LoadModel(modelPath, s.Device);
         using var rr = rerankerPath != null ? CommonOptions.LoadReranker(rerankerPath, m) : null;
         double flopsPerToken = ModelFlops.PerToken(m.Config);
-        table.WriteLine($"# device {m.DeviceName}; cpu {CpuModel()}; threads {s.Threads}; GEMM kernels {Gemm.KernelName}; " +
+        table.WriteLine($"# device {m.DeviceName}; cpu {CpuModel()}; threads {s.Threads}; GEMM kernels {Gemm.KernelName}; load average {LoadAverage()?.ToString(CultureInfo.InvariantCulture) ?? "?"}; " +
                         $"L={m.Config.Layers} C={m.Config.Channels}; {flopsPerToken / 1e6:F1} MFLOP per token in linear layers");
 
         var figures = new List<Figure>();
@@ -258,7 +258,7 @@ internal static class BenchCommand
             w.WriteStartObject();
             w.WriteString("tool", "rwkv-emb bench");
             w.WriteString("version", typeof(EmbeddingModel).Assembly.GetName().Version?.ToString() ?? "?");
-            w.WriteString("date", DateTimeOffset.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            w.WriteString("date", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
             w.WriteString("device", m.DeviceName);
             w.WriteString("cpu", CpuModel());
             w.WriteNumber("threads", s.Threads);
@@ -270,6 +270,7 @@ internal static class BenchCommand
             w.WriteNumber("channels", m.Config.Channels);
             w.WriteNumber("linear_flop_per_token", flopsPerToken);
             w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+            if (LoadAverage() is double load) w.WriteNumber("load_average_1min", load); // other work on the machine skews every figure
             w.WriteStartArray("figures");
             foreach (var f in figures)
             {
@@ -302,6 +303,19 @@ internal static class BenchCommand
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    /// <summary>The 1-minute load average (Linux), or null.</summary>
+    private static double? LoadAverage()
+    {
+        try
+        {
+            if (!File.Exists("/proc/loadavg")) return null;
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static HashSet<string> ParseWorkloads(string text)

@@ -34,7 +34,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
                 ckpt.Get($"head.{name}.norm.weight").ToFloat32(),
                 ckpt.Get($"head.{name}.norm.bias").ToFloat32());
         }
-        DeviceName = $"cpu ({Environment.ProcessorCount} threads, {SimdName()})";
+        DeviceName = $"cpu ({Gemm.MaxThreads} of {Environment.ProcessorCount} threads, {SimdName()})";
     }
 
     public string DeviceName { get; }

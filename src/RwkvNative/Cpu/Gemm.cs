@@ -22,7 +22,10 @@ public static class Gemm
 {
     private static int s_maxThreads = Environment.ProcessorCount;
 
-    /// <summary>Most threads a call without an explicit count may use (default: processor count).</summary>
+    /// <summary>
+    /// Most threads a call without an explicit count may use, and the bound of every other parallel loop of the CPU
+    /// backend (the process-wide <c>--threads</c> knob). Default: processor count.
+    /// </summary>
     public static int MaxThreads
     {
         get => s_maxThreads;
@@ -69,7 +72,7 @@ public static class Gemm
     /// <summary>Below this many multiply-adds (~50 µs of one core) a call runs on the calling thread: waking a second thread costs more.</summary>
     private const long SerialWork = 1 << 20;
 
-    private static ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
+    private static readonly ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
 
     /// <summary><see cref="Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool, int)"/> with a chosen kernel family.</summary>
     internal static void Run(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
@@ -88,8 +91,11 @@ public static class Gemm
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
         int threads = Math.Min(maxThreads, Environment.ProcessorCount);
         bool serial = threads == 1 || (long)m * n * k < SerialWork;
-        // Enough tasks for dynamic balance (4 per thread) without cutting a task below one panel.
-        int groupPanels = serial ? MaxGroupPanels : Math.Clamp(panels * rowBlocks / (threads * 4), 1, MaxGroupPanels);
+        // Enough tasks for dynamic balance (4 per thread) without cutting a task below one panel. With a single row tile
+        // (M <= 8: memory-bound) W is not reused, so no L2 cap: a task streams its whole run of panels per K block.
+        int groupPanels = m <= GemmKernels.MR
+            ? (serial ? panels : Math.Max(1, (panels + threads * 4 - 1) / (threads * 4)))
+            : serial ? MaxGroupPanels : Math.Clamp(panels * rowBlocks / (threads * 4), 1, MaxGroupPanels);
         int groups = (panels + groupPanels - 1) / groupPanels;
         int tasks = groups * rowBlocks;
 
