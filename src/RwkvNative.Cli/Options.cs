@@ -5,6 +5,16 @@ namespace RwkvNative.Cli;
 /// <summary>Options shared by several commands, defined once.</summary>
 internal static class CommonOptions
 {
+    /// <summary>
+    /// <c>--threads N</c> on every command (default: all cores): the CPU backend's thread limit for the whole process.
+    /// </summary>
+    public static readonly Option<int> Threads = new("--threads")
+    {
+        Description = "CPU threads for the CPU backend (default: all cores)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+        Recursive = true,
+    };
+
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {
         Description = "embedding checkpoint (.pth or .safetensors)",

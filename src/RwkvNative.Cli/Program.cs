@@ -24,12 +24,20 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(ServeCommand.Create());
             root.Subcommands.Add(IndexCommand.Create());
             root.Subcommands.Add(BenchCommand.Create());
+            root.Options.Add(CommonOptions.Threads);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
                 Console.Error.WriteLine($"error: {parsed.Errors[0].Message} (see rwkv-emb --help)");
                 return ExitCodes.BadInput;
             }
+            int threads = parsed.GetValue(CommonOptions.Threads);
+            if (threads < 1)
+            {
+                Console.Error.WriteLine($"error: --threads must be at least 1, got {threads}");
+                return ExitCodes.BadInput;
+            }
+            RwkvNative.Cpu.Gemm.MaxThreads = threads;
             try
             {
                 return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -34,18 +34,17 @@ internal static class BenchCommand
         var onlineDocs = new Option<int>("--online-docs") { Description = "documents scored by the online workload", DefaultValueFactory = _ => 512 };
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "timed iterations (latency: 20x as many single calls)", DefaultValueFactory = _ => 10 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
         var cmd = new Command("bench", "measure throughput and latency (prefill, latency, offline/online reranking, tokenizer)")
         {
-            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, threads, json,
+            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json,
         };
         cmd.SetAction(p => Run(new Settings(
             p.GetValue(model), p.GetValue(reranker), p.GetValue(preset), p.GetValue(seed), p.GetValue(weightsDir),
             ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
-            Positive(p.GetValue(iters), "--iters"), Positive(p.GetValue(threads), "--threads"), p.GetValue(json))));
+            Positive(p.GetValue(iters), "--iters"), Gemm.MaxThreads, p.GetValue(json))));
         return cmd;
     }
 
@@ -59,7 +58,6 @@ internal static class BenchCommand
     {
         if (s.Model != null && s.Preset != null) throw new InputException("give either --model (a checkpoint) or --preset (random weights), not both");
         if (s.Model == null && s.Reranker != null) throw new InputException("--reranker needs --model");
-        Gemm.MaxThreads = s.Threads;
         TextWriter table = s.Json ? Console.Error : Console.Out;
 
         string modelPath, weights;
