@@ -19,7 +19,10 @@ switch ($Command) {
   "bench" { dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c $Config -v quiet | Out-Null; Check; dotnet $cli bench @Rest; exit $LASTEXITCODE }
   "publish" {
     $rid = if ($Rest.Count -gt 0) { $Rest[0] } else { "win-x64" }
-    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r $rid -p:PublishAot=true -o "artifacts/publish/$rid"; Check
+    # NativeAOT fixes the vector width at compile time: without an instruction set the SIMD paths fall back to 128 bits.
+    $isa = if ($Rest.Count -gt 1) { $Rest[1] } elseif ($rid -like "*-x64") { "x86-64-v3" } else { "" }
+    $isaArg = if ($isa) { "-p:IlcInstructionSet=$isa" } else { "" }
+    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r $rid -p:PublishAot=true $isaArg -o "artifacts/publish/$rid"; Check
   }
   "native" { cmake -S . -B native/build -DCMAKE_BUILD_TYPE=Release; Check; cmake --build native/build --config Release; Check }
   default { Write-Output "usage: ./build.ps1 restore|build|test|demo|run|publish [rid]|native|bench" }

@@ -14,7 +14,8 @@ usage: ./build.sh <command> [args]
   test [args]      build and run every test; TRX in artifacts/test-results/tests.trx (args go to the xunit runner)
   demo [args]      run 'rwkv-emb demo' on the bundled random-weight model
   run <args>       run the rwkv-emb CLI with <args>
-  publish [rid]    NativeAOT single binary of rwkv-emb (default rid: linux-x64) into artifacts/publish/<rid>
+  publish [rid] [isa]  NativeAOT single binary of rwkv-emb (default rid linux-x64, isa x86-64-v3 = AVX2+FMA;
+                   'native' for this CPU, e.g. AVX-512) into artifacts/publish/<rid>
   kernels          compile-check every kernels/*.cu with clang-14 (no CUDA toolkit needed)
   native           configure and build the native CUDA harness with CMake (skips without a CUDA toolkit)
   emulate          run the CUDA backend's tests on the CPU emulator of the CUDA libraries (native/emu; slow, no GPU needed)
@@ -44,7 +45,13 @@ case "$cmd" in
     ;;
   publish)
     rid="${1:-linux-x64}"
-    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r "$rid" -p:PublishAot=true -o "artifacts/publish/$rid"
+    # NativeAOT fixes the vector width at compile time: without an instruction set the SIMD paths fall back to 128 bits.
+    case "$rid" in
+      *-x64) isa="${2:-x86-64-v3}" ;;
+      *) isa="${2:-}" ;;
+    esac
+    dotnet publish src/RwkvNative.Cli/RwkvNative.Cli.csproj -c Release -r "$rid" -p:PublishAot=true \
+      ${isa:+-p:IlcInstructionSet=$isa} -o "artifacts/publish/$rid"
     ;;
   kernels) bash kernels/ci/check.sh ;;
   native)

@@ -8,7 +8,7 @@ namespace RwkvNative.Benchmarks;
 
 /// <summary>
 /// World tokenizer throughput on 4 MiB of <see cref="MixedText"/> (seed 42), and vocabulary load time (warm: the
-/// process has already loaded it once; the cold first call is measured by <c>cold-start</c>, see <see cref="ColdStartProbe"/>).
+/// process has already loaded it once; the cold first call is measured by <c>tokenizer-cold-start</c>, see <see cref="TokenizerProbes"/>).
 /// </summary>
 [ShortRunJob]
 [MemoryDiagnoser]
@@ -21,11 +21,15 @@ public class TokenizerBenchmarks
     /// <summary>Seed of the benchmark text.</summary>
     public const int Seed = 42;
 
+    /// <summary>Size of each document in <see cref="EncodeDocuments"/> (UTF-8 bytes, cut at character boundaries).</summary>
+    public const int DocumentBytes = 1024;
+
     private RwkvTokenizer tokenizer = null!;
     private string text = null!;
     private byte[] utf8 = null!;
     private int[] destination = null!;
     private int[] ids = null!;
+    private string[] documents = null!;
 
     /// <summary>Adds the MB/s column: every benchmark but the vocabulary load processes <see cref="TextBytes"/>.</summary>
     private sealed class ThroughputConfig : ManualConfig
@@ -46,15 +50,48 @@ public class TokenizerBenchmarks
         utf8 = Encoding.UTF8.GetBytes(text);
         destination = new int[utf8.Length];
         ids = tokenizer.Encode(utf8);
+        documents = Split(text, DocumentBytes);
+    }
+
+    /// <summary>Cuts <paramref name="text"/> into pieces of about <paramref name="bytes"/> UTF-8 bytes, never inside a character.</summary>
+    private static string[] Split(string text, int bytes)
+    {
+        var pieces = new List<string>();
+        int start = 0, size = 0;
+        for (int i = 0; i < text.Length;)
+        {
+            var rune = System.Text.Rune.GetRuneAt(text, i);
+            size += rune.Utf8SequenceLength;
+            i += rune.Utf16SequenceLength;
+            if (size >= bytes || i == text.Length)
+            {
+                pieces.Add(text[start..i]);
+                start = i;
+                size = 0;
+            }
+        }
+        return pieces.ToArray();
     }
 
     /// <summary>The hot path: UTF-8 in, ids into a caller's buffer, no allocation.</summary>
     [Benchmark(Baseline = true)]
     public int EncodeToUtf8() => tokenizer.EncodeTo(utf8, destination);
 
-    /// <summary>From a .NET string: UTF-16 validation and transcoding, matching, and the result array.</summary>
+    /// <summary>From one 4 MiB .NET string: UTF-16 validation and transcoding, matching, and the 4 MB result array.</summary>
     [Benchmark]
     public int[] EncodeString() => tokenizer.Encode(text);
+
+    /// <summary>
+    /// The per-request path: <c>Encode(text, addEos: true)</c> on each 1 KiB document of the same text (transcoding,
+    /// matching and a small result array per call; large results instead pay for a fresh large-object-heap array).
+    /// </summary>
+    [Benchmark]
+    public int EncodeDocuments()
+    {
+        int total = 0;
+        foreach (var document in documents) total += tokenizer.Encode(document, addEos: true).Length;
+        return total;
+    }
 
     /// <summary>Ids back to a string (bytes joined, then UTF-8 decoded).</summary>
     [Benchmark]

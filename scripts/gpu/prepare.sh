@@ -15,7 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 echo "== NativeAOT publish of the CLI -> .gpu/cli"
 rm -rf .gpu/cli
-dotnet publish src/RwkvNative.Cli -c Release -r linux-x64 -p:PublishAot=true -o .gpu/cli --artifacts-path "$art" -v quiet -nologo
+dotnet publish src/RwkvNative.Cli -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v3 -o .gpu/cli --artifacts-path "$art" -v quiet -nologo
 # Debug symbols, XML docs and the bundled demo model are not needed there and would not fit the transfer.
 rm -rf .gpu/cli/*.dbg .gpu/cli/*.pdb .gpu/cli/*.xml .gpu/cli/models
 test -x .gpu/cli/rwkv-emb || { echo "prepare.sh: .gpu/cli/rwkv-emb missing after publish" >&2; exit 1; }

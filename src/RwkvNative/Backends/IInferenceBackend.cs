@@ -3,17 +3,6 @@ using RwkvNative.Model;
 
 namespace RwkvNative.Backends;
 
-/// <summary>Embedding heads, selected by the task prefix upstream uses.</summary>
-public enum EmbeddingTask
-{
-    /// <summary><c>[RETR]</c>: retrieval (the default).</summary>
-    Retrieval,
-    /// <summary><c>[CLS]</c>: classification.</summary>
-    Classification,
-    /// <summary><c>[STS]</c>: semantic textual similarity.</summary>
-    Similarity,
-}
-
 /// <summary>
 /// Runs the embedding model on one device. Implementations own their weights (uploaded or converted once)
 /// and must be safe for concurrent calls from many threads (each call brings its own state and outputs).

@@ -152,7 +152,7 @@ internal sealed class DoubleArrayTrie
                     builder.SetToken(node, first);
                     lo++;
                     if (lo < hi && offsets[ids[lo] + 1] - offsets[ids[lo]] == depth)
-                        throw new FormatException($"{source}: token ids {first} and {ids[lo]} have the same bytes.");
+                        throw SameBytes(source, first, ids[lo]);
                 }
                 if (lo == hi) continue;
 
@@ -188,10 +188,20 @@ internal sealed class DoubleArrayTrie
         {
             ulong cell = cells[rootBase + c];
             if ((int)((cell >> CheckShift) & FieldMask) != Root || cell >> TokenShift == 0)
-                throw new FormatException($"{source}: the vocabulary has no token for the single byte 0x{c:X2}, so greedy matching could get stuck.");
+                throw MissingByte(source, c);
         }
         return new DoubleArrayTrie(cells);
     }
+
+    // Messages live outside the hot methods, which are JIT-compiled fully optimized on every cold start.
+    private static FormatException SameBytes(string source, int first, int second) =>
+        new($"{source}: token ids {first} and {second} have the same bytes.");
+
+    private static FormatException MissingByte(string source, int value) =>
+        new($"{source}: the vocabulary has no token for the single byte 0x{value:X2}, so greedy matching could get stuck.");
+
+    private static FormatException TooManyCells(string source, int length) =>
+        new($"{source}: the vocabulary needs {length} trie cells; the matcher addresses at most {MaxCells}.");
 
     /// <summary>Stable sort of <paramref name="slice"/> by each key's byte at <paramref name="depth"/>; a key that ends there sorts first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -365,7 +375,7 @@ internal sealed class DoubleArrayTrie
                 if (cells[i].Check != Free && cells[i].Base > maxBase) maxBase = cells[i].Base;
             int length = Math.Max(used, maxBase + 256);
             if (length > MaxCells)
-                throw new FormatException($"{source}: the vocabulary needs {length} trie cells; the matcher addresses at most {MaxCells}.");
+                throw TooManyCells(source, length);
             var result = new ulong[length];
             for (int i = 0; i < length; i++)
             {

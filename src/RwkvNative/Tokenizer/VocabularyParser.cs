@@ -63,7 +63,7 @@ internal static class VocabularyParser
             if (id > maxId) maxId = id;
         }
         lineStarts.Add(written);
-        if (lineIds.Count == 0) throw new FormatException($"{source}: the vocabulary has no tokens.");
+        if (lineIds.Count == 0) throw FileError(source, "the vocabulary has no tokens");
 
         // Pack in id order (the upstream file is already in id order, then this is one copy).
         var lineOfId = new int[maxId + 1];
@@ -71,7 +71,7 @@ internal static class VocabularyParser
         {
             int id = lineIds[line];
             if (lineOfId[id] != 0)
-                throw new FormatException($"{source} line {line + 1}: token id {id} is already defined on line {lineOfId[id]}.");
+                throw DuplicateId(source, line + 1, id, lineOfId[id]);
             lineOfId[id] = line + 1;
         }
         var packed = GC.AllocateUninitializedArray<byte>(written);
@@ -109,7 +109,7 @@ internal static class VocabularyParser
                 throw LineError(source, lineNumber, file[pos..end], "the line is not valid UTF-8");
             pos = end + 1;
         }
-        throw new FormatException($"{source}: the file is not valid UTF-8.");
+        throw FileError(source, "the file is not valid UTF-8");
     }
 
     /// <summary>
@@ -128,7 +128,7 @@ internal static class VocabularyParser
             i++;
         }
         if (i == 0) { error = line.IsEmpty ? "empty line" : "expected a decimal token id at the start of the line"; return 0; }
-        if (id < 1 || id > MaxTokenId) { error = $"token id {id} is outside 1..{MaxTokenId} (0 is <|endoftext|>, {RwkvTokenizer.EosToken} is EOS)"; return 0; }
+        if (id < 1 || id > MaxTokenId) { error = IdOutOfRange(id); return 0; }
         if (i >= line.Length || line[i] != (byte)' ') { error = "expected a space after the token id"; return 0; }
         i++;
 
@@ -145,7 +145,7 @@ internal static class VocabularyParser
             i++;
         }
         if (i == lengthStart || i != line.Length) { error = "expected the decimal byte length at the end of the line"; return 0; }
-        if (stated != tokenLength) { error = $"the literal is {tokenLength} bytes but the line states {stated}"; return 0; }
+        if (stated != tokenLength) { error = LengthMismatch(tokenLength, stated); return 0; }
         if (tokenLength == 0) { error = "empty tokens are not allowed"; return 0; }
         return id;
     }
@@ -231,11 +231,25 @@ internal static class VocabularyParser
             }
             else
             {
-                if (value is >= 0xD800 and <= 0xDFFF) { error = $"surrogate U+{value:X4} cannot be encoded as UTF-8"; return 0; }
+                if (value is >= 0xD800 and <= 0xDFFF) { error = SurrogateEscape(value); return 0; }
                 n += new Rune(value).EncodeToUtf8(output[n..]);
             }
         }
     }
+
+    // Error messages are built in separate methods so the hot parsing methods stay small (they are JIT-compiled
+    // fully optimized on every cold start; these only when a file is bad).
+    private static FormatException FileError(string source, string error) => new($"{source}: {error}.");
+
+    private static FormatException DuplicateId(string source, int lineNumber, int id, int firstLine) =>
+        new($"{source} line {lineNumber}: token id {id} is already defined on line {firstLine}.");
+
+    private static string IdOutOfRange(int id) =>
+        $"token id {id} is outside 1..{MaxTokenId} (0 is <|endoftext|>, {RwkvTokenizer.EosToken} is EOS)";
+
+    private static string LengthMismatch(int actual, int stated) => $"the literal is {actual} bytes but the line states {stated}";
+
+    private static string SurrogateEscape(int value) => $"surrogate U+{value:X4} cannot be encoded as UTF-8";
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryHex(ReadOnlySpan<byte> line, ref int i, int digits, out int value)

@@ -196,10 +196,16 @@ public class RwkvTokenizerTests
                 resource.CopyTo(file);
             var fromPath = RwkvTokenizer.Load(path);
             var fromStream = RwkvTokenizer.Load(new NonSeekableStream(File.ReadAllBytes(path)));
+            // The resource is an UnmanagedMemoryStream, parsed in place and then left at its end.
+            using var resourceStream = typeof(RwkvTokenizer).Assembly.GetManifestResourceStream(RwkvTokenizer.EmbeddedVocabularyName)!;
+            Assert.IsType<UnmanagedMemoryStream>(resourceStream, exactMatch: false);
+            var fromResource = RwkvTokenizer.Load(resourceStream);
+            Assert.Equal(resourceStream.Length, resourceStream.Position);
             foreach (var c in Cases.Value.Take(100))
             {
                 Assert.Equal(c.Ids, fromPath.Encode(c.Text));
                 Assert.Equal(c.Ids, fromStream.Encode(c.Text));
+                Assert.Equal(c.Ids, fromResource.Encode(c.Text));
             }
         }
         finally
