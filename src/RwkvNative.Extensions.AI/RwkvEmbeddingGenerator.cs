@@ -72,7 +72,7 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         };
         foreach (var v in vectors)
         {
-            if (_options.Normalize) Normalize(v);
+            if (_options.Normalize) EmbeddingMath.Normalize(v);
             result.Add(new Embedding<float>(v) { ModelId = ModelId, CreatedAt = created });
         }
         return result;
@@ -104,14 +104,5 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             string s => EmbeddingTasks.Parse(s),
             _ => throw new ArgumentException($"AdditionalProperties[\"{TaskPropertyName}\"] must be retr, cls, sts or an EmbeddingTask, got {value.GetType().Name}", nameof(options)),
         };
-    }
-
-    private static void Normalize(float[] v)
-    {
-        double sum = 0;
-        foreach (var x in v) sum += (double)x * x;
-        if (sum == 0) return;
-        float inv = (float)(1.0 / Math.Sqrt(sum));
-        for (int i = 0; i < v.Length; i++) v[i] *= inv;
     }
 }

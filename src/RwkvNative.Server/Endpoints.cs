@@ -25,7 +25,7 @@ internal static class Endpoints
                 throw ApiException.Invalid("prompt_name", "field \"prompt_name\" is not supported: this model has no prompt templates (use \"task\": retr|cls|sts)");
             var seqs = TokenizeInputs(s, inputs, "inputs", single, truncate, fromLeft, out _);
             embeddings = await s.Batcher.EmbedAsync(seqs, task, ctx.RequestAborted);
-            if (normalize) foreach (var e in embeddings) Normalize(e);
+            if (normalize) foreach (var e in embeddings) EmbeddingMath.Normalize(e);
         }
         await ServingContext.WriteJson(ctx, embeddings, ServerJsonContext.Api.SingleArrayArray);
     }
@@ -47,7 +47,7 @@ internal static class Endpoints
             var logits = await Rerank(ctx, s, query, texts, "texts", truncate);
             ranks = new List<TeiRank>(logits.Length);
             for (int i = 0; i < logits.Length; i++)
-                ranks.Add(new TeiRank { Index = i, Score = raw ? logits[i] : Sigmoid(logits[i]), Text = returnText ? texts[i] : null });
+                ranks.Add(new TeiRank { Index = i, Score = raw ? logits[i] : EmbeddingMath.Sigmoid(logits[i]), Text = returnText ? texts[i] : null });
             ranks.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
         }
         await ServingContext.WriteJson(ctx, ranks, ServerJsonContext.Api.ListTeiRank);
@@ -71,7 +71,7 @@ internal static class Endpoints
             var task = Task(root);
             var seqs = TokenizeInputs(s, inputs, "input", single, truncate: RequestReader.Bool(root, "truncate", false), fromLeft: false, out tokens);
             embeddings = await s.Batcher.EmbedAsync(seqs, task, ctx.RequestAborted);
-            foreach (var e in embeddings) Normalize(e);
+            foreach (var e in embeddings) EmbeddingMath.Normalize(e);
         }
         var usage = new OpenAIUsage { PromptTokens = tokens, TotalTokens = tokens };
         if (format == "float")
@@ -109,7 +109,7 @@ internal static class Endpoints
             var logits = await Rerank(ctx, s, query, documents, "documents", truncate, t => before = t);
             var results = new List<RerankResult>(logits.Length);
             for (int i = 0; i < logits.Length; i++)
-                results.Add(new RerankResult { Index = i, RelevanceScore = Sigmoid(logits[i]), Document = returnDocuments ? new RerankDocument { Text = documents[i] } : null });
+                results.Add(new RerankResult { Index = i, RelevanceScore = EmbeddingMath.Sigmoid(logits[i]), Document = returnDocuments ? new RerankDocument { Text = documents[i] } : null });
             results.Sort((a, b) => logits[b.Index] != logits[a.Index] ? logits[b.Index].CompareTo(logits[a.Index]) : a.Index.CompareTo(b.Index));
             if (results.Count > topN) results.RemoveRange(topN, results.Count - topN);
             response = new RerankResponse { Model = s.ModelId, Results = results, Usage = new RerankUsage { TotalTokens = before } };
@@ -235,17 +235,7 @@ internal static class Endpoints
             throw ApiException.Invalid("dimensions", $"field \"dimensions\": this model returns {s.Model.Config.Channels} dimensions and does not shorten them, got {d}");
     }
 
-    /// <summary>x / ||x||₂ (sum of squares in double); a zero vector stays zero.</summary>
-    internal static void Normalize(float[] v)
-    {
-        double sum = 0;
-        foreach (var x in v) sum += (double)x * x;
-        if (sum == 0) return;
-        float inv = (float)(1.0 / Math.Sqrt(sum));
-        for (int i = 0; i < v.Length; i++) v[i] *= inv;
-    }
 
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>float32 little-endian bytes, base64 (OpenAI's <c>encoding_format: base64</c>).</summary>
     internal static string ToBase64(float[] v)

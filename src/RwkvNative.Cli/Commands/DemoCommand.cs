@@ -39,7 +39,7 @@ internal static class DemoCommand
         var q = model.Embed(query);
         var d = model.Embed(documents);
         Console.WriteLine("\nEmbeddingRWKV cosine similarity:");
-        for (int i = 0; i < documents.Length; i++) Console.WriteLine($"[{Cosine(q, d[i]):F4}] {documents[i]}");
+        for (int i = 0; i < documents.Length; i++) Console.WriteLine($"[{EmbeddingMath.Cosine(q, d[i]):F4}] {documents[i]}");
 
         Console.WriteLine("\nRWKVReRanker online scores:");
         foreach (var s in rr.Score(query, documents)) Console.WriteLine($"[{s.Score:F4}] {documents[s.Index]}");
@@ -48,12 +48,5 @@ internal static class DemoCommand
         var cached = rr.IndexDocuments(documents);
         foreach (var s in rr.Score(query, cached)) Console.WriteLine($"[{s.Score:F4}] {documents[s.Index]}");
         return ExitCodes.Ok;
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++) { dot += a[i] * (double)b[i]; na += a[i] * (double)a[i]; nb += b[i] * (double)b[i]; }
-        return dot / Math.Sqrt(na * nb);
     }
 }

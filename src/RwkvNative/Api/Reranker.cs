@@ -145,7 +145,7 @@ public sealed class Reranker : IDisposable
     private static RerankScore[] ToScores(float[] logits)
     {
         var s = new RerankScore[logits.Length];
-        for (int i = 0; i < s.Length; i++) s[i] = new RerankScore(i, logits[i], 1f / (1f + MathF.Exp(-logits[i])));
+        for (int i = 0; i < s.Length; i++) s[i] = new RerankScore(i, logits[i], EmbeddingMath.Sigmoid(logits[i]));
         return s;
     }
 

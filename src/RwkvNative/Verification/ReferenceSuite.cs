@@ -138,7 +138,7 @@ public sealed class ReferenceFixture : IDisposable
                     cmp.State("state1", r.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
                     var logits = reranker.LogitsOf(r.State);
                     cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
-                    cmp.Values("scores", Array.ConvertAll(logits, Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
+                    cmp.Values("scores", Array.ConvertAll(logits, EmbeddingMath.Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
                     break;
                 }
                 case "rerank_states":
@@ -170,7 +170,7 @@ public sealed class ReferenceFixture : IDisposable
                     cmp.State("state1", q.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
                     var logits = reranker.LogitsOf(q.State);
                     cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
-                    cmp.Values("scores", Array.ConvertAll(logits, Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
+                    cmp.Values("scores", Array.ConvertAll(logits, EmbeddingMath.Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
                     break;
                 }
                 default:
@@ -183,8 +183,6 @@ public sealed class ReferenceFixture : IDisposable
         }
         return new CaseResult(Name, id, kind, cmp.MaxError, cmp.MinCosine, cmp.Passed, cmp.Detail);
     }
-
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     private static void Fill(float[] src, float[] dst, string what)
     {

@@ -14,12 +14,7 @@ namespace RwkvNative.Tests.Cuda;
 /// </summary>
 public sealed class CudaBackendTests
 {
-    private static readonly CudaBackendProvider Probe = new();
-
-    private static void RequireDevice()
-    {
-        if (!Probe.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
-    }
+    private static void RequireDevice() => CudaTestDevice.RequireOrSkip();
 
     public static TheoryData<string> FixtureNames() => new("tiny-bf16", "mini-fp16");
 
@@ -244,7 +239,7 @@ public sealed class CudaRealShapeTests
 
     private static void RequireDevice()
     {
-        if (!new CudaBackendProvider().IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+        CudaTestDevice.RequireOrSkip();
     }
 
     [Fact]

@@ -10,8 +10,6 @@ namespace RwkvNative.Tests.Cuda;
 /// </summary>
 public sealed class CudaReferenceCasesTests : ReferenceCasesTests
 {
-    private static readonly CudaBackendProvider Provider = new();
-
     static CudaReferenceCasesTests() => BackendRegistryHook.EnsureRegistered();
 
     protected override string Device => "cuda";
@@ -25,7 +23,7 @@ public sealed class CudaReferenceCasesTests : ReferenceCasesTests
 
     protected override void RequireDevice()
     {
-        if (!Provider.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
+        CudaTestDevice.RequireOrSkip();
     }
 }
 

@@ -13,12 +13,7 @@ namespace RwkvNative.Tests.Cuda;
 /// </summary>
 public sealed class CudaSpeedLeverTests
 {
-    private static readonly CudaBackendProvider Probe = new();
-
-    private static void RequireDevice()
-    {
-        if (!Probe.IsAvailable(0, out var why)) Assert.Skip($"no CUDA device: {why}");
-    }
+    private static void RequireDevice() => CudaTestDevice.RequireOrSkip();
 
     private static readonly CudaBackendOptions Plain = new()
     {

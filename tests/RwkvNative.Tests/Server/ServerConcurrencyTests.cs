@@ -65,7 +65,7 @@ public sealed class ServerConcurrencyTests
             for (int i = 0; i < texts.Length; i++)
             {
                 var want = (float[])direct[i].Clone();
-                if (r % 3 != 0) Endpoints.Normalize(want);
+                if (r % 3 != 0) EmbeddingMath.Normalize(want);
                 Assert.Equal(want, got[i]);
             }
         }

@@ -22,7 +22,7 @@ public sealed class ServerEndpointTests
     private static float[] Normalized(float[] v)
     {
         var c = (float[])v.Clone();
-        Endpoints.Normalize(c);
+        EmbeddingMath.Normalize(c);
         return c;
     }
 
