@@ -115,4 +115,22 @@ __device__ __forceinline__ float block_sum(float v, float* scratch)
     return warp_sum(lane < warps ? scratch[lane] : 0.0f);
 }
 
+// LayerNorm statistics of one row of C values, computed by the whole block (every thread must call it):
+// mean and 1 / sqrt(biased variance + eps), both returned to every thread. value(c) reads element c of the row
+// (a plain load, a bf16 conversion, a sum of two rows, ...). scratch as for block_sum.
+template <typename Value>
+__device__ __forceinline__ void row_norm_stats(Value value, int C, float eps, float* scratch, float& mean, float& inv)
+{
+    float sum = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += value(c);
+    mean = block_sum(sum, scratch) / C;
+    float sq = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+    {
+        const float d = value(c) - mean;
+        sq += d * d;
+    }
+    inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+}
+
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }

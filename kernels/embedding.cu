@@ -17,17 +17,8 @@ __device__ __forceinline__ void embedding_layernorm(const T* __restrict__ table,
     const T* row = table + (long long)tokens[t] * C;
     float* out = y + (long long)t * C;
 
-    float sum = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += to_float(row[c]);
-    const float mean = block_sum(sum, scratch) / C;
-
-    float sq = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x)
-    {
-        const float d = to_float(row[c]) - mean;
-        sq += d * d;
-    }
-    const float inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+    float mean, inv;
+    row_norm_stats([&](int c) { return to_float(row[c]); }, C, eps, scratch, mean, inv);
 
     for (int c = threadIdx.x; c < C; c += blockDim.x)
         out[c] = (to_float(row[c]) - mean) * inv * weight[c] + bias[c];

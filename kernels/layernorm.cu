@@ -11,17 +11,8 @@ extern "C" __global__ void layernorm(const float* x, const float* __restrict__ w
     const float* in = x + (long long)blockIdx.x * C;
     float* out = y + (long long)blockIdx.x * C;
 
-    float sum = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += in[c];
-    const float mean = block_sum(sum, scratch) / C;
-
-    float sq = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x)
-    {
-        const float d = in[c] - mean;
-        sq += d * d;
-    }
-    const float inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+    float mean, inv;
+    row_norm_stats([&](int c) { return in[c]; }, C, eps, scratch, mean, inv);
 
     // Every read of `in` above finished before block_sum's barriers, so writing in place is safe.
     for (int c = threadIdx.x; c < C; c += blockDim.x)
@@ -36,17 +27,8 @@ extern "C" __global__ void add_layernorm(const float* a, const float* b, const f
     __shared__ float scratch[32];
     const long long row = (long long)blockIdx.x * C;
 
-    float sum = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += a[row + c] + b[row + c];
-    const float mean = block_sum(sum, scratch) / C;
-
-    float sq = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x)
-    {
-        const float d = a[row + c] + b[row + c] - mean;
-        sq += d * d;
-    }
-    const float inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+    float mean, inv;
+    row_norm_stats([&](int c) { return a[row + c] + b[row + c]; }, C, eps, scratch, mean, inv);
 
     for (int c = threadIdx.x; c < C; c += blockDim.x)
         y[row + c] = (a[row + c] + b[row + c] - mean) * inv * weight[c] + bias[c];

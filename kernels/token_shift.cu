@@ -68,31 +68,11 @@ extern "C" __global__ void layernorm_shift_mix(const float* __restrict__ x, cons
     const float* cur_row = x + (long long)t * C;
     const float* prev_row = cur_row - C;
 
-    float sum = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) sum += cur_row[c];
-    const float mean = block_sum(sum, scratch) / C;
-    float sq = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x)
-    {
-        const float d = cur_row[c] - mean;
-        sq += d * d;
-    }
-    const float inv = 1.0f / sqrtf(block_sum(sq, scratch) / C + eps);
+    float mean, inv;
+    row_norm_stats([&](int c) { return cur_row[c]; }, C, eps, scratch, mean, inv);
 
     float prev_mean = 0.0f, prev_inv = 0.0f;
-    if (has_prev)
-    {
-        float ps = 0.0f;
-        for (int c = threadIdx.x; c < C; c += blockDim.x) ps += prev_row[c];
-        prev_mean = block_sum(ps, scratch) / C;
-        float pq = 0.0f;
-        for (int c = threadIdx.x; c < C; c += blockDim.x)
-        {
-            const float d = prev_row[c] - prev_mean;
-            pq += d * d;
-        }
-        prev_inv = 1.0f / sqrtf(block_sum(pq, scratch) / C + eps);
-    }
+    if (has_prev) row_norm_stats([&](int c) { return prev_row[c]; }, C, eps, scratch, prev_mean, prev_inv); // has_prev is uniform over the block
 
     const long long total = (long long)T * C;
     for (int c = threadIdx.x; c < C; c += blockDim.x)

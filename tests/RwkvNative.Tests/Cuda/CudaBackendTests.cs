@@ -34,15 +34,6 @@ public sealed class CudaBackendTests
         return (tokens, offsets);
     }
 
-    private static ModelState RandomState(ModelConfig config, int batch, int seed)
-    {
-        var s = new ModelState(config, batch);
-        var rng = new Random(seed);
-        for (int i = 0; i < s.Shift.Length; i++) s.Shift[i] = (float)(rng.NextDouble() * 2 - 1);
-        for (int i = 0; i < s.Wkv.Length; i++) s.Wkv[i] = (float)((rng.NextDouble() * 2 - 1) * 0.5);
-        return s;
-    }
-
     private sealed record Outputs(ModelState State, float[] Sums, int[] Counts);
 
     private static Outputs Run(IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
@@ -103,7 +94,7 @@ public sealed class CudaBackendTests
         using var cpu = CpuBackendProvider.Instance.CreateEmbedding(ckpt, config, 0);
         using var gpu = new CudaEmbeddingBackend(ckpt, config, 0, new CudaBackendOptions { Weights = precision });
         var (tokens, offsets) = RaggedBatch(seed, lengths);
-        var start = randomStart ? RandomState(config, lengths.Length, seed + 1) : new ModelState(config, lengths.Length);
+        var start = randomStart ? CudaTestDevice.RandomState(config, lengths.Length, seed + 1) : new ModelState(config, lengths.Length);
         var expected = Run(cpu, tokens, offsets, start);
         var actual = Run(gpu, tokens, offsets, start);
         Assert.Equal(expected.Counts, actual.Counts);
@@ -152,7 +143,7 @@ public sealed class CudaBackendTests
         using var whole = new CudaEmbeddingBackend(ckpt, config, 0, options);
         using var pieces = new CudaEmbeddingBackend(ckpt, config, 0, options with { MaxTokensPerPass = 3 });
         var (tokens, offsets) = RaggedBatch(13, SmallRagged);
-        var start = RandomState(config, SmallRagged.Length, 14);
+        var start = CudaTestDevice.RandomState(config, SmallRagged.Length, 14);
         var a = Run(whole, tokens, offsets, start);
         var b = Run(pieces, tokens, offsets, start);
         Assert.Equal(a.Counts, b.Counts);
@@ -176,7 +167,7 @@ public sealed class CudaBackendTests
         using var cpu = CpuBackendProvider.Instance.CreateReranker(rer, config, 0);
         using var gpu = new CudaRerankerBackend(rer, config, 0, new CudaBackendOptions { Weights = precision });
         const int batch = 7;
-        var states = RandomState(model, batch, 21).Wkv;
+        var states = CudaTestDevice.RandomState(model, batch, 21).Wkv;
         var copy = (float[])states.Clone();
         var expected = new float[batch];
         var actual = new float[batch];

@@ -20,15 +20,6 @@ public sealed class CudaSpeedLeverTests
         Weights = CudaWeightPrecision.Float32, FusedKernels = false, Wkv7 = CudaWkv7Kernel.RowPerThread, CudaGraphs = false,
     };
 
-    private static ModelState RandomState(ModelConfig config, int batch, int seed)
-    {
-        var s = new ModelState(config, batch);
-        var rng = new Random(seed);
-        for (int i = 0; i < s.Shift.Length; i++) s.Shift[i] = (float)(rng.NextDouble() * 2 - 1);
-        for (int i = 0; i < s.Wkv.Length; i++) s.Wkv[i] = (float)((rng.NextDouble() * 2 - 1) * 0.5);
-        return s;
-    }
-
     private static (int[] Tokens, int[] Offsets) Batch(int seed, int[] lengths)
     {
         var rng = new Random(seed);
@@ -81,7 +72,7 @@ public sealed class CudaSpeedLeverTests
         using var plain = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
         using var fused = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { FusedKernels = true });
         var (tokens, offsets) = Batch(41, Ragged);
-        var start = RandomState(config, Ragged.Length, 42);
+        var start = CudaTestDevice.RandomState(config, Ragged.Length, 42);
         AssertSame(Run(plain, tokens, offsets, start), Run(fused, tokens, offsets, start), 1e-6);
     }
 
@@ -94,7 +85,7 @@ public sealed class CudaSpeedLeverTests
         using var rows = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
         using var split = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { Wkv7 = CudaWkv7Kernel.SplitRow });
         var (tokens, offsets) = Batch(43, Ragged);
-        var start = RandomState(config, Ragged.Length, 44);
+        var start = CudaTestDevice.RandomState(config, Ragged.Length, 44);
         AssertSame(Run(rows, tokens, offsets, start), Run(split, tokens, offsets, start), 1e-5);
     }
 
@@ -113,7 +104,7 @@ public sealed class CudaSpeedLeverTests
         using var eager = new CudaEmbeddingBackend(ckpt, config, 0, Plain);
         using var graphs = new CudaEmbeddingBackend(ckpt, config, 0, Plain with { CudaGraphs = true, GraphMaxTokens = 64 });
         var (query, one) = Batch(45, [12]);
-        var start = RandomState(config, 1, 46);
+        var start = CudaTestDevice.RandomState(config, 1, 46);
         var expected = Run(eager, query, one, start);
 
         AssertSame(expected, Run(graphs, query, one, start), 1e-6); // eager (grows the workspace)
@@ -121,12 +112,12 @@ public sealed class CudaSpeedLeverTests
         AssertSame(expected, Run(graphs, query, one, start), 1e-6); // captured, then replayed
         Assert.Equal(1, GraphCount(graphs));
         AssertSame(expected, Run(graphs, query, one, start), 1e-6); // replayed
-        var other = RandomState(config, 1, 47);
+        var other = CudaTestDevice.RandomState(config, 1, 47);
         AssertSame(Run(eager, query, one, other), Run(graphs, query, one, other), 1e-6); // replay reads the new inputs
 
         // A larger call grows the workspace: the graph is stale and is rebuilt, giving the same answer.
         var (big, offsets) = Batch(48, [40, 30]);
-        AssertSame(Run(eager, big, offsets, RandomState(config, 2, 49)), Run(graphs, big, offsets, RandomState(config, 2, 49)), 1e-6);
+        AssertSame(Run(eager, big, offsets, CudaTestDevice.RandomState(config, 2, 49)), Run(graphs, big, offsets, CudaTestDevice.RandomState(config, 2, 49)), 1e-6);
         AssertSame(expected, Run(graphs, query, one, start), 1e-6);
         AssertSame(expected, Run(graphs, query, one, start), 1e-6);
         Assert.Equal(1, GraphCount(graphs));
