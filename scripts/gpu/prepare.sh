@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run HERE (the development machine with .NET), before a GPU session: builds what the GPU host cannot build (it has no
 # .NET) into the git-ignored folder .gpu/, and checks that the tree plus the carried folders fit the 64 MiB transfer.
-#   scripts/gpu/prepare.sh            NativeAOT rwkv-emb in .gpu/cli and the upstream peer in .gpu/peer (calls 1 and 2)
+#   PEER_DIR=DIR scripts/gpu/prepare.sh   NativeAOT rwkv-emb in .gpu/cli and the upstream peer (a measuring peer kept
+#                                        outside the project, e.g. the workplace's shared/peer) in .gpu/peer (calls 1, 2)
 #   scripts/gpu/prepare.sh --tests    also .gpu/dotnet.tar.xz (runtime) and .gpu/tests.tar.xz (test binaries) (call 3)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-peer_src="${PEER_DIR:-$root/../shared/peer}"
+peer_src="${PEER_DIR:-}"
 art="${ART:-/tmp/art-gpu-prepare}"
 tests=0
 [ "${1:-}" = "--tests" ] && tests=1
@@ -20,11 +21,15 @@ dotnet publish src/RwkvNative.Cli -c Release -r linux-x64 -p:PublishAot=true -p:
 rm -rf .gpu/cli/*.dbg .gpu/cli/*.pdb .gpu/cli/*.xml .gpu/cli/models
 test -x .gpu/cli/rwkv-emb || { echo "prepare.sh: .gpu/cli/rwkv-emb missing after publish" >&2; exit 1; }
 
-echo "== upstream peer -> .gpu/peer (from $peer_src)"
 rm -rf .gpu/peer
-mkdir -p .gpu/peer
-(cd "$peer_src" && tar --exclude=__pycache__ -cf - .) | tar -C .gpu/peer -xf -
-chmod -R u+w .gpu/peer
+if [ -n "$peer_src" ] && [ -d "$peer_src" ]; then
+    echo "== upstream peer -> .gpu/peer (from $peer_src)"
+    mkdir -p .gpu/peer
+    (cd "$peer_src" && tar --exclude=__pycache__ -cf - .) | tar -C .gpu/peer -xf -
+    chmod -R u+w .gpu/peer
+else
+    echo "== no upstream peer copied (set PEER_DIR to the folder holding bench_upstream.py); call 2 will skip it" >&2
+fi
 
 if [ "$tests" = 1 ]; then
     echo "== test binaries -> .gpu/tests.tar.xz, .NET runtime -> .gpu/dotnet.tar.xz"
