@@ -59,11 +59,20 @@ internal static class CommonOptions
         const string emb = "tiny-bf16.emb.pth", rr = "tiny-bf16.reranker.pth";
         var beside = Path.Combine(AppContext.BaseDirectory, "models");
         if (File.Exists(Path.Combine(beside, emb))) return (Path.Combine(beside, emb), Path.Combine(beside, rr));
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d != null; d = d.Parent)
-        {
-            var f = Path.Combine(d.FullName, "tests", "fixtures");
-            if (File.Exists(Path.Combine(f, emb))) return (Path.Combine(f, emb), Path.Combine(f, rr));
-        }
+        var fixtures = FindFixtures();
+        if (fixtures != null && File.Exists(Path.Combine(fixtures, emb))) return (Path.Combine(fixtures, emb), Path.Combine(fixtures, rr));
         throw new InputException($"the bundled model ({emb}) is not beside the binary (models/) nor under tests/fixtures; pass --model/--reranker");
+    }
+
+    /// <summary>The repository's tests/fixtures folder, searched above the binary and above the working directory; null if none.</summary>
+    public static string? FindFixtures()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+            {
+                var f = Path.Combine(d.FullName, "tests", "fixtures");
+                if (Directory.Exists(f)) return f;
+            }
+        return null;
     }
 }

@@ -34,20 +34,6 @@ internal static class VerifyCommand
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static string DefaultFixtures()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-        {
-            var f = Path.Combine(d.FullName, "tests", "fixtures");
-            if (Directory.Exists(f)) return f;
-        }
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d != null; d = d.Parent)
-        {
-            var f = Path.Combine(d.FullName, "tests", "fixtures");
-            if (Directory.Exists(f)) return f;
-        }
-        var beside = Path.Combine(AppContext.BaseDirectory, "fixtures");
-        if (Directory.Exists(beside)) return beside;
-        throw new InputException("no fixtures folder found (tests/fixtures); pass --fixtures DIR");
-    }
+    private static string DefaultFixtures() =>
+        CommonOptions.FindFixtures() ?? throw new InputException("no fixtures folder found (tests/fixtures); pass --fixtures DIR");
 }

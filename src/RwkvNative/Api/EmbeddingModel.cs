@@ -171,8 +171,7 @@ public sealed class EmbeddingModel : IDisposable
                 sequences[b0 + b].CopyTo(packed, offsets[b]);
                 offsets[b + 1] = offsets[b] + sequences[b0 + b].Length;
             }
-            var st = new ModelState(Config, batch);
-            if (start != null) CopyBatch(start, b0, st);
+            var st = start != null ? start.Slice(b0, batch) : new ModelState(Config, batch);
             var sum = new float[batch * c];
             var count = new int[batch];
             Backend.Forward(packed, offsets, st, sum, count);
@@ -204,17 +203,6 @@ public sealed class EmbeddingModel : IDisposable
             ? parts.Count switch { 0 => new ModelState(Config, 0), 1 => parts[0], _ => ModelState.Concat(parts) }
             : new ModelState(Config, 0);
         return new ForwardResult(embeddings, state);
-    }
-
-    private static void CopyBatch(ModelState src, int first, ModelState dst)
-    {
-        int c = src.Channels, w = src.WkvPerLayerItem, n = dst.Batch;
-        for (int l = 0; l < src.Layers; l++)
-        {
-            for (int k = 0; k < 2; k++)
-                src.Shift.AsSpan(((l * 2 + k) * src.Batch + first) * c, n * c).CopyTo(dst.Shift.AsSpan((l * 2 + k) * n * c));
-            src.Wkv.AsSpan((l * src.Batch + first) * w, n * w).CopyTo(dst.Wkv.AsSpan(l * n * w));
-        }
     }
 
     /// <summary>Frees the backend's memory and the checkpoint mapping.</summary>

@@ -68,17 +68,21 @@ public sealed class ModelState
     }
 
     /// <summary>Copies sequence <paramref name="index"/> out as a state of batch 1.</summary>
-    public ModelState Slice(int index)
+    public ModelState Slice(int index) => Slice(index, 1);
+
+    /// <summary>Copies sequences <paramref name="first"/> .. first + count - 1 out as a state of batch <paramref name="count"/>.</summary>
+    public ModelState Slice(int first, int count)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Batch);
-        var s = new ModelState(Layers, 1, Channels);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Batch);
+        var s = new ModelState(Layers, count, Channels);
         int c = Channels, w = WkvPerLayerItem;
         for (int l = 0; l < Layers; l++)
         {
             for (int k = 0; k < 2; k++)
-                Shift.AsSpan(((l * 2 + k) * Batch + index) * c, c).CopyTo(s.Shift.AsSpan((l * 2 + k) * c, c));
-            Wkv.AsSpan((l * Batch + index) * w, w).CopyTo(s.Wkv.AsSpan(l * w, w));
+                Shift.AsSpan(((l * 2 + k) * Batch + first) * c, count * c).CopyTo(s.Shift.AsSpan((l * 2 + k) * count * c));
+            Wkv.AsSpan((l * Batch + first) * w, count * w).CopyTo(s.Wkv.AsSpan(l * count * w));
         }
         return s;
     }
