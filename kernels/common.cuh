@@ -4,8 +4,13 @@
 // one #ifndef RWKV_EMULATION block so the CPU emulator (native/emu) can supply host versions.
 #pragma once
 
-// wkv7 head size N: fixed by the model family; kernels with one thread per state row rely on it.
-#define RWKV_HEAD_SIZE 64
+// The model constants come from the compiler's -D options, never from literals here: NVRTC gets them from ModelSchema
+// (KernelDefines), the clang check, the CPU emulator and the native harness from kernels/ci/model.defines.
+// RWKV_HEAD_SIZE: wkv7 head size N (kernels with one thread per state row rely on it); RWKV_DECAY_SCALE: e^-0.5 of
+// the decay; RWKV_KEY_NORM_FLOOR: floor of the per-head L2 norm of k*k_k.
+#if !defined(RWKV_HEAD_SIZE) || !defined(RWKV_DECAY_SCALE) || !defined(RWKV_KEY_NORM_FLOOR)
+#error "model constants missing: compile with the -D options of kernels/ci/model.defines (NVRTC: KernelDefines)"
+#endif
 
 // Element types of stored weights. Distinct structs (not bare ushort) so templates can tell them apart.
 struct bf16_t { unsigned short bits; };

@@ -9,8 +9,8 @@
 // v:       in: W_v xv.  out (layers > 0): v + (v_first - v) * sigmoid(v0 + v_lora).
 // v_lora:  (xv @ v1) @ v2; unused (may be null) in the first layer.
 // v_first: written (= v) in the first layer, read in later ones.
-// decay:   out: exp(-e^-0.5 * sigmoid(w0 + w_lora)).
-// a_out:   out: -kk.     b_out: out: kk * ag, with ag = sigmoid(a0 + a_lora), kk = k*k_k / max(||k*k_k||_head, 1e-12).
+// decay:   out: exp(-RWKV_DECAY_SCALE * sigmoid(w0 + w_lora)), the scale being e^-0.5.
+// a_out:   out: -kk.     b_out: out: kk * ag, with ag = sigmoid(a0 + a_lora), kk = k*k_k / max(||k*k_k||_head, RWKV_KEY_NORM_FLOOR).
 // One block of 64 threads per (token, head): blockIdx.x = t * H + h, threadIdx.x = channel within the head.
 extern "C" __global__ void __launch_bounds__(RWKV_HEAD_SIZE)
 wkv_prep(float* __restrict__ k, const float* __restrict__ a_lora, const float* __restrict__ w_lora,
@@ -28,12 +28,12 @@ wkv_prep(float* __restrict__ k, const float* __restrict__ a_lora, const float* _
 
     const float key = k[idx];
     const float scaled = key * k_k[c];
-    const float norm = fmaxf(sqrtf(block_sum(scaled * scaled, scratch)), 1e-12f);
+    const float norm = fmaxf(sqrtf(block_sum(scaled * scaled, scratch)), RWKV_KEY_NORM_FLOOR);
     const float kk = scaled / norm;
     const float ag = sigmoid(a0[c] + a_lora[idx]);
 
     k[idx] = key * (1.0f + (ag - 1.0f) * k_a[c]);
-    decay[idx] = expf(-0.6065306597f * sigmoid(w0[c] + w_lora[idx]));
+    decay[idx] = expf(-RWKV_DECAY_SCALE * sigmoid(w0[c] + w_lora[idx]));
     a_out[idx] = -kk;
     b_out[idx] = kk * ag;
 

@@ -105,8 +105,16 @@ struct Kernels
             nvrtcProgram prog;
             NVRTC(nvrtcCreateProgram(&prog, src.c_str(), file.c_str(), 1, headers, names));
             std::string archOpt = "--gpu-architecture=sm_" + std::to_string(arch);
-            const char* opts[] = { archOpt.c_str(), "--std=c++17", "--generate-line-info" };
-            nvrtcResult r = nvrtcCompileProgram(prog, 3, opts);
+            // The model constants, one -D option per line of ci/model.defines (the backend takes them from ModelSchema).
+            std::vector<std::string> defines;
+            {
+                std::istringstream lines(read(dir + "/ci/model.defines"));
+                for (std::string line; std::getline(lines, line);)
+                    if (!line.empty() && line[0] != '#') defines.push_back(line);
+            }
+            std::vector<const char*> opts = { archOpt.c_str(), "--std=c++17", "--generate-line-info" };
+            for (auto& d : defines) opts.push_back(d.c_str());
+            nvrtcResult r = nvrtcCompileProgram(prog, (int)opts.size(), opts.data());
             size_t logSize = 0;
             nvrtcGetProgramLogSize(prog, &logSize);
             if (r != NVRTC_SUCCESS)

@@ -7,12 +7,14 @@ kernels="$(dirname "$here")"
 clang="${CLANG:-clang-14}"
 arch="${CUDA_ARCH:-sm_80}"
 command -v "$clang" >/dev/null || { echo "check.sh: $clang not found (install clang-14)" >&2; exit 2; }
+# The model constants, as NVRTC receives them (-D options from ModelSchema).
+mapfile -t defines < <(grep -v '^#' "$here/model.defines" | grep -v '^$')
 failed=0
 count=0
 for k in "$kernels"/*.cu; do
     count=$((count + 1))
     if "$clang" -x cuda --cuda-device-only -nocudainc -nocudalib --cuda-gpu-arch="$arch" \
-        -Wall -Werror -include "$here/clang_prelude.h" -S "$k" -o /dev/null; then
+        -Wall -Werror "${defines[@]}" -include "$here/clang_prelude.h" -S "$k" -o /dev/null; then
         echo "ok   $(basename "$k")"
     else
         echo "FAIL $(basename "$k")"

@@ -35,15 +35,18 @@ for name in sorted(os.listdir(kernels)):
         open(dest, 'w', encoding='utf-8', newline='').write(body)
 PY
 
+# The model constants, as NVRTC receives them: the kernels are compiled with them, and the runtime is told the list
+# so that nvrtcCompileProgram accepts exactly these -D options (and refuses a backend built with other constants).
+mapfile -t defines < <(grep -v '^#' "$root/kernels/ci/model.defines" | grep -v '^$')
 flags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Wno-clobbered -I "$emu")
 objs=()
 for src in "$emu/emu_runtime.cpp" "$out"/gen/*.cpp; do
     obj="$out/$(basename "${src%.cpp}").o"
     objs+=("$obj")
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$emu/emu_shim.h" -nt "$obj" ] || [ "$emu/emu_runtime.h" -nt "$obj" ] || [ "$root/kernels/common.cuh" -nt "$obj" ]; then
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$emu/emu_shim.h" -nt "$obj" ] || [ "$emu/emu_runtime.h" -nt "$obj" ] || [ "$root/kernels/common.cuh" -nt "$obj" ] || [ "$root/kernels/ci/model.defines" -nt "$obj" ]; then
         case "$src" in
-            */gen/*) "$cxx" "${flags[@]}" -include "$emu/emu_shim.h" -c "$src" -o "$obj" ;;
-            *) "$cxx" "${flags[@]}" -c "$src" -o "$obj" ;;
+            */gen/*) "$cxx" "${flags[@]}" "${defines[@]}" -include "$emu/emu_shim.h" -c "$src" -o "$obj" ;;
+            *) "$cxx" "${flags[@]}" "-DRWKV_EMU_DEFINES=\"${defines[*]}\"" -c "$src" -o "$obj" ;;
         esac
     fi
 done

@@ -17,6 +17,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -932,12 +933,38 @@ EXPORT int nvrtcDestroyProgram(void** prog)
 
 static bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
+// The -D options the kernels were compiled with (native/emu/build.sh, from kernels/ci/model.defines), space-separated.
+#ifndef RWKV_EMU_DEFINES
+#error "build the emulator with native/emu/build.sh (it passes RWKV_EMU_DEFINES)"
+#endif
+static std::string join_sorted(std::vector<std::string> items)
+{
+    std::sort(items.begin(), items.end());
+    std::string out;
+    for (auto& i : items) out += (out.empty() ? "" : " ") + i;
+    return out;
+}
+static const std::string& compiled_defines()
+{
+    static const std::string joined = []
+    {
+        std::vector<std::string> items;
+        std::string all = RWKV_EMU_DEFINES, cur;
+        for (char ch : all + " ")
+            if (ch == ' ') { if (!cur.empty()) items.push_back(cur); cur.clear(); }
+            else cur.push_back(ch);
+        return join_sorted(items);
+    }();
+    return joined;
+}
+
 EXPORT int nvrtcCompileProgram(void* prog, int n, const char* const* opts)
 {
     auto* p = static_cast<EmuProgram*>(prog);
     if (!p) return 4;
     p->log.clear();
     std::string arch;
+    std::vector<std::string> defines;
     for (int i = 0; i < n; ++i)
     {
         std::string o = opts[i];
@@ -948,16 +975,20 @@ EXPORT int nvrtcCompileProgram(void* prog, int n, const char* const* opts)
                  o == "--device-debug" || o == "-G" || o == "--fmad=true" || o == "--fmad=false" || o == "-fmad=true" ||
                  o == "-fmad=false" || o == "--extra-device-vectorization" || o == "-extra-device-vectorization" ||
                  starts(o, "--maxrregcount=") || starts(o, "-maxrregcount=")) {}
-        else if (starts(o, "-D") || starts(o, "--define-macro="))
-        {
-            p->log = "rwkv-cuda-emu: macro definitions are not emulated (kernels were compiled ahead of time): " + o + "\n";
-            return 5;
-        }
+        else if (starts(o, "-D")) defines.push_back(o);
+        else if (starts(o, "--define-macro=")) defines.push_back("-D" + o.substr(15));
         else
         {
             p->log = "nvrtc: error: unrecognized option '" + o + "' (CPU emulation accepts the documented NVRTC spellings only)\n";
             return 5;
         }
+    }
+    // Kernels were compiled ahead of time: the macros asked for must be exactly the ones they were compiled with.
+    if (join_sorted(defines) != compiled_defines())
+    {
+        p->log = "rwkv-cuda-emu: the kernels were compiled with [" + compiled_defines() + "] but this program defines [" +
+                 join_sorted(defines) + "]: rebuild the emulator (scripts/gpu/emulate.sh) after changing kernels/ci/model.defines\n";
+        return 5;
     }
     bool archOk = false;
     for (int a : SupportedArchs)

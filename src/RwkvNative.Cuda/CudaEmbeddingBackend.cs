@@ -40,23 +40,23 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             var ctx = session.Context;
             int c = config.Channels;
             T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
-            table = Own(DeviceMatrix.Linear(ctx, checkpoint.Get("rwkv.emb.weight", ModelConfig.VocabSize, c), o.Weights));
-            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.blocks.0.ln0.weight"), c));
-            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.blocks.0.ln0.bias"), c));
-            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.ln_out.weight"), c));
-            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get("rwkv.ln_out.bias"), c));
+            table = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(ModelSchema.EmbeddingTable, ModelSchema.VocabSize, c), o.Weights));
+            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Weight)), c));
+            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Bias)), c));
+            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.EmbeddingLnOutWeight), c));
+            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.EmbeddingLnOutBias), c));
             blocks = new CudaBlockWeights[config.Layers];
             for (int l = 0; l < config.Layers; l++)
-                blocks[l] = Own(CudaBlockWeights.Load(ctx, checkpoint, ConfigReader.EmbeddingPrefix, l, config, o.Weights));
+                blocks[l] = Own(CudaBlockWeights.Load(ctx, checkpoint, ModelSchema.EmbeddingPrefix, l, config, o.Weights));
             heads = new (DeviceMatrix, DeviceMatrix, DeviceVector, DeviceVector)[3];
-            foreach (var task in new[] { EmbeddingTask.Retrieval, EmbeddingTask.Classification, EmbeddingTask.Similarity })
+            foreach (var task in ModelSchema.Heads)
             {
-                var p = $"head.{HeadKey(task)}.";
+                var p = ModelSchema.HeadPrefix(task);
                 heads[(int)task] = (
-                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + "fc1.weight", c, c), o.Weights)),
-                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + "fc2.weight", c, c), o.Weights)),
-                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.weight"), c)),
-                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + "norm.bias"), c)));
+                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + ModelSchema.HeadFc1, c, c), o.Weights)),
+                    Own(DeviceMatrix.Linear(ctx, checkpoint.Get(p + ModelSchema.HeadFc2, c, c), o.Weights)),
+                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + ModelSchema.HeadNormWeight), c)),
+                    Own(DeviceVector.Upload(ctx, checkpoint.Get(p + ModelSchema.HeadNormBias), c)));
             }
             if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(this, session, Math.Min(o.GraphMaxTokens, o.MaxTokensPerPass));
         }
@@ -66,14 +66,6 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             throw;
         }
     }
-
-    private static string HeadKey(EmbeddingTask task) => task switch
-    {
-        EmbeddingTask.Retrieval => "retr_head",
-        EmbeddingTask.Classification => "cls_head",
-        EmbeddingTask.Similarity => "sts_head",
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
-    };
 
     /// <inheritdoc/>
     public string DeviceName => session.Device.ToString();
@@ -168,14 +160,14 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         int c = Config.Channels, count = pass.Tokens, batch = pass.Sequences;
         long perLayerShift = (long)batch * c, perLayerWkv = batch * BlockRunner.WkvPerSequence(c);
         var x = ws.X.Get<float>((long)count * c);
-        session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, BlockRunner.Eps);
+        session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, ModelSchema.LayerNormEps);
         for (int l = 0; l < Config.Layers; l++)
             session.Blocks.Run(blocks[l], l == 0, pass, x,
                 shift.Slice((2L * l) * perLayerShift, perLayerShift),
                 shift.Slice((2L * l + 1) * perLayerShift, perLayerShift),
                 wkv.Slice(l * perLayerWkv, perLayerWkv), c);
         var normed = ws.Normed.Get<float>((long)count * c);
-        session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, BlockRunner.Eps);
+        session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, ModelSchema.LayerNormEps);
         session.Pooling.Run(normed, pass, sums, counts, c);
     }
 
@@ -236,7 +228,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             session.Gemm.Multiply(fc1, f, batch, h1);
             session.Activations.Run(Activation.Relu, h1, n);
             session.Gemm.Multiply(fc2, h1, batch, h2);
-            session.LayerNorm.RunSum(h2, f, normW, normB, output, batch, c, BlockRunner.Eps);
+            session.LayerNorm.RunSum(h2, f, normW, normB, output, batch, c, ModelSchema.LayerNormEps);
             DeviceCopy.Download(session.Stream, output, embeddings[..(int)n]);
         }
     }

@@ -45,16 +45,16 @@ public sealed class CudaRerankerBackend : IRerankerBackend
             int c = Config.Channels;
             T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
             start = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(config.KeyName, 1, c), o.Weights));
-            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.blocks.0.ln0.weight"), c));
-            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.blocks.0.ln0.bias"), c));
-            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.ln_out.weight"), c));
-            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.ln_out.bias"), c));
-            head0 = Own(DeviceMatrix.Linear(ctx, checkpoint.Get("reranker.head.0.weight", c, c), o.Weights));
-            head0Bias = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.head.0.bias"), c));
-            head2 = Own(DeviceVector.Upload(ctx, checkpoint.Get("reranker.head.2.weight", 1, c), c));
+            ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Weight)), c));
+            ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Bias)), c));
+            lnOutW = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.RerankerLnOutWeight), c));
+            lnOutB = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.RerankerLnOutBias), c));
+            head0 = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(ModelSchema.RerankerHidden, c, c), o.Weights));
+            head0Bias = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.RerankerHiddenBias), c));
+            head2 = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.RerankerScore, 1, c), c));
             blocks = new CudaBlockWeights[Config.Layers];
             for (int r = 0; r < Config.Layers; r++)
-                blocks[r] = Own(CudaBlockWeights.Load(ctx, checkpoint, ConfigReader.RerankerPrefix, r, Config, o.Weights));
+                blocks[r] = Own(CudaBlockWeights.Load(ctx, checkpoint, ModelSchema.RerankerPrefix, r, Config, o.Weights));
         }
         catch
         {
@@ -120,7 +120,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
                 var pass = new RaggedBatch(n, n, ids, off, seq);
 
                 var x = ws.X.Get<float>((long)n * c);
-                session.Embedding.Run(start, ids, n, ln0W, ln0B, x, BlockRunner.Eps);
+                session.Embedding.Run(start, ids, n, ln0W, ln0B, x, ModelSchema.LayerNormEps);
                 var shift = ws.Shift.Get<float>(2L * n * c);
                 for (int r = 0; r < blocksCount; r++)
                 {
@@ -130,7 +130,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
                 }
 
                 var normed = ws.Normed.Get<float>((long)n * c);
-                session.LayerNorm.Run(x, lnOutW, lnOutB, normed, n, c, BlockRunner.Eps);
+                session.LayerNorm.Run(x, lnOutW, lnOutB, normed, n, c, ModelSchema.LayerNormEps);
                 var y = ws.R.Get<float>((long)n * c);
                 session.Gemm.Multiply(head0, normed, n, y);
                 var deviceLogits = ws.Logits.Get<float>(n);

@@ -10,8 +10,7 @@ namespace RwkvNative.Cuda.Graph;
 /// </summary>
 internal sealed class BlockRunner(CudaSession s)
 {
-    private const float LayerNormEps = 1e-5f;
-    private const float GroupNormEps = 64e-5f;
+    private const float LayerNormEps = ModelSchema.LayerNormEps;
 
     /// <summary>
     /// Updates x in place through block <paramref name="w"/>.
@@ -87,7 +86,7 @@ internal sealed class BlockRunner(CudaSession s)
         s.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels, s.Options.Wkv7);
 
         var o = ws.Out.Get<float>(n);
-        s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, GroupNormEps);
+        s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, ModelSchema.GroupNormEps);
         s.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
 
         // Channel mix.
@@ -106,9 +105,6 @@ internal sealed class BlockRunner(CudaSession s)
         s.Activations.Run(Activation.ReluSquare, ffn, (long)t * w.FfnKey.Outputs);
         s.Gemm.Multiply(w.FfnValue, ffn, t, x, accumulate: true);
     }
-
-    /// <summary>LayerNorm epsilon of ln0/ln1/ln2/ln_out and the heads (nn.LayerNorm's default).</summary>
-    public static float Eps => LayerNormEps;
 
     /// <summary>Elements of one sequence's wkv state in one layer.</summary>
     public static long WkvPerSequence(int channels) => (long)channels * ModelConfig.HeadSize;

@@ -1,6 +1,7 @@
 using RwkvNative.Checkpoints;
 using RwkvNative.Cuda.Handles;
 using RwkvNative.Model;
+using S = RwkvNative.Model.ModelSchema;
 
 namespace RwkvNative.Cuda.Graph;
 
@@ -13,7 +14,7 @@ internal sealed class CudaBlockWeights : IDisposable
     private readonly List<IDisposable> owned = [];
 
     public required DeviceVector Ln1W, Ln1B, Ln2W, Ln2B;
-    /// <summary>[6, C]: x_r, x_w, x_k, x_v, x_a, x_g, in the order token_shift_mix writes them.</summary>
+    /// <summary>[6, C]: the lerps in <see cref="ModelSchema.TimeMixKeys"/> order, the order token_shift_mix writes them.</summary>
     public required DeviceVector TimeMix;
     public required DeviceVector W0, A0, KK, KA, RK, LnXW, LnXB;
     public DeviceVector? V0;
@@ -23,7 +24,7 @@ internal sealed class CudaBlockWeights : IDisposable
     public required DeviceVector ChannelMix;
     public required DeviceMatrix FfnKey, FfnValue;
 
-    /// <summary>Index of <see cref="TimeMix"/> rows.</summary>
+    /// <summary>Index of <see cref="TimeMix"/> rows (<see cref="ModelSchema.TimeMixKeys"/> order).</summary>
     public const int MixR = 0, MixW = 1, MixK = 2, MixV = 3, MixA = 4, MixG = 5, MixCount = 6;
 
     /// <summary>Uploads block <paramref name="index"/> under <paramref name="prefix"/> (e.g. <c>rwkv.blocks.</c>).</summary>
@@ -31,35 +32,28 @@ internal sealed class CudaBlockWeights : IDisposable
         CudaWeightPrecision precision)
     {
         int c = config.Channels;
-        string p = $"{prefix}{index}.";
         var list = new List<IDisposable>();
         T Own<T>(T item) where T : IDisposable { list.Add(item); return item; }
-        DeviceVector Vec(string key) => Own(DeviceVector.Upload(context, ckpt.Get(p + key), c));
-        DeviceMatrix Lin(string key, int rows, int cols) => Own(DeviceMatrix.Linear(context, ckpt.Get(p + key, rows, cols), precision));
-        DeviceMatrix Lora(string key, int rows, int cols) => Own(DeviceMatrix.Lora(context, ckpt.Get(p + key, rows, cols), precision));
         try
         {
-            bool valueResidual = index > 0;
+            // Vectors stay checkpoint tensors until uploaded (the six lerps go up as one [6, C] buffer); matrices go up now.
+            var t = SchemaTensors<CheckpointTensor, DeviceMatrix>.Load(S.Block(config, index),
+                spec => ckpt.Get(S.BlockKey(prefix, index, spec.Key), spec.Shape),
+                spec => Own(DeviceMatrix.From(context, ckpt.Get(S.BlockKey(prefix, index, spec.Key), spec.Shape), spec.Kind, precision)));
+            DeviceVector Vec(string key) => Own(DeviceVector.Upload(context, t.Vector(key), c));
+            var v0 = t.OptionalVector(S.V0);
             var w = new CudaBlockWeights
             {
-                Ln1W = Vec("ln1.weight"), Ln1B = Vec("ln1.bias"), Ln2W = Vec("ln2.weight"), Ln2B = Vec("ln2.bias"),
-                TimeMix = Own(DeviceVector.Concat(context, c,
-                    ckpt.Get(p + "att.x_r"), ckpt.Get(p + "att.x_w"), ckpt.Get(p + "att.x_k"),
-                    ckpt.Get(p + "att.x_v"), ckpt.Get(p + "att.x_a"), ckpt.Get(p + "att.x_g"))),
-                W0 = Vec("att.w0"), A0 = Vec("att.a0"), KK = Vec("att.k_k"), KA = Vec("att.k_a"),
-                RK = Own(DeviceVector.Upload(context, ckpt.Get(p + "att.r_k", config.Heads, ModelConfig.HeadSize), c)),
-                LnXW = Vec("att.ln_x.weight"), LnXB = Vec("att.ln_x.bias"),
-                V0 = valueResidual ? Vec("att.v0") : null,
-                Wr = Lin("att.receptance.weight", c, c), Wk = Lin("att.key.weight", c, c),
-                Wv = Lin("att.value.weight", c, c), Wo = Lin("att.output.weight", c, c),
-                W1 = Lora("att.w1", c, config.DecayLora), W2 = Lora("att.w2", config.DecayLora, c),
-                A1 = Lora("att.a1", c, config.AlphaLora), A2 = Lora("att.a2", config.AlphaLora, c),
-                G1 = Lora("att.g1", c, config.GateLora), G2 = Lora("att.g2", config.GateLora, c),
-                V1 = valueResidual ? Lora("att.v1", c, config.ValueLora) : null,
-                V2 = valueResidual ? Lora("att.v2", config.ValueLora, c) : null,
-                ChannelMix = Vec("ffn.x_k"),
-                FfnKey = Lin("ffn.key.weight", config.FfnWidth, c),
-                FfnValue = Lin("ffn.value.weight", c, config.FfnWidth),
+                Ln1W = Vec(S.Ln1Weight), Ln1B = Vec(S.Ln1Bias), Ln2W = Vec(S.Ln2Weight), Ln2B = Vec(S.Ln2Bias),
+                TimeMix = Own(DeviceVector.Concat(context, c, S.TimeMixKeys.Select(t.Vector).ToArray())),
+                W0 = Vec(S.W0), A0 = Vec(S.A0), KK = Vec(S.KK), KA = Vec(S.KA), RK = Vec(S.RK),
+                LnXW = Vec(S.LnXWeight), LnXB = Vec(S.LnXBias),
+                V0 = v0 == null ? null : Own(DeviceVector.Upload(context, v0, c)),
+                Wr = t.Matrix(S.Receptance), Wk = t.Matrix(S.Key), Wv = t.Matrix(S.Value), Wo = t.Matrix(S.Output),
+                W1 = t.Matrix(S.W1), W2 = t.Matrix(S.W2), A1 = t.Matrix(S.A1), A2 = t.Matrix(S.A2), G1 = t.Matrix(S.G1), G2 = t.Matrix(S.G2),
+                V1 = t.OptionalMatrix(S.V1), V2 = t.OptionalMatrix(S.V2),
+                ChannelMix = Vec(S.FfnMix),
+                FfnKey = t.Matrix(S.FfnKey), FfnValue = t.Matrix(S.FfnValue),
             };
             w.owned.AddRange(list);
             return w;

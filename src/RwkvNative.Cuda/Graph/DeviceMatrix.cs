@@ -1,4 +1,5 @@
 using RwkvNative.Checkpoints;
+using RwkvNative.Model;
 using RwkvNative.Cuda.Handles;
 using RwkvNative.Cuda.Memory;
 
@@ -44,6 +45,10 @@ internal sealed class DeviceMatrix : IDisposable
         Require2D(t);
         return Upload(context, t, precision, inputs: t.Shape[1], outputs: t.Shape[0], inputMajor: false);
     }
+
+    /// <summary>A matrix of the model schema: <see cref="TensorKind.Lora"/> as <see cref="Lora"/>, every other kind as <see cref="Linear"/>.</summary>
+    public static DeviceMatrix From(ContextHandle context, CheckpointTensor t, TensorKind kind, CudaWeightPrecision precision) =>
+        kind == TensorKind.Lora ? Lora(context, t, precision) : Linear(context, t, precision);
 
     /// <summary>Uploads a LoRA matrix stored [in, out] (used as x @ w).</summary>
     public static DeviceMatrix Lora(ContextHandle context, CheckpointTensor t, CudaWeightPrecision precision)

@@ -67,8 +67,8 @@ internal sealed unsafe class KernelCompiler
     /// <summary>Architecture and format compiled for.</summary>
     public CompileTarget Target { get; }
 
-    /// <summary>The NVRTC options (the same for every file).</summary>
-    public IReadOnlyList<string> Options => [$"--gpu-architecture={Target.GpuArch}", "--std=c++17", "--generate-line-info"];
+    /// <summary>The NVRTC options (the same for every file): target, language, line info and the model constants.</summary>
+    public IReadOnlyList<string> Options => [$"--gpu-architecture={Target.GpuArch}", "--std=c++17", "--generate-line-info", .. KernelDefines.Options];
 
     /// <summary>The image of <paramref name="file"/> (cubin, or NUL-terminated PTX) and its cache file name.</summary>
     public (byte[] Image, string CacheName) Compile(string file)

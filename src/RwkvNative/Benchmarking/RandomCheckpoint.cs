@@ -69,77 +69,62 @@ public static class RandomCheckpoint
             new Dictionary<string, string> { ["rwkvnative.note"] = "random weights for benchmarking, not a trained model" });
     }
 
-    private static IEnumerable<(string, int[], byte[])> EmbeddingTensors(ModelConfig cfg, int seed)
+    private static IEnumerable<(string, int[], byte[])> EmbeddingTensors(ModelConfig cfg, int seed) =>
+        Generate(ModelSchema.Embedding(cfg), cfg, seed);
+
+    private static IEnumerable<(string, int[], byte[])> RerankerTensors(ModelConfig cfg, int seed) =>
+        Generate(ModelSchema.Reranker(cfg, ModelSchema.RerankerStartKeys[0]), cfg, seed);
+
+    // Every tensor of the schema, in checkpoint order, drawn from one stream (so the order fixes the values).
+    private static IEnumerable<(string, int[], byte[])> Generate(IEnumerable<TensorSpec> specs, ModelConfig cfg, int seed)
     {
         var g = new Uniform(seed);
-        int c = cfg.Channels;
-        float s = 1f / MathF.Sqrt(c);
-        yield return ("rwkv.emb.weight", [ModelConfig.VocabSize, c], g.Bf16(ModelConfig.VocabSize * c, 1f));
-        for (int i = 0; i < cfg.Layers; i++)
-            foreach (var t in Block(g, $"rwkv.blocks.{i}.", i, cfg)) yield return t;
-        foreach (var t in Norm(g, "rwkv.ln_out", c)) yield return t;
-        foreach (var head in new[] { "cls_head", "sts_head", "retr_head" })
+        foreach (var spec in specs)
         {
-            yield return ($"head.{head}.fc1.weight", [c, c], g.Bf16(c * c, 1.5f * s));
-            yield return ($"head.{head}.fc2.weight", [c, c], g.Bf16(c * c, s));
-            foreach (var t in Norm(g, $"head.{head}.norm", c)) yield return t;
+            var (scale, center) = Range(spec, cfg);
+            yield return (spec.Key, spec.Shape, g.Bf16(spec.Count, scale, center));
         }
     }
 
-    private static IEnumerable<(string, int[], byte[])> RerankerTensors(ModelConfig cfg, int seed)
+    /// <summary>
+    /// The uniform range (center ± scale) of a tensor, following upstream's initialisation: norms near 1, lerps in
+    /// [0, 1], decay biases around -3, matrices with standard deviation about 1/sqrt(inputs).
+    /// </summary>
+    private static (float Scale, float Center) Range(TensorSpec spec, ModelConfig cfg)
     {
-        var g = new Uniform(seed);
-        int c = cfg.Channels;
-        float s = 1f / MathF.Sqrt(c);
-        yield return ("reranker.emb.weight", [1, c], g.Bf16(c, 1f));
-        for (int i = 0; i < cfg.Layers; i++)
-            foreach (var t in Block(g, $"reranker.blocks.{i}.", i, cfg)) yield return t;
-        foreach (var t in Norm(g, "reranker.ln_out", c)) yield return t;
-        yield return ("reranker.head.0.weight", [c, c], g.Bf16(c * c, 1.5f * s));
-        yield return ("reranker.head.0.bias", [c], g.Bf16(c, 0.1f));
-        yield return ("reranker.head.2.weight", [1, c], g.Bf16(c, 2f * s));
-    }
-
-    /// <summary>One block; distributions follow upstream's initialisation ranges (uniform: center ± scale).</summary>
-    private static IEnumerable<(string, int[], byte[])> Block(Uniform g, string p, int i, ModelConfig cfg)
-    {
-        int c = cfg.Channels, h = cfg.Heads, f = cfg.FfnWidth;
-        float s = 1f / MathF.Sqrt(c);
-        int[] vec = [1, 1, c];
-        if (i == 0) foreach (var t in Norm(g, p + "ln0", c)) yield return t;
-        foreach (var t in Norm(g, p + "ln1", c)) yield return t;
-        foreach (var t in Norm(g, p + "ln2", c)) yield return t;
-        string a = p + "att.";
-        foreach (var x in new[] { "x_r", "x_w", "x_k", "x_v", "x_a", "x_g" }) yield return (a + x, vec, g.Bf16(c, 0.5f, 0.5f));
-        yield return (a + "w0", vec, g.Bf16(c, 2f, -3f));
-        yield return (a + "w1", [c, cfg.DecayLora], g.Bf16(c * cfg.DecayLora, 2f * s));
-        yield return (a + "w2", [cfg.DecayLora, c], g.Bf16(cfg.DecayLora * c, 0.5f));
-        yield return (a + "a0", vec, g.Bf16(c, 1f));
-        yield return (a + "a1", [c, cfg.AlphaLora], g.Bf16(c * cfg.AlphaLora, 2f * s));
-        yield return (a + "a2", [cfg.AlphaLora, c], g.Bf16(cfg.AlphaLora * c, 0.5f));
-        if (i != 0)
+        float s = 1f / MathF.Sqrt(cfg.Channels);
+        string key = spec.Key;
+        string name = key[(key.LastIndexOf('.') + 1)..];
+        string Leaf(int parts) => string.Join('.', key.Split('.')[^parts..]);
+        if (key == ModelSchema.EmbeddingTable || ModelSchema.RerankerStartKeys.Contains(key)) return (1f, 0f);
+        if (key == ModelSchema.RerankerHidden) return (1.5f * s, 0f);
+        if (key == ModelSchema.RerankerHiddenBias) return (0.1f, 0f);
+        if (key == ModelSchema.RerankerScore) return (2f * s, 0f);
+        if (key.StartsWith("head.", StringComparison.Ordinal))
+            return Leaf(2) switch
+            {
+                ModelSchema.HeadFc1 => (1.5f * s, 0f),
+                ModelSchema.HeadFc2 => (s, 0f),
+                ModelSchema.HeadNormWeight => (0.2f, 1f),
+                _ => (0.1f, 0f),
+            };
+        return Leaf(2) switch
         {
-            yield return (a + "v0", vec, g.Bf16(c, 0.5f, 0.5f));
-            yield return (a + "v1", [c, cfg.ValueLora], g.Bf16(c * cfg.ValueLora, 2f * s));
-            yield return (a + "v2", [cfg.ValueLora, c], g.Bf16(cfg.ValueLora * c, 0.5f));
-        }
-        yield return (a + "g1", [c, cfg.GateLora], g.Bf16(c * cfg.GateLora, 2f * s));
-        yield return (a + "g2", [cfg.GateLora, c], g.Bf16(cfg.GateLora * c, 0.5f));
-        yield return (a + "k_k", vec, g.Bf16(c, 0.2f, 0.85f));
-        yield return (a + "k_a", vec, g.Bf16(c, 0.3f, 1f));
-        yield return (a + "r_k", [h, ModelConfig.HeadSize], g.Bf16(c, 0.5f));
-        foreach (var m in new[] { "receptance", "key", "value", "output" })
-            yield return ($"{a}{m}.weight", [c, c], g.Bf16(c * c, 1.5f * s));
-        foreach (var t in Norm(g, a + "ln_x", c)) yield return t;
-        yield return (p + "ffn.x_k", vec, g.Bf16(c, 0.5f, 0.5f));
-        yield return (p + "ffn.key.weight", [f, c], g.Bf16(f * c, 1.5f * s));
-        yield return (p + "ffn.value.weight", [c, f], g.Bf16(c * f, 0.75f * s));
-    }
-
-    private static IEnumerable<(string, int[], byte[])> Norm(Uniform g, string name, int c)
-    {
-        yield return (name + ".weight", [c], g.Bf16(c, 0.2f, 1f));
-        yield return (name + ".bias", [c], g.Bf16(c, 0.1f));
+            ModelSchema.MixR or ModelSchema.MixW or ModelSchema.MixK or ModelSchema.MixV or ModelSchema.MixA or ModelSchema.MixG
+                or ModelSchema.V0 or ModelSchema.FfnMix => (0.5f, 0.5f),
+            ModelSchema.W0 => (2f, -3f),
+            ModelSchema.A0 => (1f, 0f),
+            ModelSchema.KK => (0.2f, 0.85f),
+            ModelSchema.KA => (0.3f, 1f),
+            ModelSchema.RK => (0.5f, 0f),
+            ModelSchema.W1 or ModelSchema.A1 or ModelSchema.V1 or ModelSchema.G1 => (2f * s, 0f),
+            ModelSchema.W2 or ModelSchema.A2 or ModelSchema.V2 or ModelSchema.G2 => (0.5f, 0f),
+            _ when Leaf(3) is ModelSchema.Receptance or ModelSchema.Key or ModelSchema.Value or ModelSchema.Output or ModelSchema.FfnKey => (1.5f * s, 0f),
+            _ when Leaf(3) == ModelSchema.FfnValue => (0.75f * s, 0f),
+            _ when name == "weight" => (0.2f, 1f), // LayerNorm / GroupNorm weights
+            _ when name == "bias" => (0.1f, 0f),
+            _ => throw new InvalidOperationException($"no initialisation range for schema tensor '{key}'"),
+        };
     }
 
     /// <summary>A small, fast, seeded generator (xorshift64*) of bf16 uniforms.</summary>

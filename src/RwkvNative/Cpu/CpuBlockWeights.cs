@@ -1,5 +1,6 @@
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
+using S = RwkvNative.Model.ModelSchema;
 
 namespace RwkvNative.Cpu;
 
@@ -7,7 +8,8 @@ namespace RwkvNative.Cpu;
 internal sealed class CpuBlockWeights
 {
     public required float[] Ln1W, Ln1B, Ln2W, Ln2B;
-    public required float[] XR, XW, XK, XV, XA, XG;
+    /// <summary>The time-mix lerps in <see cref="ModelSchema.TimeMixKeys"/> order (r, w, k, v, a, g).</summary>
+    public required float[][] TimeMix;
     public required float[] W0, A0, KK, KA, RK;
     public float[]? V0;
     public required LinearWeight Wr, Wk, Wv, Wo;
@@ -18,25 +20,23 @@ internal sealed class CpuBlockWeights
     public required LinearWeight FfnKey, FfnValue;
 
     /// <summary>Reads block <paramref name="i"/> under <paramref name="prefix"/> (shapes already validated by <see cref="ConfigReader"/>).</summary>
-    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, int i)
+    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, ModelConfig config, int i)
     {
-        string p = $"{prefix}{i}.";
-        float[] V(string k) => ckpt.Get(p + k).ToFloat32();
-        LinearWeight Lin(string k) => LinearWeight.FromLinear(ckpt.Get(p + k));
-        LinearWeight Lora(string k) => LinearWeight.FromLora(ckpt.Get(p + k));
-        bool hasV = i > 0;
+        var t = SchemaTensors<float[], LinearWeight>.Load(S.Block(config, i),
+            spec => ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape).ToFloat32(),
+            spec => LinearWeight.From(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), spec.Kind));
         return new CpuBlockWeights
         {
-            Ln1W = V("ln1.weight"), Ln1B = V("ln1.bias"), Ln2W = V("ln2.weight"), Ln2B = V("ln2.bias"),
-            XR = V("att.x_r"), XW = V("att.x_w"), XK = V("att.x_k"), XV = V("att.x_v"), XA = V("att.x_a"), XG = V("att.x_g"),
-            W0 = V("att.w0"), A0 = V("att.a0"), KK = V("att.k_k"), KA = V("att.k_a"), RK = V("att.r_k"),
-            V0 = hasV ? V("att.v0") : null,
-            Wr = Lin("att.receptance.weight"), Wk = Lin("att.key.weight"), Wv = Lin("att.value.weight"), Wo = Lin("att.output.weight"),
-            W1 = Lora("att.w1"), W2 = Lora("att.w2"), A1 = Lora("att.a1"), A2 = Lora("att.a2"), G1 = Lora("att.g1"), G2 = Lora("att.g2"),
-            V1 = hasV ? Lora("att.v1") : null, V2 = hasV ? Lora("att.v2") : null,
-            LnXW = V("att.ln_x.weight"), LnXB = V("att.ln_x.bias"),
-            FfnXK = V("ffn.x_k"),
-            FfnKey = Lin("ffn.key.weight"), FfnValue = Lin("ffn.value.weight"),
+            Ln1W = t.Vector(S.Ln1Weight), Ln1B = t.Vector(S.Ln1Bias), Ln2W = t.Vector(S.Ln2Weight), Ln2B = t.Vector(S.Ln2Bias),
+            TimeMix = S.TimeMixKeys.Select(t.Vector).ToArray(),
+            W0 = t.Vector(S.W0), A0 = t.Vector(S.A0), KK = t.Vector(S.KK), KA = t.Vector(S.KA), RK = t.Vector(S.RK),
+            V0 = t.OptionalVector(S.V0),
+            Wr = t.Matrix(S.Receptance), Wk = t.Matrix(S.Key), Wv = t.Matrix(S.Value), Wo = t.Matrix(S.Output),
+            W1 = t.Matrix(S.W1), W2 = t.Matrix(S.W2), A1 = t.Matrix(S.A1), A2 = t.Matrix(S.A2), G1 = t.Matrix(S.G1), G2 = t.Matrix(S.G2),
+            V1 = t.OptionalMatrix(S.V1), V2 = t.OptionalMatrix(S.V2),
+            LnXW = t.Vector(S.LnXWeight), LnXB = t.Vector(S.LnXBias),
+            FfnXK = t.Vector(S.FfnMix),
+            FfnKey = t.Matrix(S.FfnKey), FfnValue = t.Matrix(S.FfnValue),
         };
     }
 }

@@ -19,20 +19,21 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
     public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config)
     {
         Config = config;
-        _emb = new EmbeddingTable(ckpt.Get("rwkv.emb.weight"));
-        _ln0W = ckpt.Get("rwkv.blocks.0.ln0.weight").ToFloat32();
-        _ln0B = ckpt.Get("rwkv.blocks.0.ln0.bias").ToFloat32();
-        _lnOutW = ckpt.Get("rwkv.ln_out.weight").ToFloat32();
-        _lnOutB = ckpt.Get("rwkv.ln_out.bias").ToFloat32();
+        _emb = new EmbeddingTable(ckpt.Get(ModelSchema.EmbeddingTable));
+        _ln0W = ckpt.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Weight)).ToFloat32();
+        _ln0B = ckpt.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Bias)).ToFloat32();
+        _lnOutW = ckpt.Get(ModelSchema.EmbeddingLnOutWeight).ToFloat32();
+        _lnOutB = ckpt.Get(ModelSchema.EmbeddingLnOutBias).ToFloat32();
         _blocks = new CpuBlockWeights[config.Layers];
-        for (int i = 0; i < config.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ConfigReader.EmbeddingPrefix, i);
-        foreach (var (task, name) in new[] { (EmbeddingTask.Retrieval, "retr_head"), (EmbeddingTask.Classification, "cls_head"), (EmbeddingTask.Similarity, "sts_head") })
+        for (int i = 0; i < config.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.EmbeddingPrefix, config, i);
+        foreach (var task in ModelSchema.Heads)
         {
+            var p = ModelSchema.HeadPrefix(task);
             _heads[task] = new TaskHead(
-                LinearWeight.FromLinear(ckpt.Get($"head.{name}.fc1.weight")),
-                LinearWeight.FromLinear(ckpt.Get($"head.{name}.fc2.weight")),
-                ckpt.Get($"head.{name}.norm.weight").ToFloat32(),
-                ckpt.Get($"head.{name}.norm.bias").ToFloat32());
+                LinearWeight.FromLinear(ckpt.Get(p + ModelSchema.HeadFc1)),
+                LinearWeight.FromLinear(ckpt.Get(p + ModelSchema.HeadFc2)),
+                ckpt.Get(p + ModelSchema.HeadNormWeight).ToFloat32(),
+                ckpt.Get(p + ModelSchema.HeadNormBias).ToFloat32());
         }
         DeviceName = $"cpu ({Gemm.MaxThreads} of {Environment.ProcessorCount} threads, {SimdName()})";
     }
@@ -61,7 +62,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
             var sum = eosSum.Slice(b * c, c);
             for (int i = offsets[b]; i < offsets[b + 1]; i++)
             {
-                if (tokens[i] != ModelConfig.EosToken) continue;
+                if (tokens[i] != ModelSchema.EosToken) continue;
                 Ops.LayerNorm(x.AsSpan(i * c, c), _lnOutW, _lnOutB, outRow);
                 Ops.Add(sum, outRow);
                 eosCount[b]++;

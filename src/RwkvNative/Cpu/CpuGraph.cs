@@ -14,10 +14,7 @@ namespace RwkvNative.Cpu;
 /// </summary>
 internal static class CpuGraph
 {
-    /// <summary>e^-0.5: decay = exp(-e^-0.5 * sigmoid(w0 + w)).</summary>
-    private const float DecayScale = 0.6065306597f;
-    private const float GroupNormEps = 64e-5f;
-    private const int N = ModelConfig.HeadSize;
+    private const int N = ModelSchema.HeadSize;
 
     /// <summary>
     /// x: [T, C] packed rows (sequence b = rows offsets[b]..offsets[b+1]), replaced by the last block's output.
@@ -45,7 +42,7 @@ internal static class CpuGraph
                 var w = blocks[l];
                 // ---- time mix ----
                 CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln1W, w.Ln1B, ws.A, c));
-                CpuParallel.ForRows(t, 6 * c, new ShiftMixJob(rows, ws.A, state, l, 0, [w.XR, w.XW, w.XK, w.XV, w.XA, w.XG], ws.Mix));
+                CpuParallel.ForRows(t, 6 * c, new ShiftMixJob(rows, ws.A, state, l, 0, w.TimeMix, ws.Mix));
                 SaveShift(rows, ws.A, state, l, 0);
 
                 var xr = ws.Mix[0].AsSpan(0, tc); var xw = ws.Mix[1].AsSpan(0, tc); var xk = ws.Mix[2].AsSpan(0, tc);
@@ -169,7 +166,7 @@ internal static class CpuGraph
 
     /// <summary>
     /// Everything between the time-mix GEMMs and the recurrence, one pass per row:
-    /// decay = exp(-e^-0.5 sigmoid(w0 + decay)), ag = sigmoid(a0 + ag), the value residual (layer 0 keeps v as v_first,
+    /// decay = exp(-DecayScale sigmoid(w0 + decay)), ag = sigmoid(a0 + ag), the value residual (layer 0 keeps v as v_first,
     /// later layers v += (v_first - v) sigmoid(v0 + lora)), kk = per-head L2-normalised k*k_k, k *= 1 + (ag - 1) k_a.
     /// </summary>
     private readonly struct PrepareJob(CpuBlockWeights w, bool firstLayer, CpuWorkspace ws, int c) : IRowJob
@@ -177,7 +174,7 @@ internal static class CpuGraph
         public void Rows(int start, int end)
         {
             int vw = Vector<float>.Count;
-            var scale = new Vector<float>(-DecayScale);
+            var scale = new Vector<float>(-ModelSchema.DecayScale);
             float[] decay = ws.Decay, ag = ws.Ag, v = ws.V, vFirst = ws.VFirst, vLora = ws.Mix[0], k = ws.K, kk = ws.KK;
             for (int row = start; row < end; row++)
             {
@@ -198,7 +195,7 @@ internal static class CpuGraph
                 for (int h0 = 0; h0 < c; h0 += N)
                 {
                     var head = kk.AsSpan(o + h0, N);
-                    float inv = 1f / MathF.Max(MathF.Sqrt(Ops.Dot(head, head)), 1e-12f);
+                    float inv = 1f / MathF.Max(MathF.Sqrt(Ops.Dot(head, head)), ModelSchema.KeyNormFloor);
                     var vinv = new Vector<float>(inv);
                     for (int j = 0; j < N; j += vw) (new Vector<float>(head[j..]) * vinv).CopyTo(head[j..]);
                 }
@@ -207,7 +204,7 @@ internal static class CpuGraph
     }
 
     /// <summary>
-    /// y ← (GroupNorm(y; H groups, ln_x, eps 64e-5) + per head (Σ_j r k r_k) v) * g, row by row.
+    /// y ← (GroupNorm(y; H groups, ln_x, ModelSchema.GroupNormEps) + per head (Σ_j r k r_k) v) * g, row by row.
     /// </summary>
     private readonly struct GroupNormGateJob(CpuBlockWeights w, CpuWorkspace ws, int c) : IRowJob
     {
@@ -231,7 +228,7 @@ internal static class CpuGraph
                         sq += d * d;
                         bonus += new Vector<float>(r, o + j) * new Vector<float>(k, o + j) * new Vector<float>(w.RK, h0 + j);
                     }
-                    var inv = new Vector<float>(1f / MathF.Sqrt(Vector.Sum(sq) / N + GroupNormEps));
+                    var inv = new Vector<float>(1f / MathF.Sqrt(Vector.Sum(sq) / N + ModelSchema.GroupNormEps));
                     var vb = new Vector<float>(Vector.Sum(bonus));
                     for (int j = 0; j < N; j += vw)
                     {

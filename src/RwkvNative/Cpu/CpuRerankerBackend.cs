@@ -22,15 +22,16 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
         Config = blocks;
         _layers = config.LayerIndices.ToArray();
         _blocks = new CpuBlockWeights[blocks.Layers];
-        for (int i = 0; i < blocks.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ConfigReader.RerankerPrefix, i);
+        for (int i = 0; i < blocks.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.RerankerPrefix, blocks, i);
         _x0 = new float[blocks.Channels];
         Ops.LayerNorm(ckpt.Get(config.KeyName).ToFloat32(),
-            ckpt.Get("reranker.blocks.0.ln0.weight").ToFloat32(), ckpt.Get("reranker.blocks.0.ln0.bias").ToFloat32(), _x0);
-        _lnOutW = ckpt.Get("reranker.ln_out.weight").ToFloat32();
-        _lnOutB = ckpt.Get("reranker.ln_out.bias").ToFloat32();
-        _head0 = LinearWeight.FromLinear(ckpt.Get("reranker.head.0.weight"));
-        _head0B = ckpt.Get("reranker.head.0.bias").ToFloat32();
-        _head2 = ckpt.Get("reranker.head.2.weight").ToFloat32();
+            ckpt.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Weight)).ToFloat32(),
+            ckpt.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Bias)).ToFloat32(), _x0);
+        _lnOutW = ckpt.Get(ModelSchema.RerankerLnOutWeight).ToFloat32();
+        _lnOutB = ckpt.Get(ModelSchema.RerankerLnOutBias).ToFloat32();
+        _head0 = LinearWeight.FromLinear(ckpt.Get(ModelSchema.RerankerHidden));
+        _head0B = ckpt.Get(ModelSchema.RerankerHiddenBias).ToFloat32();
+        _head2 = ckpt.Get(ModelSchema.RerankerScore).ToFloat32();
     }
 
     public ModelConfig Config { get; }
@@ -40,7 +41,7 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
     public void Logits(ReadOnlySpan<float> wkv, int modelLayers, int batch, Span<float> logits)
     {
         int c = Config.Channels;
-        int per = c * ModelConfig.HeadSize;
+        int per = c * ModelSchema.HeadSize;
         if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must not be negative");
         if (wkv.Length != (long)modelLayers * batch * per)
             throw new ArgumentException($"wkv states have {wkv.Length} floats, expected [L={modelLayers}, B={batch}, H={c / 64}, 64, 64]", nameof(wkv));

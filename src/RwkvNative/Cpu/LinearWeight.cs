@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using RwkvNative.Checkpoints;
+using RwkvNative.Model;
 
 namespace RwkvNative.Cpu;
 
@@ -109,6 +110,9 @@ public sealed class LinearWeight
         w.PackColumns(data, w._bfloat16!);
         return w;
     }
+
+    /// <summary>A matrix of the model schema: <see cref="TensorKind.Lora"/> as <see cref="FromLora"/>, every other kind as <see cref="FromLinear"/>.</summary>
+    public static LinearWeight From(CheckpointTensor t, TensorKind kind) => kind == TensorKind.Lora ? FromLora(t) : FromLinear(t);
 
     /// <summary>An nn.Linear weight stored [out, in]; bf16 tensors stay 16-bit, fp16 and fp32 become float32.</summary>
     public static LinearWeight FromLinear(CheckpointTensor t)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using RwkvNative.Model;
 
 namespace RwkvNative.Cpu;
 
@@ -10,10 +11,8 @@ namespace RwkvNative.Cpu;
 /// </summary>
 internal static class Ops
 {
-    public const float LayerNormEps = 1e-5f;
-
     /// <summary>y = (x - mean) / sqrt(var + eps) * w + b over one row (biased variance, float32 like upstream).</summary>
-    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, float eps = LayerNormEps)
+    public static void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, float eps = ModelSchema.LayerNormEps)
     {
         int n = x.Length, vw = Vector<float>.Count, i = 0;
         float mean = Sum(x) / n;

@@ -11,17 +11,17 @@ namespace RwkvNative.Model;
 /// <param name="GateLora">Dg: width of the gate LoRA (g1/g2).</param>
 public sealed record ModelConfig(int Layers, int Channels, int DecayLora, int AlphaLora, int ValueLora, int GateLora)
 {
-    /// <summary>N: head size, fixed at 64 by the wkv7 kernels.</summary>
-    public const int HeadSize = 64;
+    /// <summary>N: head size (<see cref="ModelSchema.HeadSize"/>).</summary>
+    public const int HeadSize = ModelSchema.HeadSize;
 
-    /// <summary>Vocabulary rows of the embedding table.</summary>
-    public const int VocabSize = 65536;
+    /// <summary>Vocabulary rows of the embedding table (<see cref="ModelSchema.VocabSize"/>).</summary>
+    public const int VocabSize = ModelSchema.VocabSize;
 
-    /// <summary>End-of-sequence token; embeddings pool over its positions.</summary>
-    public const int EosToken = 65535;
+    /// <summary>End-of-sequence token (<see cref="ModelSchema.EosToken"/>).</summary>
+    public const int EosToken = ModelSchema.EosToken;
 
-    /// <summary>Padding token used by upstream's left padding.</summary>
-    public const int PadToken = 0;
+    /// <summary>Padding token of upstream's left padding (<see cref="ModelSchema.PadToken"/>).</summary>
+    public const int PadToken = ModelSchema.PadToken;
 
     /// <summary>H = C / 64.</summary>
     public int Heads => Channels / HeadSize;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
+using RwkvNative.Model;
 
 namespace RwkvNative.Tokenizer;
 
@@ -15,11 +16,11 @@ namespace RwkvNative.Tokenizer;
 /// </remarks>
 public sealed class RwkvTokenizer
 {
-    /// <summary>End-of-sequence token, appended by <c>Encode(text, addEos: true)</c>; embeddings pool over it.</summary>
-    public const int EosToken = 65535;
+    /// <summary>End-of-sequence token (<see cref="ModelSchema.EosToken"/>), appended by <c>Encode(text, addEos: true)</c>; embeddings pool over it.</summary>
+    public const int EosToken = ModelSchema.EosToken;
 
-    /// <summary>Padding token (<c>&lt;|endoftext|&gt;</c>, not in the vocabulary file).</summary>
-    public const int PadToken = 0;
+    /// <summary>Padding token (<see cref="ModelSchema.PadToken"/>: <c>&lt;|endoftext|&gt;</c>, not in the vocabulary file).</summary>
+    public const int PadToken = ModelSchema.PadToken;
 
     /// <summary>Name of the embedded vocabulary resource that <see cref="Default"/> loads.</summary>
     internal const string EmbeddedVocabularyName = "RwkvNative.rwkv_vocab_v20230424.txt";

@@ -5,7 +5,8 @@ namespace RwkvNative.Tests.Cuda;
 
 /// <summary>
 /// Compile check of every kernel without a GPU: clang-14 device-only compilation to PTX for sm_80, with
-/// kernels/ci/clang_prelude.h standing in for what NVRTC provides (the same command as kernels/ci/check.sh).
+/// kernels/ci/clang_prelude.h standing in for what NVRTC provides and the model constants NVRTC receives (the same
+/// command as kernels/ci/check.sh).
 /// </summary>
 public sealed class KernelCompileTests
 {
@@ -35,9 +36,9 @@ public sealed class KernelCompileTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "-x", "cuda", "--cuda-device-only", "-nocudainc", "-nocudalib", "--cuda-gpu-arch=sm_80",
-                     "-Wall", "-Werror", "-include", Path.Combine(dir, "ci", "clang_prelude.h"), "-S", Path.Combine(dir, file), "-o", "-" })
-            psi.ArgumentList.Add(a);
+        string[] args = ["-x", "cuda", "--cuda-device-only", "-nocudainc", "-nocudalib", "--cuda-gpu-arch=sm_80",
+            "-Wall", "-Werror", .. KernelDefines.Options, "-include", Path.Combine(dir, "ci", "clang_prelude.h"), "-S", Path.Combine(dir, file), "-o", "-"];
+        foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -43,6 +43,26 @@ public sealed partial class KernelSourceTests
     }
 
     [Fact]
+    public void The_tools_compile_kernels_with_the_model_constants_NVRTC_gets()
+    {
+        var path = Path.Combine(KernelDirectory, "ci", "model.defines");
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        Assert.True(KernelDefines.Options.SequenceEqual(lines),
+            $"{path} must list exactly KernelDefines.Options (from ModelSchema), one per line:\n{string.Join("\n", KernelDefines.Options)}");
+    }
+
+    [Fact]
+    public void Kernels_take_model_constants_from_defines_not_literals()
+    {
+        foreach (var file in KernelSources.KernelFiles.Append(KernelSources.CommonHeader))
+        {
+            var source = KernelSources.Read(file);
+            Assert.DoesNotContain("0.6065306597", source);
+            Assert.DoesNotContain("#define RWKV_HEAD_SIZE", source);
+        }
+    }
+
+    [Fact]
     public void Kernels_include_no_toolkit_headers()
     {
         foreach (var file in KernelSources.KernelFiles.Append(KernelSources.CommonHeader))
