@@ -80,37 +80,31 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
     public TimeSpan LastForwardGpuTime { get; private set; }
 
     /// <inheritdoc/>
-    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        int batch = offsets.Length - 1;
-        if (batch < 0) throw new ArgumentException("offsets must have B + 1 entries", nameof(offsets));
-        ValidateBatch(tokens, offsets);
-        state.EnsureShape(Config, batch, nameof(state));
-        int c = Config.Channels;
-        if (eosSum.Length < (long)batch * c) throw new ArgumentException($"eosSum has {eosSum.Length} elements, needs {batch}x{c}", nameof(eosSum));
-        if (eosCount.Length < batch) throw new ArgumentException($"eosCount has {eosCount.Length} elements, needs {batch}", nameof(eosCount));
-        if (batch == 0) return;
+        int b = BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
+        if (b == 0) return;
 
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             using var scope = session.Enter();
-            if (graphs != null && batch == 1 && tokens.Length <= graphs.MaxTokens && tokens.Length <= session.Options.MaxTokensPerPass &&
-                graphs.TryForward(tokens, state, eosSum, eosCount, out var gpuTime))
+            int t = batch.TokenCount;
+            if (graphs != null && b == 1 && t <= graphs.MaxTokens && t <= session.Options.MaxTokensPerPass &&
+                graphs.TryForward(batch.Tokens, state, eosSum, eosCount, out var gpuTime))
             {
                 LastForwardGpuTime = gpuTime;
                 return;
             }
-            ForwardEager(tokens, offsets, state, eosSum, eosCount);
-            graphs?.NoteEager(batch, tokens.Length);
+            ForwardEager(batch, state, eosSum, eosCount);
+            graphs?.NoteEager(b, t);
         }
     }
 
     // Uploads the state, runs every pass and downloads the results (pageable host memory, the driver stages it).
-    private void ForwardEager(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    private void ForwardEager(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
     {
-        int batch = offsets.Length - 1, c = Config.Channels;
+        int b = batch.Count, c = Config.Channels;
         var ws = session.Workspace;
         var stream = session.Stream;
 
@@ -119,33 +113,31 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         var wkv = ws.Wkv.Get<float>(state.Wkv.Length);
         DeviceCopy.Upload<float>(stream, state.Shift, shift);
         DeviceCopy.Upload<float>(stream, state.Wkv, wkv);
-        var sums = ws.EosSum.Get<float>((long)batch * c);
-        var counts = ws.EosCount.Get<int>(batch);
+        var sums = ws.EosSum.Get<float>((long)b * c);
+        var counts = ws.EosCount.Get<int>(b);
         DeviceCopy.Zero(stream, sums);
         DeviceCopy.Zero(stream, counts);
 
-        int total = tokens.Length, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
-        var hostOffsets = ArrayPool<int>.Shared.Rent(batch + 1);
-        var hostSequence = ArrayPool<int>.Shared.Rent(passSize);
+        int total = batch.TokenCount, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
+        var hostOffsets = ArrayPool<int>.Shared.Rent(b + 1);
         try
         {
             for (int t0 = 0; t0 < total; t0 += passSize)
             {
                 int t1 = Math.Min(total, t0 + passSize);
-                var pass = UploadPass(tokens[t0..t1], offsets, t0, t1, hostOffsets, hostSequence);
+                var pass = UploadPass(batch, t0, t1, hostOffsets);
                 EnqueuePass(pass, shift, wkv, sums, counts);
             }
         }
         finally
         {
             ArrayPool<int>.Shared.Return(hostOffsets);
-            ArrayPool<int>.Shared.Return(hostSequence);
         }
 
         DeviceCopy.Download<float>(stream, shift, state.Shift);
         DeviceCopy.Download<float>(stream, wkv, state.Wkv);
-        DeviceCopy.Download(stream, sums, eosSum[..(batch * c)]);
-        DeviceCopy.Download(stream, counts, eosCount[..batch]);
+        DeviceCopy.Download(stream, sums, eosSum[..(b * c)]);
+        DeviceCopy.Download(stream, counts, eosCount[..b]);
         session.End.Record(stream);
         LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
     }
@@ -173,34 +165,20 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 
     // The pass covers packed rows [t0, t1): each sequence contributes its rows inside that window (possibly none),
     // so a long input runs as consecutive pieces, each continuing from the state the previous one left.
-    private RaggedBatch UploadPass(ReadOnlySpan<int> passTokens, ReadOnlySpan<int> offsets, int t0, int t1, int[] hostOffsets, int[] hostSequence)
+    private RaggedBatch UploadPass(PackedBatch batch, int t0, int t1, int[] hostOffsets)
     {
-        int batch = offsets.Length - 1, count = t1 - t0;
-        for (int b = 0; b <= batch; b++) hostOffsets[b] = Math.Clamp(offsets[b], t0, t1) - t0;
-        for (int b = 0; b < batch; b++)
-            for (int t = hostOffsets[b]; t < hostOffsets[b + 1]; t++) hostSequence[t] = b;
+        int b = batch.Count, count = t1 - t0;
+        var offsets = batch.Offsets;
+        for (int s = 0; s <= b; s++) hostOffsets[s] = Math.Clamp(offsets[s], t0, t1) - t0;
 
         var ws = session.Workspace;
         var ids = ws.TokenIds.Get<int>(count);
-        var off = ws.Offsets.Get<int>(batch + 1);
+        var off = ws.Offsets.Get<int>(b + 1);
         var seq = ws.SequenceOf.Get<int>(count);
-        DeviceCopy.Upload(session.Stream, passTokens, ids);
-        DeviceCopy.Upload<int>(session.Stream, hostOffsets.AsSpan(0, batch + 1), off);
-        DeviceCopy.Upload<int>(session.Stream, hostSequence.AsSpan(0, count), seq);
-        return new RaggedBatch(count, batch, ids, off, seq);
-    }
-
-    private static void ValidateBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets)
-    {
-        if (offsets[0] != 0) throw new ArgumentException($"offsets[0] must be 0, got {offsets[0]}", nameof(offsets));
-        for (int b = 1; b < offsets.Length; b++)
-            if (offsets[b] < offsets[b - 1])
-                throw new ArgumentException($"offsets must not decrease: offsets[{b}] = {offsets[b]} < offsets[{b - 1}] = {offsets[b - 1]}", nameof(offsets));
-        if (offsets[^1] != tokens.Length)
-            throw new ArgumentException($"offsets[B] = {offsets[^1]} but there are {tokens.Length} tokens", nameof(offsets));
-        for (int i = 0; i < tokens.Length; i++)
-            if ((uint)tokens[i] >= ModelConfig.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], $"token {i} is outside 0..{ModelConfig.VocabSize - 1}");
+        DeviceCopy.Upload(session.Stream, batch.Tokens[t0..t1], ids);
+        DeviceCopy.Upload<int>(session.Stream, hostOffsets.AsSpan(0, b + 1), off);
+        DeviceCopy.Upload(session.Stream, batch.SequenceOf[t0..t1], seq);
+        return new RaggedBatch(count, b, ids, off, seq);
     }
 
     /// <inheritdoc/>

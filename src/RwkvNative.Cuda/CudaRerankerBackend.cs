@@ -97,7 +97,6 @@ public sealed class CudaRerankerBackend : IRerankerBackend
             using var scope = session.Enter();
             var ws = session.Workspace;
             var stream = session.Stream;
-            var hostLayout = new int[2 * passItems + 1];
             for (int i0 = 0; i0 < batch; i0 += passItems)
             {
                 int n = Math.Min(passItems, batch - i0);
@@ -109,14 +108,14 @@ public sealed class CudaRerankerBackend : IRerankerBackend
                     DeviceCopy.Upload(stream, wkv.Slice((int)((layerIndices[r] * (long)batch + i0) * perItem), (int)stateItems),
                         states.Slice(r * stateItems, stateItems));
 
-                // n sequences of one token each: offsets 0..n, sequence of row i is i, token id 0 (the start vector).
-                for (int i = 0; i <= n; i++) hostLayout[i] = i;
+                // n sequences of one token each, token id 0 (the row of the start vector).
+                var layout = PackedBatch.OneTokenEach(n);
                 var ids = ws.TokenIds.Get<int>(n);
                 var off = ws.Offsets.Get<int>(n + 1);
                 var seq = ws.SequenceOf.Get<int>(n);
-                DeviceCopy.Zero(stream, ids);
-                DeviceCopy.Upload<int>(stream, hostLayout.AsSpan(0, n + 1), off);
-                DeviceCopy.Upload<int>(stream, hostLayout.AsSpan(0, n), seq);
+                DeviceCopy.Upload(stream, layout.Tokens, ids);
+                DeviceCopy.Upload(stream, layout.Offsets, off);
+                DeviceCopy.Upload(stream, layout.SequenceOf, seq);
                 var pass = new RaggedBatch(n, n, ids, off, seq);
 
                 var x = ws.X.Get<float>((long)n * c);

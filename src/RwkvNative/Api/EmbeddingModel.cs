@@ -145,15 +145,8 @@ public sealed class EmbeddingModel : IDisposable
     private ForwardResult RunChunked(IReadOnlyList<int[]> sequences, ModelState? start, EmbeddingTask task, bool keepState, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        ArgumentNullException.ThrowIfNull(sequences);
-        int total = sequences.Count, c = Config.Channels;
-        for (int i = 0; i < total; i++)
-        {
-            var s = sequences[i] ?? throw new ArgumentNullException(nameof(sequences), $"sequence {i} is null");
-            for (int j = 0; j < s.Length; j++)
-                if ((uint)s[j] >= ModelConfig.VocabSize)
-                    throw new ArgumentOutOfRangeException(nameof(sequences), s[j], $"sequence {i}: token {s[j]} at position {j} is outside 0..65535");
-        }
+        var all = PackedBatch.Pack(sequences); // validated once, before any work
+        int total = all.Count, c = Config.Channels;
         var embeddings = new float[]?[total];
         var parts = new List<ModelState>();
         int b0 = 0;
@@ -164,17 +157,11 @@ public sealed class EmbeddingModel : IDisposable
             do { tokens += sequences[b1].Length; b1++; }
             while (b1 < total && tokens + sequences[b1].Length <= _options.MaxBatchTokens);
             int batch = b1 - b0;
-            var packed = new int[tokens];
-            var offsets = new int[batch + 1];
-            for (int b = 0; b < batch; b++)
-            {
-                sequences[b0 + b].CopyTo(packed, offsets[b]);
-                offsets[b + 1] = offsets[b] + sequences[b0 + b].Length;
-            }
+            var packed = all.Slice(b0, batch);
             var st = start != null ? start.Slice(b0, batch) : new ModelState(Config, batch);
             var sum = new float[batch * c];
             var count = new int[batch];
-            Backend.Forward(packed, offsets, st, sum, count);
+            Backend.Forward(packed, st, sum, count);
 
             int pooled = 0;
             for (int b = 0; b < batch; b++) if (count[b] > 0) pooled++;

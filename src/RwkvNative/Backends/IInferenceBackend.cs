@@ -19,12 +19,11 @@ public interface IEmbeddingBackend : IDisposable
     /// Runs every layer over a ragged batch, each sequence exactly as if alone, continuing from and updating
     /// <paramref name="state"/> in place.
     /// </summary>
-    /// <param name="tokens">Packed tokens of all sequences: [sum of T_b], each in 0..65535.</param>
-    /// <param name="offsets">[B + 1]: sequence b is tokens[offsets[b]..offsets[b+1]]; a sequence may be empty (its state is unchanged).</param>
+    /// <param name="batch">The packed, validated ragged batch; a sequence may be empty (its state is unchanged).</param>
     /// <param name="state">[L,2,B,C] + [L,B,H,64,64]; read and written.</param>
     /// <param name="eosSum">[B, C] output: sum over the EOS (65535) positions of LN(x_t; ln_out); zero where none.</param>
     /// <param name="eosCount">[B] output: number of EOS positions per sequence.</param>
-    void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount);
+    void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount);
 
     /// <summary>
     /// Applies a task head: <c>embedding = LN(fc2(relu(fc1(f))) + f; norm)</c>.

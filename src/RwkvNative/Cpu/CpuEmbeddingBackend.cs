@@ -42,30 +42,30 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
     public ModelConfig Config { get; }
 
-    public void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> offsets, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
     {
-        int batch = BackendChecks.Batch(tokens, offsets, state, Config);
-        int c = Config.Channels, t = tokens.Length;
-        BackendChecks.Outputs(batch, c, eosSum, eosCount);
-        eosSum[..(batch * c)].Clear();
-        eosCount[..batch].Clear();
+        int b = BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
+        int c = Config.Channels, t = batch.TokenCount;
+        eosSum[..(b * c)].Clear();
+        eosCount[..b].Clear();
         if (t == 0) return;
 
         var x = new float[t * c];
-        var raw = new float[c];
-        CpuParallel.ForRows(t, c, new EmbedJob(_emb, tokens.ToArray(), _ln0W, _ln0B, x, c));
-        CpuGraph.RunBlocks(_blocks, Config, x, offsets, state);
+        CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c));
+        CpuGraph.RunBlocks(_blocks, Config, x, batch, state);
 
-        var outRow = raw;
-        for (int b = 0; b < batch; b++)
+        var outRow = new float[c];
+        var tokens = batch.Tokens;
+        var offsets = batch.Offsets;
+        for (int s = 0; s < b; s++)
         {
-            var sum = eosSum.Slice(b * c, c);
-            for (int i = offsets[b]; i < offsets[b + 1]; i++)
+            var sum = eosSum.Slice(s * c, c);
+            for (int i = offsets[s]; i < offsets[s + 1]; i++)
             {
                 if (tokens[i] != ModelSchema.EosToken) continue;
                 Ops.LayerNorm(x.AsSpan(i * c, c), _lnOutW, _lnOutB, outRow);
                 Ops.Add(sum, outRow);
-                eosCount[b]++;
+                eosCount[s]++;
             }
         }
     }

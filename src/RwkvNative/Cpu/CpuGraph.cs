@@ -17,13 +17,12 @@ internal static class CpuGraph
     private const int N = ModelSchema.HeadSize;
 
     /// <summary>
-    /// x: [T, C] packed rows (sequence b = rows offsets[b]..offsets[b+1]), replaced by the last block's output.
+    /// x: [T, C] packed rows of <paramref name="batch"/> (only its layout is read), replaced by the last block's output.
     /// state: [L,2,B,C] + [L,B,H,64,64] with L = blocks.Length; block l reads and writes state layer l.
     /// </summary>
-    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, float[] x, ReadOnlySpan<int> offsets, ModelState state)
+    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, float[] x, PackedBatch batch, ModelState state)
     {
-        int batch = offsets.Length - 1;
-        int t = offsets[batch];
+        int t = batch.TokenCount;
         if (t == 0) return;
         int c = config.Channels;
         int tc = t * c;
@@ -31,11 +30,7 @@ internal static class CpuGraph
         var ws = CpuWorkspace.Rent(t, config);
         try
         {
-            int[] offs = offsets.ToArray();
-            var rowSeq = ws.RowSequence;
-            for (int b = 0; b < batch; b++)
-                for (int i = offs[b]; i < offs[b + 1]; i++) rowSeq[i] = b;
-            var rows = new Rows(offs, rowSeq, t, c);
+            var rows = new Rows(batch.OffsetArray, batch.SequenceArray, t, c);
 
             for (int l = 0; l < blocks.Length; l++)
             {
@@ -77,7 +72,7 @@ internal static class CpuGraph
         }
     }
 
-    /// <summary>The packed batch's layout: offsets [B+1], sequence of each row [T], T, C.</summary>
+    /// <summary>The packed batch's layout (<see cref="PackedBatch"/>): offsets [B+1], sequence of each row [T], T, C.</summary>
     private sealed record Rows(int[] Offsets, int[] Sequence, int Count, int Channels);
 
     /// <summary>y = act(x @ w1) @ w2 with x: [T, C], hidden: at least [T, D], y: [T, C].</summary>
@@ -253,9 +248,6 @@ internal sealed class CpuWorkspace
     public float[] A = [], R = [], K = [], V = [], Decay = [], Ag = [], G = [], KK = [], Y = [], VFirst = [], Hidden = [], Lora = [];
     public readonly float[][] Mix = [[], [], [], [], [], []];
 
-    /// <summary>[T]: the sequence each packed row belongs to.</summary>
-    public int[] RowSequence = [];
-
     public static CpuWorkspace Rent(int tokens, ModelConfig config)
     {
         if (!Pool.TryTake(out var ws)) ws = new CpuWorkspace();
@@ -266,7 +258,6 @@ internal sealed class CpuWorkspace
         Grow(ref ws.Hidden, tokens * config.FfnWidth);
         Grow(ref ws.Lora, tokens * lora);
         for (int i = 0; i < ws.Mix.Length; i++) Grow(ref ws.Mix[i], tc);
-        if (ws.RowSequence.Length < tokens) ws.RowSequence = new int[tokens];
         return ws;
     }
 

@@ -55,9 +55,7 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
             wkv.Slice(_layers[r] * batch * per, batch * per).CopyTo(state.Wkv.AsSpan(r * batch * per, batch * per));
         var x = new float[batch * c];
         for (int b = 0; b < batch; b++) _x0.CopyTo(x.AsSpan(b * c, c));
-        var offsets = new int[batch + 1];
-        for (int b = 0; b <= batch; b++) offsets[b] = b;
-        CpuGraph.RunBlocks(_blocks, Config, x, offsets, state);
+        CpuGraph.RunBlocks(_blocks, Config, x, PackedBatch.OneTokenEach(batch), state);
 
         var norm = new float[batch * c];
         Ops.LayerNormRows(x, batch, _lnOutW, _lnOutB, norm);

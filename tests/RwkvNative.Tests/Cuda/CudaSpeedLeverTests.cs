@@ -40,7 +40,7 @@ public sealed class CudaSpeedLeverTests
         int b = offsets.Length - 1;
         var sums = new float[b * backend.Config.Channels];
         var counts = new int[b];
-        backend.Forward(tokens, offsets, state, sums, counts);
+        backend.Forward(PackedBatch.FromPacked(tokens, offsets), state, sums, counts);
         return new Result(state.Shift, state.Wkv, sums, counts);
     }
 
