@@ -1,0 +1,15 @@
+namespace RwkvNative.Retrieval;
+
+/// <summary>Cached document states by id: what reranking by id reads (implemented over the document-state store).</summary>
+public interface IDocumentStates
+{
+    /// <summary>Identity of the model whose states these are.</summary>
+    string ModelIdentity { get; }
+
+    /// <summary>Number of documents held.</summary>
+    int Count { get; }
+
+    /// <summary>The states of <paramref name="ids"/>, in the same order (an id may repeat).</summary>
+    /// <exception cref="UnknownDocumentException">An id is not held (the first such id is named).</exception>
+    DocumentState[] GetStates(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
+}
