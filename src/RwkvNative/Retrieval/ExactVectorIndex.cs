@@ -106,6 +106,15 @@ public sealed class ExactVectorIndex : IVectorIndex
     }
 
     /// <inheritdoc />
+    public Task<string?[]> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var result = new string?[ids.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = HashOf(ids[i]);
+        return Task.FromResult(result);
+    }
+
+    /// <inheritdoc />
     public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)Count);
 
     /// <inheritdoc />
@@ -165,7 +174,7 @@ public sealed class ExactVectorIndex : IVectorIndex
             sims[i] = VectorChecks.Dot(q, s.Vectors[i]);
             order[i] = i;
         }
-        Array.Sort(order, (a, b) => sims[a] != sims[b] ? sims[b].CompareTo(sims[a]) : string.CompareOrdinal(s.Ids[a], s.Ids[b]));
+        Array.Sort(order, (a, b) => sims[a] != sims[b] ? sims[b].CompareTo(sims[a]) : VectorChecks.CompareIds(s.Ids[a], s.Ids[b]));
         int take = Math.Min(k, n);
         var result = new VectorMatch[take];
         for (int i = 0; i < take; i++) result[i] = new VectorMatch(s.Ids[order[i]], s.Hashes[order[i]], sims[order[i]]);

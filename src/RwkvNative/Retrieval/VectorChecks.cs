@@ -45,4 +45,22 @@ public static class VectorChecks
         for (int i = 0; i < a.Length; i++) sum += a[i] * (double)b[i];
         return sum;
     }
+
+    /// <summary>
+    /// Orders ids by Unicode code point (the byte order of their UTF-8, i.e. PostgreSQL's <c>COLLATE "C"</c>), which
+    /// differs from UTF-16 ordinal order only where a surrogate pair meets a code unit above U+D7FF.
+    /// </summary>
+    public static int CompareIds(string a, string b)
+    {
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            char x = a[i], y = b[i];
+            if (x == y) continue;
+            // Surrogates (U+D800..U+DFFF) encode code points above U+FFFF: they sort after every other code unit.
+            int kx = char.IsSurrogate(x) ? x + 0x10000 : x, ky = char.IsSurrogate(y) ? y + 0x10000 : y;
+            return kx.CompareTo(ky);
+        }
+        return a.Length.CompareTo(b.Length);
+    }
 }
