@@ -8,6 +8,8 @@ namespace RwkvNative.Cli.Commands;
 /// <c>rwkv-emb index --model EMB --reranker RR --out STORE [--fp16]</c>: JSON Lines {"id", "text"} → each document's
 /// cached state (offline reranking) appended to the store → {"id", "stored"} in input order. An id already in the store
 /// (e.g. from a run that was killed) is skipped, so re-running the same input resumes where it stopped.
+/// With <c>--vectors</c>, each document's embedding (retrieval head) goes to that vector index too, keyed by id and the
+/// text's content hash (an unchanged document already there is not embedded again) → {"id", "stored", "embedded"}.
 /// </summary>
 internal static class IndexCommand
 {
@@ -19,15 +21,22 @@ internal static class IndexCommand
         var fp16 = new Option<bool>("--fp16") { Description = "keep states in half precision (half the bytes; scores change slightly)" };
         var device = CommonOptions.Device();
         var batch = CommonOptions.BatchSize(32);
-        var cmd = new Command("index", "cache documents' states (JSON Lines {\"id\", \"text\"}) in a store for offline reranking") { model, reranker, output, fp16, device, batch };
+        var vectors = VectorIndexes.Option(required: false);
+        var table = VectorIndexes.Table();
+        var cmd = new Command("index", "cache documents' states (JSON Lines {\"id\", \"text\"}) in a store for offline reranking")
+        {
+            model, reranker, output, fp16, device, batch, vectors, table,
+        };
         cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(output)!, p.GetValue(fp16),
-            p.GetValue(device)!, p.GetValue(batch), ct)));
+            p.GetValue(device)!, p.GetValue(batch), p.GetValue(vectors), p.GetValue(table)!, ct)));
         return cmd;
     }
 
-    private sealed record Pending(string Id, string? Text);
+    /// <summary>A document read: <see cref="Text"/> is null when its state is already stored.</summary>
+    private sealed record Pending(string Id, string? Text, string FullText);
 
-    private static int Run(string modelPath, string rerankerPath, string storePath, bool fp16, string device, int batchSize, CancellationToken ct)
+    private static int Run(string modelPath, string rerankerPath, string storePath, bool fp16, string device, int batchSize,
+        string? vectorsSpec, string vectorsTable, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
         using var model = CommonOptions.LoadModel(modelPath, device);
@@ -40,6 +49,8 @@ internal static class IndexCommand
         }
         catch (ArgumentException e) { throw new InputException(e.Message); }
         using var _ = store;
+        using var vectors = vectorsSpec == null ? null : VectorIndexes.Open(vectorsSpec, vectorsTable, model);
+        var embedder = vectors == null ? null : new VectorIndexing(model, vectors.Index);
         int existing = store.Count;
         using var io = JsonLines.Console();
         var progress = new Progress("index");
@@ -55,12 +66,17 @@ internal static class IndexCommand
             foreach (var p in pending)
                 if (p.Text != null) { ids.Add(p.Id); texts.Add(p.Text); }
             if (texts.Count > 0) store.Append(ids, rr.IndexDocuments(texts, ct));
-            foreach (var p in pending)
+            var embedded = embedder?.Add(pending.ConvertAll(p => p.Id), pending.ConvertAll(p => p.FullText), ct);
+            for (int i = 0; i < pending.Count; i++)
+            {
+                var p = pending[i];
                 io.WriteObject(w =>
                 {
                     w.WriteString("id", p.Id);
                     w.WriteBoolean("stored", p.Text != null);
+                    if (embedded != null) w.WriteBoolean("embedded", embedded[i]);
                 });
+            }
             io.Flush();
             stored += texts.Count;
             skipped += pending.Count - texts.Count;
@@ -80,7 +96,7 @@ internal static class IndexCommand
                     if (!seen.Add(id)) throw new InputException($"line {line}: id \"{id}\" appears twice in the input; ids must be unique");
                     try { model.Tokenizer.Encode(text); }
                     catch (ArgumentException e) { throw new InputException($"line {line}: {e.Message}"); }
-                    pending.Add(new Pending(id, store.Contains(id) ? null : text));
+                    pending.Add(new Pending(id, store.Contains(id) ? null : text, text));
                 }
                 if (pending.Count >= batchSize) Flush();
             }
@@ -89,6 +105,11 @@ internal static class IndexCommand
         {
             // Documents read before a bad line are still stored and answered, in order.
             Flush();
+            if (vectors != null)
+            {
+                vectors.Save();
+                Console.Error.WriteLine($"index: {embedder!.Embedded} embeddings written to {vectors.Description}, {embedder.Unchanged} unchanged");
+            }
             Console.Error.WriteLine($"index: {stored} documents stored, {skipped} already in the store skipped; {store.Count} in {store.Directory} ({(store.Precision == StatePrecision.Float16 ? "fp16" : "fp32")}, {existing} before)");
         }
         return ExitCodes.Ok;
