@@ -194,7 +194,7 @@ internal static class Endpoints
         return seqs;
     }
 
-    private static void CheckCount(ServingContext s, int count, string field)
+    internal static void CheckCount(ServingContext s, int count, string field)
     {
         if (count > s.Options.MaxClientBatchSize)
             throw new ApiException(413, "validation",

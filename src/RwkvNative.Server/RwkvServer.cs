@@ -7,12 +7,14 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RwkvNative.Retrieval;
+using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server;
 
 /// <summary>
 /// The embedding server: <c>POST /embed</c>, <c>/rerank</c> (text-embeddings-inference JSON), <c>/v1/embeddings</c>
-/// (OpenAI), <c>/v1/rerank</c> (Cohere/Jina), <c>GET /health</c>, <c>/info</c>, <c>/metrics</c> (Prometheus). Inference
+/// (OpenAI), <c>/v1/rerank</c> (Cohere/Jina), <c>/search</c> (retrieve then rerank by id), <c>GET /health</c>, <c>/info</c>, <c>/metrics</c> (Prometheus). Inference
 /// requests from all clients share batches through a dynamic batcher. The caller keeps ownership of the model and
 /// reranker: dispose them after the application.
 /// </summary>
@@ -26,8 +28,9 @@ public static class RwkvServer
     /// A web application builder with Kestrel listening on <see cref="RwkvServerOptions.Host"/>:<see cref="RwkvServerOptions.Port"/>,
     /// logs on standard error and the server's services registered. Call <see cref="Build"/> for the usual case; use this to
     /// add services or swap the server (e.g. a test server) first, then build and call <see cref="MapRwkvEndpoints"/>.
+    /// A <c>retrieval</c> (document store and optional vector index) enables <c>/rerank</c> by ids and <c>/search</c>.
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    public static WebApplicationBuilder CreateBuilder(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options, DocumentRetriever? retrieval = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -43,20 +46,21 @@ public static class RwkvServer
             else k.Listen(address, options.Port);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
-        builder.Services.AddRwkvServer(model, reranker, options);
+        builder.Services.AddRwkvServer(model, reranker, options, retrieval);
         return builder;
     }
 
     /// <summary>The application ready to <c>RunAsync</c>: <see cref="CreateBuilder"/>, built, endpoints mapped.</summary>
-    public static WebApplication Build(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    public static WebApplication Build(EmbeddingModel model, Reranker? reranker, RwkvServerOptions options, DocumentRetriever? retrieval = null)
     {
-        var app = CreateBuilder(model, reranker, options).Build();
+        var app = CreateBuilder(model, reranker, options, retrieval).Build();
         app.MapRwkvEndpoints();
         return app;
     }
 
     /// <summary>Registers the batcher, metrics and model handles the endpoints use (singletons; the batcher drains on dispose).</summary>
-    public static IServiceCollection AddRwkvServer(this IServiceCollection services, EmbeddingModel model, Reranker? reranker, RwkvServerOptions options)
+    public static IServiceCollection AddRwkvServer(this IServiceCollection services, EmbeddingModel model, Reranker? reranker, RwkvServerOptions options,
+        DocumentRetriever? retrieval = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(model);
@@ -64,6 +68,9 @@ public static class RwkvServer
         options.Validate();
         if (reranker != null && !ReferenceEquals(reranker.Model, model))
             throw new ArgumentException("the reranker was loaded for another EmbeddingModel instance", nameof(reranker));
+        if (retrieval != null && !ReferenceEquals(retrieval.Reranker, reranker))
+            throw new ArgumentException("the document retriever was built over another Reranker instance than the server's", nameof(retrieval));
+        if (retrieval != null) services.AddSingleton(retrieval);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>()));
         services.AddSingleton(sp => new ServingContext(model, reranker, options, sp.GetRequiredService<DynamicBatcher>(),
@@ -77,7 +84,8 @@ public static class RwkvServer
         ArgumentNullException.ThrowIfNull(endpoints);
         var s = endpoints.ServiceProvider.GetRequiredService<ServingContext>();
         endpoints.MapPost("/embed", s.Wrap("/embed", true, false, Endpoints.TeiEmbed));
-        endpoints.MapPost("/rerank", s.Wrap("/rerank", true, false, Endpoints.TeiRerank));
+        endpoints.MapPost("/rerank", s.Wrap("/rerank", true, false, RetrievalEndpoints.Rerank));
+        endpoints.MapPost("/search", s.Wrap("/search", true, false, RetrievalEndpoints.Search));
         endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, true, Endpoints.OpenAIEmbeddings));
         endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, true, Endpoints.CohereRerank));
         endpoints.MapGet("/health", s.Wrap("/health", false, false, Endpoints.Health));

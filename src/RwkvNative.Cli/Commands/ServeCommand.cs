@@ -5,13 +5,16 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RwkvNative.Checkpoints;
+using RwkvNative.Retrieval;
+using RwkvNative.Store;
 using RwkvNative.Server;
 
 namespace RwkvNative.Cli.Commands;
 
 /// <summary>
 /// <c>rwkv-emb serve --model EMB [--reranker RR]</c>: the HTTP server (text-embeddings-inference, OpenAI and Cohere/Jina
-/// JSON) until SIGINT/SIGTERM; a shutdown finishes the requests in flight first.
+/// JSON) until SIGINT/SIGTERM; a shutdown finishes the requests in flight first. With <c>--store STORE</c> (read-only;
+/// replicas may share it), <c>/rerank</c> also takes document ids; with <c>--vectors</c> too, <c>/search</c> retrieves and reranks.
 /// </summary>
 internal static class ServeCommand
 {
@@ -28,9 +31,12 @@ internal static class ServeCommand
         var clientBatch = new Option<int>("--max-client-batch-size") { Description = "most inputs (or documents) per request; more gets 413", DefaultValueFactory = _ => 256 };
         var modelId = new Option<string>("--model-id") { Description = "name reported by /info and OpenAI-style answers (default: the model file name)" };
         var shutdown = new Option<int>("--shutdown-timeout") { Description = "seconds a shutdown waits for requests in flight", DefaultValueFactory = _ => 30 };
+        var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index'), opened read-only: /rerank takes \"ids\"" };
+        var vectors = VectorIndexes.Option(required: false);
+        var table = VectorIndexes.Table();
         var cmd = new Command("serve", "serve embeddings and reranking over HTTP (TEI, OpenAI and Cohere/Jina compatible)")
         {
-            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, modelId, shutdown,
+            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, modelId, shutdown, store, vectors, table,
         };
         // A synchronous action: the host handles SIGINT/SIGTERM itself and drains requests, with no forced exit.
         cmd.SetAction(p =>
@@ -47,13 +53,16 @@ internal static class ServeCommand
                 ModelId = p.GetValue(modelId) ?? Path.GetFileName(modelPath),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(shutdown))),
             };
-            return Run(modelPath, p.GetValue(reranker), p.GetValue(device)!, options);
+            return Run(modelPath, p.GetValue(reranker), p.GetValue(device)!, options, p.GetValue(store), p.GetValue(vectors), p.GetValue(table)!);
         });
         return cmd;
     }
 
-    private static int Run(string modelPath, string? rerankerPath, string device, RwkvServerOptions options)
+    private static int Run(string modelPath, string? rerankerPath, string device, RwkvServerOptions options, string? storePath,
+        string? vectorsSpec, string vectorsTable)
     {
+        if (storePath != null && rerankerPath == null) throw new InputException("--store needs --reranker (the store's states are scored by it)");
+        if (vectorsSpec != null && storePath == null) throw new InputException("--vectors needs --store (search reranks the candidates by their cached states)");
         try { options.Validate(); }
         catch (ArgumentException e) { throw new InputException("--" + e.Message); }
         if (!File.Exists(modelPath)) throw new InputException($"model file not found: {modelPath}");
@@ -65,7 +74,10 @@ internal static class ServeCommand
             MaxBatchTokens = options.MaxBatchTokens,
         });
         using var rr = rerankerPath == null ? null : CommonOptions.LoadReranker(rerankerPath, model);
-        var app = RwkvServer.Build(model, rr, options);
+        using var docs = storePath == null ? null : DocumentStateStore.Open(storePath, model);
+        using var vectors = vectorsSpec == null ? null : VectorIndexes.Open(vectorsSpec, vectorsTable, model);
+        var retrieval = docs == null ? null : new DocumentRetriever(rr!, new StoreDocumentStates(docs), vectors?.Index);
+        var app = RwkvServer.Build(model, rr, options, retrieval);
         try
         {
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -73,7 +85,9 @@ internal static class ServeCommand
             {
                 var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
                 Console.Error.WriteLine($"rwkv-emb serve: listening on {string.Join(", ", addresses ?? [])} (model {options.ModelId}, {model.DeviceName}" +
-                    (rr == null ? ", no reranker" : ", reranker loaded") + ")");
+                    (rr == null ? ", no reranker" : ", reranker loaded") +
+                    (docs == null ? "" : $", store {docs.Directory} ({docs.Count} documents)") +
+                    (vectors == null ? "" : $", vector index {vectors.Description}") + ")");
             });
             lifetime.ApplicationStopping.Register(() => Console.Error.WriteLine("rwkv-emb serve: stopping; finishing the requests in flight"));
             app.Run();
