@@ -2,6 +2,8 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RwkvNative.Backends;
+using RwkvNative.Retrieval;
+using RwkvNative.Store;
 
 namespace RwkvNative.Extensions.AI;
 
@@ -13,6 +15,12 @@ public sealed class RwkvEmbeddingsOptions
 
     /// <summary>Reranker checkpoint; when set, <see cref="IReranker"/> and <see cref="Reranker"/> are registered too.</summary>
     public string? RerankerPath { get; set; }
+
+    /// <summary>
+    /// Document-state store (made by <c>rwkv-emb index</c>) opened read-only; with <see cref="RerankerPath"/>,
+    /// <see cref="IReranker.RankByIdAsync"/> scores its documents by id.
+    /// </summary>
+    public string? StorePath { get; set; }
 
     /// <summary><c>auto</c> (default), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "auto";
@@ -39,7 +47,8 @@ public static class RwkvServiceCollectionExtensions
     /// <summary>
     /// Registers singletons: <see cref="EmbeddingModel"/> (loaded on first use, disposed with the container),
     /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of string → <see cref="Embedding{T}"/> of float, and, when
-    /// <see cref="RwkvEmbeddingsOptions.RerankerPath"/> is set, <see cref="Reranker"/> and <see cref="IReranker"/>.
+    /// <see cref="RwkvEmbeddingsOptions.RerankerPath"/> is set, <see cref="Reranker"/> and <see cref="IReranker"/>; with
+    /// <see cref="RwkvEmbeddingsOptions.StorePath"/> too, the <see cref="DocumentStateStore"/> and <see cref="IDocumentStates"/>.
     /// </summary>
     public static IServiceCollection AddRwkvEmbeddings(this IServiceCollection services, Action<RwkvEmbeddingsOptions> configure)
     {
@@ -56,8 +65,18 @@ public static class RwkvServiceCollectionExtensions
         {
             string rerankerPath = o.RerankerPath;
             services.AddSingleton(sp => Reranker.Load(rerankerPath, sp.GetRequiredService<EmbeddingModel>()));
-            services.AddSingleton<IReranker>(sp => new RwkvReranker(sp.GetRequiredService<Reranker>()));
+            if (string.IsNullOrEmpty(o.StorePath))
+                services.AddSingleton<IReranker>(sp => new RwkvReranker(sp.GetRequiredService<Reranker>()));
+            else
+            {
+                string storePath = o.StorePath;
+                services.AddSingleton(sp => DocumentStateStore.Open(storePath, sp.GetRequiredService<EmbeddingModel>()));
+                services.AddSingleton<IDocumentStates>(sp => new StoreDocumentStates(sp.GetRequiredService<DocumentStateStore>()));
+                services.AddSingleton<IReranker>(sp => new RwkvReranker(sp.GetRequiredService<Reranker>(), sp.GetRequiredService<IDocumentStates>()));
+            }
         }
+        else if (!string.IsNullOrEmpty(o.StorePath))
+            throw new ArgumentException("RwkvEmbeddingsOptions.StorePath needs RerankerPath: the store's states are scored by the reranker", nameof(configure));
         return services;
     }
 
