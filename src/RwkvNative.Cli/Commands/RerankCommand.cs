@@ -43,7 +43,7 @@ internal static class RerankCommand
         try { model.Tokenizer.Encode(query); }
         catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
         using var store = DocumentStateStore.Open(storePath, model);
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         var progress = new Progress("rerank");
         int count = store.Count;
         for (int start = 0; start < count; start += batchSize)
