@@ -39,6 +39,7 @@ internal static class IndexCommand
         string? vectorsSpec, string vectorsTable, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
+        CommonOptions.RequireStoreFolder(storePath, "--out");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         DocumentStateStore store;

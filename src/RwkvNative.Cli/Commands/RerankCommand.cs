@@ -38,6 +38,7 @@ internal static class RerankCommand
     private static int RunStore(string modelPath, string rerankerPath, string query, string storePath, string device, int batchSize, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
+        CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         try { model.Tokenizer.Encode(query); }

@@ -12,6 +12,8 @@ public static class ConfigReader
     public static ModelConfig ReadEmbedding(Checkpoint ckpt)
     {
         ArgumentNullException.ThrowIfNull(ckpt);
+        if (!Holds(ckpt, ModelSchema.EmbeddingTable) && ModelSchema.RerankerStartKeys.Any(k => Holds(ckpt, k)))
+            throw new CheckpointException($"{ckpt.Path}: this is a reranker checkpoint (it has reranker.* keys and no '{ModelSchema.EmbeddingTable}'), not an embedding model: pass it as the reranker");
         var emb = ckpt.Get(ModelSchema.EmbeddingTable);
         if (emb.Shape.Count != 2 || emb.Shape[0] != ModelSchema.VocabSize)
             throw new CheckpointException($"{ckpt.Path}: key '{ModelSchema.EmbeddingTable}' has shape [{string.Join(", ", emb.Shape)}], expected [{ModelSchema.VocabSize}, C]");
@@ -26,7 +28,8 @@ public static class ConfigReader
         ArgumentNullException.ThrowIfNull(ckpt);
         string key = ModelSchema.RerankerStartKeys.FirstOrDefault(k => Holds(ckpt, k))
             ?? throw new CheckpointException(
-                $"{ckpt.Path}: not a reranker checkpoint: neither '{string.Join("' nor '", ModelSchema.RerankerStartKeys)}' is present");
+                $"{ckpt.Path}: not a reranker checkpoint: neither '{string.Join("' nor '", ModelSchema.RerankerStartKeys)}' is present" +
+                (Holds(ckpt, ModelSchema.EmbeddingTable) ? $"; it is an embedding model checkpoint (it has '{ModelSchema.EmbeddingTable}'): pass it as the model" : ""));
         var start = ckpt.Get(key);
         if (start.Shape.Count != 2 || start.Shape[0] != 1)
             throw new CheckpointException($"{ckpt.Path}: key '{key}' has shape [{string.Join(", ", start.Shape)}], expected [1, C]");
