@@ -2,6 +2,7 @@
 # RwkvNative build entry point: ./build.sh <command>   (run without arguments for the list)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CALLER_DIR="$PWD"   # demo, run and bench run the CLI here, so the user's relative paths keep working
 cd "$ROOT"
 CONFIG="${CONFIG:-Release}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -25,6 +26,20 @@ USAGE
 
 cli_dll() { echo "$ROOT/src/RwkvNative.Cli/bin/$CONFIG/net10.0/rwkv-emb.dll"; }
 
+# Builds the CLI quietly; when the build fails, its errors go to stderr and the script stops with its exit code.
+build_cli() {
+  local log rc=0
+  log="$(mktemp)"
+  dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c "$CONFIG" -v quiet -nologo >"$log" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "error: building the rwkv-emb CLI failed (dotnet build exit $rc):" >&2
+    if grep -qE ': error ' "$log"; then grep -E ': error ' "$log" | sort -u >&2; else cat "$log" >&2; fi
+    rm -f "$log"
+    exit "$rc"
+  fi
+  rm -f "$log"
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
   restore) dotnet restore RwkvNative.sln ;;
@@ -35,13 +50,14 @@ case "$cmd" in
     rm -f artifacts/test-results/tests.trx
     "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -trx artifacts/test-results/tests.trx "$@"
     ;;
-  demo)
-    dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c "$CONFIG" -v quiet -nologo >/dev/null
-    dotnet "$(cli_dll)" demo "$@"
-    ;;
-  run|bench)
-    dotnet build src/RwkvNative.Cli/RwkvNative.Cli.csproj -c "$CONFIG" -v quiet -nologo >/dev/null
-    if [ "$cmd" = bench ]; then dotnet "$(cli_dll)" bench "$@"; else dotnet "$(cli_dll)" "$@"; fi
+  demo|run|bench)
+    build_cli
+    dll="$(cli_dll)"
+    cd "$CALLER_DIR"
+    case "$cmd" in
+      run) dotnet "$dll" "$@" ;;
+      *) dotnet "$dll" "$cmd" "$@" ;;
+    esac
     ;;
   publish)
     rid="${1:-linux-x64}"

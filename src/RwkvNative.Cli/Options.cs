@@ -42,15 +42,37 @@ internal static class CommonOptions
     /// <summary>Loads a model, reporting the device choice on standard error.</summary>
     public static EmbeddingModel LoadModel(string path, string device)
     {
-        if (!File.Exists(path)) throw new InputException($"model file not found: {path}");
+        RequireFile(path, "model");
         var model = EmbeddingModel.Load(path, new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) });
         return model;
     }
 
     public static Reranker LoadReranker(string path, EmbeddingModel model)
     {
-        if (!File.Exists(path)) throw new InputException($"reranker file not found: {path}");
+        RequireFile(path, "reranker");
         return RwkvNative.Reranker.Load(path, model);
+    }
+
+    /// <summary>
+    /// Refuses a <paramref name="what"/> path (model, reranker, checkpoint) that is missing or a folder, in words; a
+    /// folder's message lists the checkpoints inside it.
+    /// </summary>
+    public static void RequireFile(string path, string what)
+    {
+        if (Directory.Exists(path))
+        {
+            var inside = Directory.EnumerateFiles(path).Where(f => f.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                .Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(5).ToArray();
+            throw new InputException($"{what} {path} is a folder, not a checkpoint file: give the .pth or .safetensors file itself" +
+                (inside.Length > 0 ? $" (inside it: {string.Join(", ", inside)})" : " (it holds no .pth or .safetensors file)"));
+        }
+        if (!File.Exists(path)) throw new InputException($"{what} file not found: {path}");
+    }
+
+    /// <summary>Refuses a store path that names a file: a store is a folder (created when missing).</summary>
+    public static void RequireStoreFolder(string path, string option)
+    {
+        if (File.Exists(path)) throw new InputException($"{option} {path} is a file: a store is a folder (made by 'rwkv-emb index'); name a folder");
     }
 
     /// <summary>The bundled demo model: models/ beside the binary, else tests/fixtures in a source checkout.</summary>

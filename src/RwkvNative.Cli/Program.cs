@@ -30,7 +30,10 @@ namespace RwkvNative.Cli
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                Console.Error.WriteLine($"error: {parsed.Errors[0].Message} (see rwkv-emb --help)");
+                // Every parse error, on one line (System.CommandLine's own messages may span several).
+                var messages = parsed.Errors.Select(e => string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                    .Distinct(StringComparer.Ordinal);
+                Console.Error.WriteLine($"error: {string.Join("; ", messages)} (see rwkv-emb --help)");
                 return ExitCodes.BadInput;
             }
             int threads = parsed.GetValue(CommonOptions.Threads);

@@ -75,7 +75,7 @@ internal static class EmbedCommand
             foreach (var e in t.EnumerateArray())
             {
                 if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var id) || (uint)id >= ModelConfig.VocabSize)
-                    throw new InputException($"line {line}: tokens[{i}] = {e.GetRawText()} is not a token id in 0..65535");
+                    throw new InputException($"line {line}: tokens[{i}] = {JsonLines.Snippet(e)} is not a token id in 0..65535");
                 ids[i++] = id;
             }
             if (Array.IndexOf(ids, ModelConfig.EosToken) < 0)

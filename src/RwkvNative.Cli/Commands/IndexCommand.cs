@@ -39,6 +39,7 @@ internal static class IndexCommand
         string? vectorsSpec, string vectorsTable, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
+        CommonOptions.RequireStoreFolder(storePath, "--out");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         DocumentStateStore store;
@@ -91,7 +92,7 @@ internal static class IndexCommand
                 using (doc)
                 {
                     int line = io.LineNumber;
-                    var id = ReadId(doc.RootElement, line);
+                    var id = ReadId(io, doc.RootElement);
                     var text = io.String(doc.RootElement, "text") ?? throw new InputException($"line {line}: missing field \"text\"");
                     if (!seen.Add(id)) throw new InputException($"line {line}: id \"{id}\" appears twice in the input; ids must be unique");
                     try { model.Tokenizer.Encode(text); }
@@ -116,14 +117,15 @@ internal static class IndexCommand
     }
 
     /// <summary>"id": a non-empty string, or an integer (kept as its decimal text).</summary>
-    internal static string ReadId(JsonElement obj, int line)
+    internal static string ReadId(JsonLines io, JsonElement obj)
     {
+        int line = io.LineNumber;
         if (!obj.TryGetProperty("id", out var v)) throw new InputException($"line {line}: missing field \"id\" (a string)");
         string? id = v.ValueKind switch
         {
-            JsonValueKind.String => v.GetString(),
+            JsonValueKind.String => io.Text(v, "id"),
             JsonValueKind.Number when v.TryGetInt64(out long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            _ => throw new InputException($"line {line}: field \"id\" must be a string or an integer, got {v.GetRawText()}"),
+            _ => throw new InputException($"line {line}: field \"id\" must be a string or an integer, got {JsonLines.Snippet(v)}"),
         };
         if (string.IsNullOrEmpty(id)) throw new InputException($"line {line}: field \"id\" is empty");
         return id;

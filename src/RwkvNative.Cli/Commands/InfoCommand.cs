@@ -22,7 +22,7 @@ internal static class InfoCommand
 
     private static Shape Read(string path, bool reranker, out RerankerConfig? rc)
     {
-        if (!File.Exists(path)) throw new InputException($"file not found: {path}");
+        CommonOptions.RequireFile(path, reranker ? "reranker" : "model");
         using var ckpt = Checkpoint.Open(path);
         ModelConfig config;
         rc = null;

@@ -38,12 +38,13 @@ internal static class RerankCommand
     private static int RunStore(string modelPath, string rerankerPath, string query, string storePath, string device, int batchSize, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
+        CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         try { model.Tokenizer.Encode(query); }
         catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
         using var store = DocumentStateStore.Open(storePath, model);
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         var progress = new Progress("rerank");
         int count = store.Count;
         for (int start = 0; start < count; start += batchSize)

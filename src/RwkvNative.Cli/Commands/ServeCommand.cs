@@ -65,7 +65,7 @@ internal static class ServeCommand
         if (vectorsSpec != null && storePath == null) throw new InputException("--vectors needs --store (search reranks the candidates by their cached states)");
         try { options.Validate(); }
         catch (ArgumentException e) { throw new InputException("--" + e.Message); }
-        if (!File.Exists(modelPath)) throw new InputException($"model file not found: {modelPath}");
+        CommonOptions.RequireFile(modelPath, "model");
         options = options with { ModelDType = DominantDType(modelPath) };
         using var model = EmbeddingModel.Load(modelPath, new ModelOptions
         {

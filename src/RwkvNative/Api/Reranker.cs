@@ -63,14 +63,33 @@ public sealed class Reranker : IDisposable
     public EmbeddingModel Model { get; }
 
     /// <summary>Online text of one pair (without EOS).</summary>
-    public static string OnlineText(string query, string document) =>
-        OnlineTemplate.Replace("{document}", document, StringComparison.Ordinal).Replace("{query}", query, StringComparison.Ordinal);
+    public static string OnlineText(string query, string document) => Fill(OnlineTemplate, document, query);
 
     /// <summary>Offline document text (no EOS).</summary>
-    public static string DocumentText(string document) => DocumentTemplate.Replace("{document}", document, StringComparison.Ordinal);
+    public static string DocumentText(string document) => Fill(DocumentTemplate, document, null);
 
     /// <summary>Offline query text (EOS appended by the caller).</summary>
-    public static string QueryText(string query) => QueryTemplate.Replace("{query}", query, StringComparison.Ordinal);
+    public static string QueryText(string query) => Fill(QueryTemplate, null, query);
+
+    /// <summary>
+    /// Fills a template in one left-to-right pass: each <c>{document}</c> / <c>{query}</c> placeholder of the template is
+    /// replaced by its value, and the values themselves are never searched, so a document holding the literal text
+    /// <c>{query}</c> stays as it is (chained <c>Replace</c> calls would paste the query into it).
+    /// </summary>
+    private static string Fill(string template, string? document, string? query)
+    {
+        const string Doc = "{document}", Query = "{query}";
+        var sb = new System.Text.StringBuilder(template.Length + (document?.Length ?? 0) + (query?.Length ?? 0));
+        int at = 0;
+        while (at < template.Length)
+        {
+            var rest = template.AsSpan(at);
+            if (document != null && rest.StartsWith(Doc, StringComparison.Ordinal)) { sb.Append(document); at += Doc.Length; }
+            else if (query != null && rest.StartsWith(Query, StringComparison.Ordinal)) { sb.Append(query); at += Query.Length; }
+            else sb.Append(template[at++]);
+        }
+        return sb.ToString();
+    }
 
     /// <summary>Online reranking: one sequence per document (template + EOS from a zero state), scored in input order.</summary>
     public RerankScore[] Score(string query, IReadOnlyList<string> documents, CancellationToken cancellationToken = default)

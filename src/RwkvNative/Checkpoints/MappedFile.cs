@@ -31,11 +31,21 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>File length in bytes.</summary>
     public long Length { get; }
 
-    /// <summary>Maps <paramref name="path"/>; an empty file is a <see cref="CheckpointFormatException"/>.</summary>
+    /// <summary>
+    /// Maps <paramref name="path"/>; an empty file is a <see cref="CheckpointFormatException"/>, a folder or a file this
+    /// process may not read a <see cref="CheckpointException"/> that says so.
+    /// </summary>
     public static MappedFile Open(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        if (Directory.Exists(full))
+            throw new CheckpointException($"{full} is a folder, not a checkpoint file: give the .pth or .safetensors file inside it");
+        FileStream stream;
+        try { stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None); }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new CheckpointException($"{full}: permission denied: this user may not read the file; check its permissions (ls -l) or run as its owner", e);
+        }
         MemoryMappedFile? map = null;
         try
         {

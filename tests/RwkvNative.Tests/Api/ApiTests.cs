@@ -12,6 +12,16 @@ public sealed class ApiTests
     private static LoadedFixtures.Loaded Mini => LoadedFixtures.Get("mini-fp16", "cpu");
 
     [Fact]
+    public void Templates_are_filled_once_so_values_holding_placeholders_stay_as_written()
+    {
+        const string head = "Instruct: Given a query, retrieve documents that answer the query\nDocument: ";
+        Assert.Equal(head + "a {query} b\nQuery: Q {document}", Reranker.OnlineText("Q {document}", "a {query} b"));
+        Assert.Equal(head + "{document}{query}\n", Reranker.DocumentText("{document}{query}"));
+        Assert.Equal("Query: {query}{document}", Reranker.QueryText("{query}{document}"));
+        Assert.Equal(head + "\nQuery: ", Reranker.OnlineText("", ""));
+    }
+
+    [Fact]
     public void Document_states_survive_save_and_load()
     {
         var f = Tiny;

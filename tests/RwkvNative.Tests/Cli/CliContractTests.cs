@@ -98,6 +98,27 @@ public sealed class CliContractTests
     }
 
     [Fact]
+    public void Rerank_fills_its_template_once_so_a_document_holding_a_placeholder_is_scored_as_written()
+    {
+        const string query = "What represents the end of a sequence?";
+        string[] docs = ["Write {query} here.", "A {document} and a {query}."];
+        var input = string.Join("\n", docs.Select(d => JsonSerializer.Serialize(new Dictionary<string, string> { ["text"] = d }))) + "\n";
+        var on = CliRunner.Run(input, "rerank", "--model", Model, "--reranker", Rr, "--query", query, "--device", "cpu");
+        var off = CliRunner.Run(input, "rerank", "--model", Model, "--reranker", Rr, "--query", query, "--device", "cpu", "--mode", "offline");
+        Assert.True(on.ExitCode == 0, on.Stderr);
+        Assert.True(off.ExitCode == 0, off.Stderr);
+        // Offline never put the query into the document text, so the two modes disagree when online pastes it in.
+        Assert.Equal("Instruct: Given a query, retrieve documents that answer the query\nDocument: Write {query} here.\nQuery: " + query,
+            Reranker.OnlineText(query, docs[0]));
+        for (int i = 0; i < docs.Length; i++)
+        {
+            var a = JsonDocument.Parse(on.Lines[i]).RootElement.GetProperty("logit").GetSingle();
+            var b = JsonDocument.Parse(off.Lines[i]).RootElement.GetProperty("logit").GetSingle();
+            Assert.Equal(a, b, 1e-5f);
+        }
+    }
+
+    [Fact]
     public void Info_reports_the_shape_as_json()
     {
         var r = CliRunner.Run("", "info", "--model", Model, "--reranker", Rr, "--json");

@@ -12,7 +12,10 @@ internal static class CliRunner
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "rwkv-emb.dll");
 
-    public static Result Run(string stdin, params string[] args)
+    public static Result Run(string stdin, params string[] args) => Run(new System.Text.UTF8Encoding(false).GetBytes(stdin), args);
+
+    /// <summary>Runs with these exact bytes on standard input (for input that is not valid UTF-8).</summary>
+    public static Result Run(byte[] stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -27,7 +30,7 @@ internal static class CliRunner
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardInput.Write(stdin);
+        p.StandardInput.BaseStream.Write(stdin);
         p.StandardInput.Close();
         if (!p.WaitForExit(120_000))
         {
