@@ -21,6 +21,7 @@ internal static class Errors
         var (code, message) = e switch
         {
             InputException => (ExitCodes.BadInput, e.Message),
+            StoreDamageException => (ExitCodes.Failure, e.Message),
             FileNotFoundException f => (ExitCodes.BadInput, $"file not found: {f.FileName ?? f.Message}"),
             DirectoryNotFoundException => (ExitCodes.BadInput, e.Message),
             CheckpointException => (ExitCodes.BadInput, e.Message),

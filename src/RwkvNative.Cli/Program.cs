@@ -24,6 +24,7 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(ServeCommand.Create());
             root.Subcommands.Add(IndexCommand.Create());
             root.Subcommands.Add(SearchCommand.Create());
+            root.Subcommands.Add(StoreCommand.Create());
             root.Subcommands.Add(BenchCommand.Create());
             root.Options.Add(CommonOptions.Threads);
             var parsed = root.Parse(args);
