@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RwkvNative.Store;
+namespace RwkvNative.Checkpoints;
 
 /// <summary>CRC-32C (Castagnoli), hardware-accelerated through <see cref="System.Numerics.BitOperations.Crc32C(uint, ulong)"/>.</summary>
 internal static class Crc32C
