@@ -36,6 +36,7 @@ internal static partial class Errors
         var (code, message) = e switch
         {
             InputException => (ExitCodes.BadInput, e.Message),
+            StoreDamageException => (ExitCodes.Failure, e.Message),
             FileNotFoundException f => (ExitCodes.BadInput, $"file not found: {f.FileName ?? f.Message}"),
             DirectoryNotFoundException => (ExitCodes.BadInput, e.Message),
             UnauthorizedAccessException => (ExitCodes.BadInput, $"permission denied: {e.Message} Check the permissions of the file or folder."),

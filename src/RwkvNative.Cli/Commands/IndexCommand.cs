@@ -6,8 +6,9 @@ namespace RwkvNative.Cli.Commands;
 
 /// <summary>
 /// <c>rwkv-emb index --model EMB --reranker RR --out STORE [--fp16]</c>: JSON Lines {"id", "text"} → each document's
-/// cached state (offline reranking) appended to the store → {"id", "stored"} in input order. An id already in the store
-/// (e.g. from a run that was killed) is skipped, so re-running the same input resumes where it stopped.
+/// cached state (offline reranking) and retrieval embedding appended to the store → {"id", "stored"} in input order. A
+/// document already stored from the same text with an intact record is skipped, so re-running the same input resumes
+/// where it stopped; a changed text or a damaged record is indexed again (the new record replaces the old).
 /// With <c>--vectors</c>, each document's embedding (retrieval head) goes to that vector index too, keyed by id and the
 /// text's content hash (an unchanged document already there is not embedded again) → {"id", "stored", "embedded"}.
 /// </summary>
@@ -32,8 +33,10 @@ internal static class IndexCommand
         return cmd;
     }
 
-    /// <summary>A document read: <see cref="Text"/> is null when its state is already stored.</summary>
-    private sealed record Pending(string Id, string? Text, string FullText);
+    /// <summary>Why a document is (or is not) computed: it is new, its text changed, its record is damaged, or it is stored already.</summary>
+    private enum Reason { New, Changed, Damaged, Unchanged }
+
+    private sealed record Pending(string Id, string Text, ContentHash Content, Reason Reason);
 
     private static int Run(string modelPath, string rerankerPath, string storePath, bool fp16, string device, int batchSize,
         string? vectorsSpec, string vectorsTable, CancellationToken ct)
@@ -53,36 +56,48 @@ internal static class IndexCommand
         using var vectors = vectorsSpec == null ? null : VectorIndexes.Open(vectorsSpec, vectorsTable, model);
         var embedder = vectors == null ? null : new VectorIndexing(model, vectors.Index);
         int existing = store.Count;
+        if (store.DescribeSkipped() is { } skippedNote) Console.Error.WriteLine("index: warning: " + skippedNote);
         using var io = JsonLines.Console();
         var progress = new Progress("index");
         var pending = new List<Pending>(batchSize);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        int stored = 0, skipped = 0;
+        var counts = new int[4];
 
         void Flush()
         {
             if (pending.Count == 0) return;
-            var ids = new List<string>(pending.Count);
-            var texts = new List<string>(pending.Count);
-            foreach (var p in pending)
-                if (p.Text != null) { ids.Add(p.Id); texts.Add(p.Text); }
-            if (texts.Count > 0) store.Append(ids, rr.IndexDocuments(texts, ct));
-            var embedded = embedder?.Add(pending.ConvertAll(p => p.Id), pending.ConvertAll(p => p.FullText), ct);
+            var work = pending.Where(p => p.Reason != Reason.Unchanged).ToList();
+            if (work.Count > 0)
+            {
+                var texts = work.Select(p => p.Text).ToList();
+                var states = rr.IndexDocuments(texts, ct);
+                var embeddings = model.Embed(texts, EmbeddingTask.Retrieval, ct);
+                var entries = new DocumentStateEntry[work.Count];
+                for (int i = 0; i < entries.Length; i++) entries[i] = new DocumentStateEntry(work[i].Id, work[i].Content, states[i], embeddings[i]);
+                store.Append(entries);
+            }
+            var embedded = embedder?.Add(pending.ConvertAll(p => p.Id), pending.ConvertAll(p => p.Text), ct);
             for (int i = 0; i < pending.Count; i++)
             {
                 var p = pending[i];
                 io.WriteObject(w =>
                 {
                     w.WriteString("id", p.Id);
-                    w.WriteBoolean("stored", p.Text != null);
+                    w.WriteBoolean("stored", p.Reason != Reason.Unchanged);
                     if (embedded != null) w.WriteBoolean("embedded", embedded[i]);
                 });
             }
             io.Flush();
-            stored += texts.Count;
-            skipped += pending.Count - texts.Count;
+            foreach (var p in pending) counts[(int)p.Reason]++;
             pending.Clear();
-            progress.Report(stored + skipped, 0);
+            progress.Report(counts.Sum(), 0);
+        }
+
+        Reason Classify(string id, ContentHash content)
+        {
+            if (store.Find(id) is not { } known) return Reason.New;
+            if (known.Content != content) return Reason.Changed;
+            return store.Verify(known.Index) == null ? Reason.Unchanged : Reason.Damaged;
         }
 
         try
@@ -97,7 +112,8 @@ internal static class IndexCommand
                     if (!seen.Add(id)) throw new InputException($"line {line}: id \"{id}\" appears twice in the input; ids must be unique");
                     try { model.Tokenizer.Encode(text); }
                     catch (ArgumentException e) { throw new InputException($"line {line}: {e.Message}"); }
-                    pending.Add(new Pending(id, store.Contains(id) ? null : text, text));
+                    var content = ContentHash.Of(text);
+                    pending.Add(new Pending(id, text, content, Classify(id, content)));
                 }
                 if (pending.Count >= batchSize) Flush();
             }
@@ -111,7 +127,8 @@ internal static class IndexCommand
                 vectors.Save();
                 Console.Error.WriteLine($"index: {embedder!.Embedded} embeddings written to {vectors.Description}, {embedder.Unchanged} unchanged");
             }
-            Console.Error.WriteLine($"index: {stored} documents stored, {skipped} already in the store skipped; {store.Count} in {store.Directory} ({(store.Precision == StatePrecision.Float16 ? "fp16" : "fp32")}, {existing} before)");
+            Console.Error.WriteLine(
+                $"index: {counts[(int)Reason.New]} new documents stored, {counts[(int)Reason.Changed]} changed and {counts[(int)Reason.Damaged]} damaged ones indexed again, {counts[(int)Reason.Unchanged]} unchanged skipped; {store.Count} in {store.Directory} ({(store.Precision == StatePrecision.Float16 ? "fp16" : "fp32")}, {existing} before)");
         }
         return ExitCodes.Ok;
     }

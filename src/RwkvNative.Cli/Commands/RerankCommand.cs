@@ -6,7 +6,8 @@ namespace RwkvNative.Cli.Commands;
 /// <summary>
 /// <c>rwkv-emb rerank --query Q [--mode online|offline]</c>: JSON Lines {"text": document} → {"index","logit","score"} in input order.
 /// With <c>--store STORE</c> (offline), no input is read: every document of the store (made by <c>rwkv-emb index</c>) is
-/// scored from its cached state → {"index","id","logit","score"} in store order.
+/// scored from its cached state → {"index","id","logit","score"} in store order. A document whose record is damaged is
+/// left out and named on standard error, and the command then exits 1 after every intact document was scored.
 /// </summary>
 internal static class RerankCommand
 {
@@ -44,16 +45,32 @@ internal static class RerankCommand
         try { model.Tokenizer.Encode(query); }
         catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
         using var store = DocumentStateStore.Open(storePath, model);
+        if (store.DescribeSkipped() is { } skippedNote) Console.Error.WriteLine("rerank: warning: " + skippedNote);
         using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         var progress = new Progress("rerank");
         int count = store.Count;
+        var damaged = new List<DamagedRecordException>();
+        var indices = new List<int>(batchSize);
+        var states = new List<DocumentState>(batchSize);
         for (int start = 0; start < count; start += batchSize)
         {
             int n = Math.Min(batchSize, count - start);
-            var scores = rr.Score(query, store.GetRange(start, n), ct);
+            indices.Clear();
+            states.Clear();
+            for (int i = start; i < start + n; i++)
+            {
+                try { states.Add(store.Get(i)); }
+                catch (DamagedRecordException e)
+                {
+                    damaged.Add(e);
+                    continue;
+                }
+                indices.Add(i);
+            }
+            var scores = rr.Score(query, states, ct);
             foreach (var s in scores)
             {
-                int i = start + s.Index;
+                int i = indices[s.Index];
                 io.WriteObject(w =>
                 {
                     w.WriteNumber("index", i);
@@ -67,6 +84,12 @@ internal static class RerankCommand
         }
         progress.Done(count, 0);
         if (count == 0) Console.Error.WriteLine($"rerank: the store {store.Directory} holds no documents");
+        if (damaged.Count > 0)
+        {
+            foreach (var e in damaged) Console.Error.WriteLine("rerank: skipped: " + e.Message);
+            throw new StoreDamageException(
+                $"{damaged.Count} of {count} documents in {store.Directory} are damaged and were not scored ({string.Join(", ", damaged.Take(5).Select(e => $"'{e.DocumentId}'"))}{(damaged.Count > 5 ? ", …" : "")}); index them again, or see 'rwkv-emb store check'");
+        }
         return ExitCodes.Ok;
     }
 

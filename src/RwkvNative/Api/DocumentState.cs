@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
 
@@ -10,7 +12,10 @@ namespace RwkvNative;
 /// </summary>
 public sealed class DocumentState
 {
-    private const string Format = "rwkvnative.document-states.v1";
+    // v2 adds "crc32c": CRC-32C of the model identity (UTF-8), then state0's and state1's float32 bytes. v1 files (no
+    // checksum) are still read.
+    private const string Format = "rwkvnative.document-states.v2";
+    private const string FormatV1 = "rwkvnative.document-states.v1";
 
     /// <summary>Wraps a batch-1 state computed by the model whose <see cref="EmbeddingModel.Identity"/> is <paramref name="modelIdentity"/>.</summary>
     public DocumentState(ModelState state, string modelIdentity)
@@ -28,7 +33,10 @@ public sealed class DocumentState
     /// <summary>Identity of the model that computed the state.</summary>
     public string ModelIdentity { get; }
 
-    /// <summary>Writes states to a safetensors file (atomically): tensors <c>state0</c> [N,L,2,C] and <c>state1</c> [N,L,H,64,64].</summary>
+    /// <summary>
+    /// Writes states to a safetensors file (atomically): tensors <c>state0</c> [N,L,2,C] and <c>state1</c> [N,L,H,64,64],
+    /// with a checksum in the metadata that <see cref="Load"/> verifies.
+    /// </summary>
     public static void Save(string path, IReadOnlyList<DocumentState> states)
     {
         ArgumentNullException.ThrowIfNull(states);
@@ -53,16 +61,21 @@ public sealed class DocumentState
             ["layers"] = l.ToString(CultureInfo.InvariantCulture),
             ["channels"] = c.ToString(CultureInfo.InvariantCulture),
             ["count"] = n.ToString(CultureInfo.InvariantCulture),
+            ["crc32c"] = Checksum(first.ModelIdentity, shift, wkv).ToString("x8", CultureInfo.InvariantCulture),
         };
         SafeTensorsWriter.Write(path, [("state0", [n, l, 2, c], shift), ("state1", [n, l, c / 64, 64, 64], wkv)], meta);
     }
 
-    /// <summary>Reads states saved by <see cref="Save"/>, refusing states of another model than <paramref name="model"/>.</summary>
+    /// <summary>
+    /// Reads states saved by <see cref="Save"/>, refusing states of another model than <paramref name="model"/> and a file
+    /// whose checksum does not match (files of the first format, without a checksum, are read unchecked).
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The file was damaged (its checksum does not match).</exception>
     public static DocumentState[] Load(string path, EmbeddingModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var ckpt = Checkpoint.Open(path);
-        if (!ckpt.Metadata.TryGetValue("format", out var f) || f != Format)
+        if (!ckpt.Metadata.TryGetValue("format", out var f) || (f != Format && f != FormatV1))
             throw new CheckpointException($"{path}: not a document-state file (metadata 'format' is not {Format})");
         var id = ckpt.Metadata.GetValueOrDefault("model_identity") ?? "";
         if (id != model.Identity)
@@ -75,6 +88,12 @@ public sealed class DocumentState
         ckpt.Get("state1", n, l, c / 64, 64, 64);
         var shift = ckpt.Get("state0").ToFloat32();
         var wkv = ckpt.Get("state1").ToFloat32();
+        if (f == Format)
+        {
+            var stored = ckpt.Metadata.GetValueOrDefault("crc32c");
+            if (stored == null || !uint.TryParse(stored, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc) || crc != Checksum(id, shift, wkv))
+                throw new CheckpointFormatException($"{path}: the document states fail their checksum (the file was damaged); save them again (Reranker.IndexDocuments, then DocumentState.Save)");
+        }
         var result = new DocumentState[n];
         for (int i = 0; i < n; i++)
         {
@@ -85,6 +104,10 @@ public sealed class DocumentState
         }
         return result;
     }
+
+    private static uint Checksum(string modelIdentity, float[] shift, float[] wkv) =>
+        Crc32C.Append(Crc32C.Append(Crc32C.Append(0, Encoding.UTF8.GetBytes(modelIdentity)), MemoryMarshal.AsBytes(shift.AsSpan())),
+            MemoryMarshal.AsBytes(wkv.AsSpan()));
 
     private static string Short(string id) => id.Length > 12 ? id[..12] + "…" : id;
 }

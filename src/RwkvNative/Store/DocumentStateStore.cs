@@ -1,62 +1,38 @@
-// A folder of cached document states for offline reranking: an append-only record log, memory-mapped for reading.
+// A folder of cached document states (and embeddings) for offline reranking: an append-only record log read with
+// positioned reads.
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Globalization;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
 
 namespace RwkvNative.Store;
 
-/// <summary>How a store keeps state values on disk.</summary>
-public enum StatePrecision
-{
-    /// <summary>float32: bit-exact states.</summary>
-    Float32,
-
-    /// <summary>IEEE half precision: half the bytes; states are rounded to fp16 when written, widened to float32 when read.</summary>
-    Float16,
-}
-
-/// <summary>How <see cref="DocumentStateStore.OpenForWriting"/> creates or reopens a store.</summary>
-public sealed record DocumentStateStoreOptions
-{
-    /// <summary>
-    /// Precision of a new store. Null (default): float32 for a new store, whatever an existing store uses otherwise.
-    /// A value that differs from an existing store's precision is refused.
-    /// </summary>
-    public StatePrecision? Precision { get; init; }
-
-    /// <summary>
-    /// Flush every append to the disk before it returns (default true). Off, a process kill still loses nothing that was
-    /// appended (the OS holds it), but a power cut may lose the most recent documents (never corrupting older ones).
-    /// </summary>
-    public bool FlushToDisk { get; init; } = true;
-}
-
 /// <summary>
-/// A persistent store of <see cref="DocumentState"/>s keyed by document id, for offline reranking at scale.
+/// A persistent store of <see cref="DocumentState"/>s (and optionally embeddings) keyed by document id and the hash of
+/// the document's text, for offline reranking at scale.
 /// </summary>
 /// <remarks>
-/// <para>Layout of the folder: <c>store.json</c> (format, model identity, L, C, precision; written once, atomically) and
-/// <c>states.log</c>, an append-only sequence of records. A record is a 24-byte header (u32 magic <c>RWDS</c>, u32 id
-/// length, u64 payload length, u32 CRC-32C of id + payload, u32 zero), the id in UTF-8 and the payload
-/// (<c>Shift</c> [L,2,C] then <c>Wkv</c> [L,H,64,64] in the store's precision), id and payload each zero-padded to 8 bytes.</para>
-/// <para>Crash safety: a document is stored once its whole record is in the log. A writer killed mid-record leaves a torn
-/// tail, which readers ignore (its header or length does not check out) and the next writer cuts off before appending;
-/// every earlier document stays readable. Checksums catch records damaged in other ways when they are read.</para>
-/// <para>Reads go through a read-only memory mapping of the log. One process writes at a time (a lock file enforces it);
-/// any number may read, each seeing the documents stored when it opened (or last called <see cref="Refresh"/>).
-/// Reads are thread-safe; appends must not run concurrently with each other.</para>
+/// <para>Layout of the folder: <c>states.log</c>, an append-only sequence of records (<see cref="StateLog"/>) that starts
+/// with the store's manifest, and <c>store.json</c>, the same manifest as a file (rebuilt from the log if it is lost).</para>
+/// <para>Ids: appending an id that is already stored writes a new record that supersedes the old one (the document keeps
+/// its position). A lookup by id serves the newest record of that id; a lookup by id and content hash serves it only if
+/// it was computed from that content, and says it is stale otherwise.</para>
+/// <para>Damage: a scan skips a region that holds no record that checks out and resumes at the next record that does
+/// (<see cref="DamagedRegions"/>); a record whose embedding or state fails its checksum is reported by id
+/// (<see cref="DamagedRecordException"/>, <see cref="StateLookupStatus.Damaged"/>) while every other record is served.
+/// Writers never delete a record: they append after what they find, and only cut a torn tail (a record cut short by the
+/// end of the file, which a killed writer leaves and never acknowledged) or zero bytes at the end. Dropping damage is an
+/// explicit <see cref="Repair"/>.</para>
+/// <para>One process writes at a time (a lock file enforces it); any number may read, each seeing the documents stored
+/// when it opened (or last called <see cref="Refresh"/>). Reads are thread-safe; appends must not run concurrently with
+/// each other.</para>
 /// </remarks>
 public sealed class DocumentStateStore : IDisposable
 {
     /// <summary>Value of <c>format</c> in <c>store.json</c>.</summary>
-    public const string FormatName = "rwkvnative.document-state-store.v1";
+    public const string FormatName = StoreManifest.FormatName;
 
     /// <summary>File name of the manifest inside the store folder.</summary>
     public const string ManifestFileName = "store.json";
@@ -65,102 +41,170 @@ public sealed class DocumentStateStore : IDisposable
     public const string LogFileName = "states.log";
 
     private const string LockFileName = "writer.lock";
-    private const uint Magic = 0x53445752; // "RWDS" little-endian
-    private const int HeaderSize = 24;
-    private const int MaxIdBytes = 1 << 16;
 
     private readonly object _sync = new();
-    private readonly List<long> _offsets = [];
-    private readonly List<string> _ids = [];
+    private readonly List<Entry> _docs = [];
     private readonly Dictionary<string, int> _byId = new(StringComparer.Ordinal);
+    private readonly List<StateLogRegion> _damaged = [];
+    private readonly List<StateLogRecord> _foreign = [];
+    private readonly List<SafeFileHandle> _retired = [];
     private readonly FileStream? _lock;
-    private readonly SafeFileHandle? _writeHandle;
+    private readonly bool _writable;
     private readonly bool _flush;
-    private readonly long _payloadBytes;
-    private MemoryMappedFile? _map;
-    private MemoryMappedViewAccessor? _view;
-    private long _mappedLength;
-    private long _end;
+    private readonly StoreManifest _manifest;
+    private SafeFileHandle _log;
+    private long _scanEnd;
+    private long _appendAt;
+    private StateLogTail _tail;
+    private StateLogRegion _tailRegion;
+    private int _superseded;
+    private int _embeddingDims;
     private int _disposed;
 
-    private DocumentStateStore(string directory, Manifest manifest, FileStream? writerLock, SafeFileHandle? writeHandle, bool flush)
+    private sealed class Entry(string id, StateLogRecord record)
+    {
+        public string Id { get; } = id;
+        public StateLogRecord Record { get; set; } = record;
+    }
+
+    private DocumentStateStore(string directory, StoreManifest manifest, SafeFileHandle log, FileStream? writerLock, bool flush)
     {
         Directory = directory;
-        ModelIdentity = manifest.ModelIdentity;
-        Layers = manifest.Layers;
-        Channels = manifest.Channels;
-        Precision = manifest.Precision;
+        _manifest = manifest;
+        _log = log;
         _lock = writerLock;
-        _writeHandle = writeHandle;
+        _writable = writerLock != null;
         _flush = flush;
-        _payloadBytes = (long)StateFloats(Layers, Channels) * ElementSize(Precision);
     }
 
     /// <summary>Full path of the store folder.</summary>
     public string Directory { get; }
 
     /// <summary>Identity (<see cref="EmbeddingModel.Identity"/>) of the model whose states this store holds.</summary>
-    public string ModelIdentity { get; }
+    public string ModelIdentity => _manifest.ModelIdentity;
 
     /// <summary>L of the stored states.</summary>
-    public int Layers { get; }
+    public int Layers => _manifest.Layers;
 
     /// <summary>C of the stored states.</summary>
-    public int Channels { get; }
+    public int Channels => _manifest.Channels;
 
     /// <summary>On-disk precision of the states.</summary>
-    public StatePrecision Precision { get; }
+    public StatePrecision Precision => _manifest.Precision;
 
     /// <summary>True when this instance may append (opened by <see cref="OpenForWriting"/>).</summary>
-    public bool IsWritable => _writeHandle != null;
+    public bool IsWritable => _writable;
 
-    /// <summary>Number of documents visible to this instance.</summary>
+    /// <summary>Number of documents visible to this instance (each id once).</summary>
     public int Count
     {
-        get { lock (_sync) return _ids.Count; }
+        get { lock (_sync) return _docs.Count; }
     }
 
-    /// <summary>Bytes of the log holding complete records.</summary>
+    /// <summary>Bytes of the log holding complete records and skipped damage (the tail excluded).</summary>
     public long LogBytes
     {
-        get { lock (_sync) return _end; }
+        get { lock (_sync) return _writable ? _appendAt : _scanEnd; }
     }
 
-    /// <summary>Bytes one document's record takes on disk, excluding its id.</summary>
-    public long BytesPerDocument => HeaderSize + _payloadBytes;
+    /// <summary>Bytes of one document's record, excluding its id and embedding: header, content hash and state.</summary>
+    public long BytesPerDocument => StateLog.HeaderSize + ContentHash.Size + _manifest.StateBytes;
+
+    /// <summary>Regions of the log skipped because they hold no record that checks out (damage), in log order.</summary>
+    public IReadOnlyList<StateLogRegion> DamagedRegions
+    {
+        get { lock (_sync) return [.. _damaged]; }
+    }
+
+    /// <summary>What follows the last complete record (as of the last scan; a writer has cut a torn tail or zeros).</summary>
+    public StateLogTail Tail
+    {
+        get { lock (_sync) return _tail; }
+    }
+
+    /// <summary>Where <see cref="Tail"/> lies.</summary>
+    public StateLogRegion TailRegion
+    {
+        get { lock (_sync) return _tailRegion; }
+    }
+
+    /// <summary>Records of an older version of a document that a newer record of the same id replaced.</summary>
+    public int SupersededRecords
+    {
+        get { lock (_sync) return _superseded; }
+    }
+
+    /// <summary>Records that check out but that this store does not serve (another state shape or precision): kept, never deleted.</summary>
+    public IReadOnlyList<StateLogRecord> ForeignRecords
+    {
+        get { lock (_sync) return [.. _foreign]; }
+    }
+
+    /// <summary>One line saying what the scan skipped (damage, foreign records, a garbage tail), or null when nothing was.</summary>
+    public string? DescribeSkipped()
+    {
+        lock (_sync)
+        {
+            var parts = new List<string>();
+            if (_damaged.Count > 0)
+                parts.Add($"{_damaged.Count} damaged region(s) skipped ({string.Join(", ", _damaged.Take(5).Select(r => $"{r.Length} bytes at offset {r.Offset}"))}{(_damaged.Count > 5 ? ", …" : "")})");
+            if (_foreign.Count > 0) parts.Add($"{_foreign.Count} record(s) of another state shape kept but not served");
+            if (_tail == StateLogTail.Garbage) parts.Add($"{_tailRegion.Length} unreadable bytes at the end (offset {_tailRegion.Offset})");
+            if (parts.Count == 0) return null;
+            return $"{Path.Combine(Directory, LogFileName)}: {string.Join("; ", parts)}; documents in them are missing until re-indexed; 'rwkv-emb store check' lists them, 'rwkv-emb store repair' rewrites the log without them";
+        }
+    }
 
     /// <summary>Opens an existing store for reading; refuses a store made with another model than <paramref name="model"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No store in <paramref name="directory"/>.</exception>
-    /// <exception cref="CheckpointException">The store holds another model's states, or its manifest is not readable.</exception>
+    /// <exception cref="CheckpointException">The store holds another model's states, or neither its manifest nor its log says which model made it.</exception>
     public static DocumentStateStore Open(string directory, EmbeddingModel model)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(model);
+        return OpenForReading(directory, model);
+    }
+
+    /// <summary>Opens an existing store for reading without checking which model made it (for checks and tools).</summary>
+    internal static DocumentStateStore OpenForReading(string directory, EmbeddingModel? model)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
         var dir = Path.GetFullPath(directory);
+        var logPath = Path.Combine(dir, LogFileName);
         var manifestPath = Path.Combine(dir, ManifestFileName);
-        if (!File.Exists(manifestPath))
-            throw new DirectoryNotFoundException($"{dir}: not a document-state store (no {ManifestFileName}); create one with 'rwkv-emb index'");
-        var manifest = Manifest.Read(manifestPath);
-        manifest.CheckModel(dir, model);
-        var store = new DocumentStateStore(dir, manifest, null, null, flush: false);
+        if (!File.Exists(logPath))
+        {
+            if (File.Exists(manifestPath))
+            {
+                StoreManifest.ReadFile(manifestPath); // an older format says so
+                throw new CheckpointException($"{dir}: {LogFileName} is missing: the store's documents are gone; index them again");
+            }
+            throw new DirectoryNotFoundException($"{dir}: not a document-state store (no {LogFileName}); create one with 'rwkv-emb index'");
+        }
+        var log = File.OpenHandle(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         try
         {
-            store.Refresh();
+            long length = RandomAccess.GetLength(log);
+            var scan = StateLog.Scan(StateLogSource.FromFile(log), 0, length);
+            var manifest = ResolveManifest(dir, scan, writing: false);
+            if (model != null) manifest.CheckModel(dir, model);
+            var store = new DocumentStateStore(dir, manifest, log, null, flush: false);
+            store.Apply(scan);
             return store;
         }
         catch
         {
-            store.Dispose();
+            log.Dispose();
             throw;
         }
     }
 
     /// <summary>
     /// Opens the store in <paramref name="directory"/> for appending, creating it (and the folder) when absent. An
-    /// existing store must hold states of <paramref name="model"/>. A torn record left by a killed writer is cut off.
+    /// existing store must hold states of <paramref name="model"/>; a lost <c>store.json</c> is rebuilt from the log.
+    /// A torn record left by a killed writer is cut off; nothing else is removed.
     /// </summary>
     /// <exception cref="IOException">Another process is writing to this store.</exception>
-    /// <exception cref="CheckpointException">The store holds another model's states, or its manifest is not readable.</exception>
+    /// <exception cref="CheckpointException">The store holds another model's states, or its log cannot say which model made it.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> asks for another precision than the existing store's.</exception>
     public static DocumentStateStore OpenForWriting(string directory, EmbeddingModel model, DocumentStateStoreOptions? options = null)
     {
@@ -169,72 +213,92 @@ public sealed class DocumentStateStore : IDisposable
         options ??= new DocumentStateStoreOptions();
         var dir = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(dir);
-        FileStream writerLock;
-        try
-        {
-            // FileShare.None takes an exclusive lock: a second writer fails here instead of interleaving records.
-            writerLock = new FileStream(Path.Combine(dir, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"{dir}: another process is writing to this store; wait for it to finish", e);
-        }
-        SafeFileHandle? handle = null;
+        var writerLock = TakeWriterLock(dir);
+        SafeFileHandle? log = null;
         try
         {
             var manifestPath = Path.Combine(dir, ManifestFileName);
-            Manifest manifest;
-            if (File.Exists(manifestPath))
+            log = File.OpenHandle(Path.Combine(dir, LogFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            long length = RandomAccess.GetLength(log);
+            var scan = StateLog.Scan(StateLogSource.FromFile(log), 0, length);
+            StoreManifest manifest;
+            if (scan.Records.Count == 0 && scan.Damaged.Count == 0 && scan.Tail != StateLogTail.Garbage)
             {
-                manifest = Manifest.Read(manifestPath);
-                manifest.CheckModel(dir, model);
-                if (options.Precision is { } p && p != manifest.Precision)
-                    throw new ArgumentException(
-                        $"{dir}: the store keeps {Manifest.PrecisionName(manifest.Precision)} states, not {Manifest.PrecisionName(p)}; use the store's precision or another folder",
-                        nameof(options));
+                // A new log (or one holding only a torn first record): it starts with the manifest.
+                if (File.Exists(manifestPath)) StoreManifest.ReadFile(manifestPath).CheckModel(dir, model);
+                manifest = new StoreManifest(model.Identity, model.Config.Layers, model.Config.Channels,
+                    options.Precision ?? (File.Exists(manifestPath) ? StoreManifest.ReadFile(manifestPath).Precision : StatePrecision.Float32),
+                    Guid.NewGuid().ToString("N"));
+                RandomAccess.SetLength(log, 0);
+                var record = manifest.ToRecord();
+                RandomAccess.Write(log, record, 0);
+                RandomAccess.FlushToDisk(log);
+                manifest.WriteFile(manifestPath);
+                scan = StateLog.Scan(StateLogSource.FromFile(log), 0, record.Length);
             }
             else
             {
-                manifest = new Manifest(model.Identity, model.Config.Layers, model.Config.Channels, options.Precision ?? StatePrecision.Float32);
-                manifest.Write(manifestPath);
+                manifest = ResolveManifest(dir, scan, writing: true);
+                manifest.CheckModel(dir, model);
+                if (options.Precision is { } p && p != manifest.Precision)
+                    throw new ArgumentException(
+                        $"{dir}: the store keeps {StoreManifest.PrecisionName(manifest.Precision)} states, not {StoreManifest.PrecisionName(p)}; use the store's precision or another folder",
+                        nameof(options));
+                if (!File.Exists(manifestPath)) manifest.WriteFile(manifestPath); // recovered from the log
             }
-            handle = File.OpenHandle(Path.Combine(dir, LogFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-            var store = new DocumentStateStore(dir, manifest, writerLock, handle, options.FlushToDisk);
-            try
+            var store = new DocumentStateStore(dir, manifest, log, writerLock, options.FlushToDisk);
+            store.Apply(scan);
+            store._appendAt = scan.End;
+            if (scan.Tail is StateLogTail.Torn or StateLogTail.Zeros)
             {
-                store.Refresh();
-                // Cut a torn tail so new records follow the last complete one.
-                if (RandomAccess.GetLength(handle) != store._end)
-                {
-                    RandomAccess.SetLength(handle, store._end);
-                    if (options.FlushToDisk) RandomAccess.FlushToDisk(handle);
-                }
-                return store;
+                // A record never completed (so never acknowledged), or zeros: nothing in it can be read. Cut it so new
+                // records follow the last complete one.
+                RandomAccess.SetLength(log, scan.End);
+                if (options.FlushToDisk) RandomAccess.FlushToDisk(log);
             }
-            catch
+            else if (scan.Tail == StateLogTail.Garbage)
             {
-                store.Dispose();
-                throw;
+                // Damage at the end: keep it (repair is explicit) and append after it.
+                store._appendAt = length;
             }
+            return store;
         }
         catch
         {
-            handle?.Dispose();
+            log?.Dispose();
             writerLock.Dispose();
             throw;
         }
     }
 
-    /// <summary>Id of document <paramref name="index"/> (0-based, in the order stored).</summary>
+    /// <summary>Id of document <paramref name="index"/> (0-based, in the order first stored).</summary>
     public string GetId(int index)
     {
-        lock (_sync) return _ids[index];
+        lock (_sync) return _docs[index].Id;
     }
 
-    /// <summary>A snapshot of every id, in the order stored.</summary>
+    /// <summary>A snapshot of every id, in the order first stored.</summary>
     public string[] GetIds()
     {
-        lock (_sync) return [.. _ids];
+        lock (_sync) return [.. _docs.Select(d => d.Id)];
+    }
+
+    /// <summary>A snapshot of every document (id, position, content hash, embedding length), in store order; reads no state.</summary>
+    public StoredDocument[] GetDocuments()
+    {
+        lock (_sync)
+        {
+            var result = new StoredDocument[_docs.Count];
+            for (int i = 0; i < result.Length; i++) result[i] = Describe(i);
+            return result;
+        }
+    }
+
+    /// <summary>The stored document with this id, or null.</summary>
+    public StoredDocument? Find(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        lock (_sync) return _byId.TryGetValue(id, out int i) ? Describe(i) : null;
     }
 
     /// <summary>True when a document with this id is stored; <paramref name="index"/> is its position.</summary>
@@ -247,29 +311,83 @@ public sealed class DocumentStateStore : IDisposable
     /// <summary>True when a document with this id is stored.</summary>
     public bool Contains(string id) => TryGetIndex(id, out _);
 
-    /// <summary>The state of document <paramref name="id"/>.</summary>
+    /// <summary>The state of document <paramref name="id"/> (its newest record).</summary>
     /// <exception cref="KeyNotFoundException">No such id.</exception>
+    /// <exception cref="DamagedRecordException">The record fails its checksum.</exception>
     public DocumentState Get(string id) =>
         TryGetIndex(id, out int i) ? Get(i) : throw new KeyNotFoundException($"{Directory}: no document with id '{id}'");
 
+    /// <summary>The state of document <paramref name="id"/>, only if it was computed from <paramref name="content"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such id.</exception>
+    /// <exception cref="StaleDocumentStateException">The stored state was computed from other text.</exception>
+    /// <exception cref="DamagedRecordException">The record fails its checksum.</exception>
+    public DocumentState Get(string id, ContentHash content)
+    {
+        var found = TryGet(id, content);
+        return found.Status switch
+        {
+            StateLookupStatus.Found => found.State!,
+            StateLookupStatus.Missing => throw new KeyNotFoundException($"{Directory}: no document with id '{id}'"),
+            StateLookupStatus.Stale => throw new StaleDocumentStateException(id, found.Stored!.Content, content, found.Problem!),
+            _ => Get(found.Stored!.Index), // throws the damage with its details
+        };
+    }
+
+    /// <summary>
+    /// Looks a state up by id without throwing for a missing, stale (<paramref name="content"/> given and different from
+    /// the stored hash) or damaged document.
+    /// </summary>
+    public StateLookup TryGet(string id, ContentHash? content = null)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        StoredDocument? stored = Find(id);
+        if (stored == null) return new StateLookup(id, StateLookupStatus.Missing, null, null, null);
+        if (content is { } expected && expected != stored.Content)
+            return new StateLookup(id, StateLookupStatus.Stale, null, stored,
+                $"{Directory}: the stored state of document '{id}' was computed from other text (content {stored.Content}, expected {expected}); re-index the document");
+        try
+        {
+            return new StateLookup(id, StateLookupStatus.Found, Get(stored.Index), stored, null);
+        }
+        catch (DamagedRecordException e)
+        {
+            return new StateLookup(id, StateLookupStatus.Damaged, null, stored, e.Message);
+        }
+    }
+
+    /// <summary>Looks states up for many ids (and, when given, the content each must match), in the order given.</summary>
+    public StateLookup[] TryGetMany(IReadOnlyList<string> ids, IReadOnlyList<ContentHash>? contents = null)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (contents != null && contents.Count != ids.Count) throw new ArgumentException($"{ids.Count} ids but {contents.Count} content hashes", nameof(contents));
+        var result = new StateLookup[ids.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = TryGet(ids[i], contents?[i]);
+        return result;
+    }
+
     /// <summary>The state of document <paramref name="index"/>, as float32 (widened from fp16 if stored so).</summary>
-    /// <exception cref="CheckpointFormatException">The record fails its checksum (the file was damaged).</exception>
+    /// <exception cref="DamagedRecordException">The record fails its checksum (the file was damaged).</exception>
     public DocumentState Get(int index)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var state = new ModelState(Layers, 1, Channels);
+        StateLogRecord record;
+        string id;
+        SafeFileHandle log;
         lock (_sync)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _ids.Count);
-            long offset = _offsets[index];
-            EnsureMapped(offset + RecordSize(IdBytes(_ids[index])));
-            ReadPayload(offset, _ids[index], state);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _docs.Count);
+            record = _docs[index].Record;
+            id = _docs[index].Id;
+            log = _log;
         }
+        var state = new ModelState(Layers, 1, Channels);
+        ReadState(log, record, id, state);
         return new DocumentState(state, ModelIdentity);
     }
 
     /// <summary>States of documents [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), in order.</summary>
+    /// <exception cref="DamagedRecordException">One of them fails its checksum.</exception>
     public DocumentState[] GetRange(int start, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);
@@ -279,157 +397,392 @@ public sealed class DocumentStateStore : IDisposable
         return result;
     }
 
-    /// <summary>Appends one document's state under a new id.</summary>
-    /// <exception cref="ArgumentException">The id is empty, too long or already stored; the state is another model's.</exception>
-    public void Append(string id, DocumentState state) => Append([id], [state]);
+    /// <summary>The stored embedding of document <paramref name="index"/>, or null when none was stored.</summary>
+    /// <exception cref="DamagedRecordException">The embedding fails its checksum.</exception>
+    public float[]? GetEmbedding(int index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        StateLogRecord record;
+        string id;
+        SafeFileHandle log;
+        lock (_sync)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _docs.Count);
+            record = _docs[index].Record;
+            id = _docs[index].Id;
+            log = _log;
+        }
+        if (record.EmbeddingDimensions == 0) return null;
+        var embedding = new float[record.EmbeddingDimensions + (record.EmbeddingDimensions & 1)]; // padded to 8 bytes, as stored
+        var bytes = MemoryMarshal.AsBytes(embedding.AsSpan());
+        if (StateLogSource.FromFile(log).Read(record.EmbeddingOffset, bytes) != bytes.Length || Crc32C.Append(0, bytes) != record.EmbeddingCrc)
+            throw Damage(id, record, "embedding");
+        return embedding.Length == record.EmbeddingDimensions ? embedding : embedding[..record.EmbeddingDimensions];
+    }
+
+    /// <summary>
+    /// Every stored embedding with its id and content hash, in store order, checksums verified; reads no state. A
+    /// document whose embedding is damaged is left out and passed to <paramref name="onDamaged"/>; documents without an
+    /// embedding are left out.
+    /// </summary>
+    public IEnumerable<StoredEmbedding> ReadEmbeddings(Action<DamagedRecordException>? onDamaged = null)
+    {
+        int count = Count;
+        for (int i = 0; i < count; i++)
+        {
+            float[]? embedding;
+            try { embedding = GetEmbedding(i); }
+            catch (DamagedRecordException e)
+            {
+                onDamaged?.Invoke(e);
+                continue;
+            }
+            if (embedding == null) continue;
+            var d = Describe(i);
+            yield return new StoredEmbedding(d.Id, d.Index, d.Content, embedding);
+        }
+    }
+
+    /// <summary>Checks both checksums of document <paramref name="index"/>; null when intact, else what is wrong.</summary>
+    public string? Verify(int index)
+    {
+        try
+        {
+            GetEmbedding(index);
+            Get(index);
+            return null;
+        }
+        catch (DamagedRecordException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Appends one document (replacing an earlier record of the same id).</summary>
+    public void Append(string id, ContentHash content, DocumentState state, float[]? embedding = null) =>
+        Append([new DocumentStateEntry(id, content, state, embedding)]);
 
     /// <summary>
     /// Appends documents in order, each record complete before the next starts; with <see cref="DocumentStateStoreOptions.FlushToDisk"/>
-    /// the log is flushed once at the end. Ids must be new and distinct; all are checked before anything is written.
+    /// the log is flushed once at the end. An id already stored is replaced by the new record; ids within one call must be
+    /// distinct. Everything is checked before anything is written.
     /// </summary>
-    public void Append(IReadOnlyList<string> ids, IReadOnlyList<DocumentState> states)
+    /// <exception cref="ArgumentException">An id is empty, too long or repeated; a state is another model's; an embedding's length differs from the store's.</exception>
+    public void Append(IReadOnlyList<DocumentStateEntry> documents)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        ArgumentNullException.ThrowIfNull(ids);
-        ArgumentNullException.ThrowIfNull(states);
-        if (_writeHandle == null) throw new InvalidOperationException($"{Directory}: this store was opened read-only; use OpenForWriting to append");
-        if (ids.Count != states.Count) throw new ArgumentException($"{ids.Count} ids but {states.Count} states", nameof(states));
+        ArgumentNullException.ThrowIfNull(documents);
+        if (!_writable) throw new InvalidOperationException($"{Directory}: this store was opened read-only; use OpenForWriting to append");
         var fresh = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < ids.Count; i++)
+        int dims;
+        lock (_sync) dims = _embeddingDims;
+        for (int i = 0; i < documents.Count; i++)
         {
-            var id = ids[i] ?? throw new ArgumentNullException(nameof(ids), $"id {i} is null");
-            if (id.Length == 0) throw new ArgumentException($"id {i} is empty", nameof(ids));
-            if (IdBytes(id) > MaxIdBytes) throw new ArgumentException($"id {i} is longer than {MaxIdBytes} UTF-8 bytes", nameof(ids));
-            if (Contains(id) || !fresh.Add(id)) throw new ArgumentException($"document id '{id}' is already stored", nameof(ids));
-            var s = states[i] ?? throw new ArgumentNullException(nameof(states), $"state {i} is null");
+            var d = documents[i] ?? throw new ArgumentNullException(nameof(documents), $"document {i} is null");
+            var id = d.Id ?? throw new ArgumentNullException(nameof(documents), $"id {i} is null");
+            if (id.Length == 0) throw new ArgumentException($"id {i} is empty", nameof(documents));
+            if (Encoding.UTF8.GetByteCount(id) > StateLog.MaxIdBytes) throw new ArgumentException($"id {i} is longer than {StateLog.MaxIdBytes} UTF-8 bytes", nameof(documents));
+            if (!fresh.Add(id)) throw new ArgumentException($"document id '{id}' appears twice in one append", nameof(documents));
+            var s = d.State ?? throw new ArgumentNullException(nameof(documents), $"state {i} is null");
             if (s.ModelIdentity != ModelIdentity)
-                throw new ArgumentException($"state {i} (id '{id}') was computed by another model than this store's", nameof(states));
+                throw new ArgumentException($"state {i} (id '{id}') was computed by another model than this store's", nameof(documents));
             if (s.State.Layers != Layers || s.State.Channels != Channels || s.State.Batch != 1)
-                throw new ArgumentException($"state {i} (id '{id}') has L={s.State.Layers}, B={s.State.Batch}, C={s.State.Channels}; the store needs L={Layers}, B=1, C={Channels}", nameof(states));
+                throw new ArgumentException($"state {i} (id '{id}') has L={s.State.Layers}, B={s.State.Batch}, C={s.State.Channels}; the store needs L={Layers}, B=1, C={Channels}", nameof(documents));
+            if (d.Embedding is { } e)
+            {
+                if (e.Length == 0 || e.Length > StateLog.MaxEmbeddingDimensions)
+                    throw new ArgumentException($"embedding {i} (id '{id}') has {e.Length} floats; use null for none, at most {StateLog.MaxEmbeddingDimensions}", nameof(documents));
+                if (dims != 0 && e.Length != dims)
+                    throw new ArgumentException($"embedding {i} (id '{id}') has {e.Length} floats; this store's embeddings have {dims}", nameof(documents));
+                dims = e.Length;
+            }
         }
-        for (int i = 0; i < ids.Count; i++)
+        foreach (var d in documents)
         {
-            var record = Encode(ids[i], states[i].State, out int length);
+            var buffer = Encode(d, out int length);
             try
             {
                 long offset;
-                lock (_sync) offset = _end;
-                RandomAccess.Write(_writeHandle, record.AsSpan(0, length), offset);
+                lock (_sync) offset = _appendAt;
+                RandomAccess.Write(_log, buffer.AsSpan(0, length), offset);
+                var record = StateLog.Scan(StateLogSource.FromMemory(buffer.AsMemory(0, length)), 0, length).Records[0] with { Offset = offset };
                 lock (_sync)
                 {
-                    _offsets.Add(offset);
-                    _byId.Add(ids[i], _ids.Count);
-                    _ids.Add(ids[i]);
-                    _end = offset + length;
+                    Index(record);
+                    _appendAt = offset + length;
+                    _scanEnd = _appendAt;
                 }
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(record);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        if (_flush && ids.Count > 0) RandomAccess.FlushToDisk(_writeHandle);
+        if (_flush && documents.Count > 0) RandomAccess.FlushToDisk(_log);
     }
 
-    /// <summary>Re-reads the log so documents appended by a writer since this instance opened become visible.</summary>
+    /// <summary>
+    /// Re-reads the log so documents appended by a writer since this instance opened become visible. A log replaced by
+    /// <see cref="Repair"/> is read again from its start.
+    /// </summary>
     public void Refresh()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_writable) return; // a writer sees its own appends; no one else appends while it holds the lock
         lock (_sync)
         {
             var path = Path.Combine(Directory, LogFileName);
-            long length = _writeHandle != null ? RandomAccess.GetLength(_writeHandle) : File.Exists(path) ? new FileInfo(path).Length : 0;
-            if (length <= _end) return;
-            Remap(length);
-            Scan(length);
+            var current = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var first = StateLog.Scan(StateLogSource.FromFile(current), 0, Math.Min(RandomAccess.GetLength(current), 1 << 20));
+            var manifestRecord = first.Records.FirstOrDefault(r => r.Kind == StateLogRecordKind.Manifest);
+            if (manifestRecord != null && StoreManifest.Parse(Encoding.UTF8.GetBytes(manifestRecord.Key), path).LogId != _manifest.LogId)
+            {
+                var replaced = StoreManifest.Parse(Encoding.UTF8.GetBytes(manifestRecord.Key), path);
+                if (!replaced.SameStates(_manifest))
+                {
+                    current.Dispose();
+                    throw new CheckpointException($"{path}: the log was replaced by one of another model or precision ({replaced.Describe()}); open the store again");
+                }
+                // Repaired: read the new log from the start; the old handle stays open until Dispose for reads in flight.
+                _retired.Add(_log);
+                _log = current;
+                _docs.Clear();
+                _byId.Clear();
+                _damaged.Clear();
+                _foreign.Clear();
+                _superseded = 0;
+                _scanEnd = 0;
+            }
+            else
+            {
+                current.Dispose();
+            }
+            long length = RandomAccess.GetLength(_log);
+            if (length <= _scanEnd) return;
+            Apply(StateLog.Scan(StateLogSource.FromFile(_log), _scanEnd, length));
         }
     }
 
-    /// <summary>Releases the mapping, the log and the writer lock.</summary>
+    /// <summary>Releases the log and the writer lock.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         lock (_sync)
         {
-            Unmap();
-            _writeHandle?.Dispose();
+            _log.Dispose();
+            foreach (var h in _retired) h.Dispose();
             _lock?.Dispose();
         }
     }
 
-    // Walks records from the last known end; stops at the first one that is incomplete or malformed (a torn tail).
-    private void Scan(long length)
+    /// <summary>Checks every record of the store in <paramref name="directory"/> (both checksums) without changing anything.</summary>
+    public static StoreCheckReport Check(string directory)
     {
-        long pos = _end;
-        var view = _view!;
-        while (pos + HeaderSize <= length)
-        {
-            if (view.ReadUInt32(pos) != Magic) break;
-            uint idBytes = view.ReadUInt32(pos + 4);
-            ulong payload = view.ReadUInt64(pos + 8);
-            if (idBytes == 0 || idBytes > MaxIdBytes || payload != (ulong)_payloadBytes) break;
-            long size = RecordSize((int)idBytes);
-            if (pos + size > length) break;
-            var idBuf = new byte[idBytes];
-            view.ReadArray(pos + HeaderSize, idBuf, 0, idBuf.Length);
-            string id;
-            try { id = new UTF8Encoding(false, true).GetString(idBuf); }
-            catch (DecoderFallbackException) { break; }
-            if (_byId.ContainsKey(id)) break; // never written by a writer (ids are unique): damage, not a document
-            _offsets.Add(pos);
-            _byId.Add(id, _ids.Count);
-            _ids.Add(id);
-            pos += size;
-        }
-        _end = pos;
+        using var store = OpenForReading(directory, null);
+        return store.CheckAll();
     }
 
-    private unsafe void ReadPayload(long offset, string id, ModelState state)
+    /// <summary>
+    /// Rewrites the log of the store in <paramref name="directory"/> with only what can be read: a new log holding the
+    /// manifest, the newest record of every intact document (in store order) and every foreign record (kept as found), is
+    /// written beside the old one, flushed, and renamed over it in one step. Damaged regions, damaged records and
+    /// superseded records are dropped; the report names the documents that must be indexed again. Takes the writer lock.
+    /// </summary>
+    public static StoreCheckReport Repair(string directory)
     {
-        byte* basePtr = null;
-        var handle = _view!.SafeMemoryMappedViewHandle;
-        handle.AcquirePointer(ref basePtr);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var dir = Path.GetFullPath(directory);
+        using var writerLock = TakeWriterLock(dir);
+        StoreCheckReport before;
+        var temp = Path.Combine(dir, LogFileName + ".repair.tmp");
         try
         {
-            byte* rec = basePtr + _view.PointerOffset + offset;
-            int idBytes = (int)BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(rec + 4, 4));
-            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(rec + 16, 4));
-            var idSpan = new ReadOnlySpan<byte>(rec + HeaderSize, idBytes);
-            var payload = new ReadOnlySpan<byte>(rec + HeaderSize + Pad8(idBytes), checked((int)_payloadBytes));
-            if (Crc32C.Append(Crc32C.Append(0, idSpan), payload) != crc)
-                throw new CheckpointFormatException($"{Path.Combine(Directory, LogFileName)}: the record of document '{id}' at offset {offset} fails its checksum (the file was damaged); re-index this document");
-            int shift = state.Shift.Length;
-            if (Precision == StatePrecision.Float32)
+        using (var store = OpenForReading(dir, null))
+        {
+            before = store.CheckAll();
+            var manifest = store._manifest with { LogId = Guid.NewGuid().ToString("N") };
+            var damaged = new HashSet<string>(before.DamagedDocuments.Select(d => d.Id), StringComparer.Ordinal);
+            using (var output = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                var f = MemoryMarshal.Cast<byte, float>(payload);
-                f[..shift].CopyTo(state.Shift);
-                f[shift..].CopyTo(state.Wkv);
+                long at = 0;
+                var head = manifest.ToRecord();
+                RandomAccess.Write(output, head, at);
+                at += head.Length;
+                var copy = new List<StateLogRecord>();
+                lock (store._sync)
+                {
+                    foreach (var d in store._docs)
+                        if (!damaged.Contains(d.Id)) copy.Add(d.Record);
+                    copy.AddRange(store._foreign);
+                }
+                var buffer = new byte[1 << 20];
+                foreach (var r in copy)
+                {
+                    for (long done = 0; done < r.Size;)
+                    {
+                        int n = (int)Math.Min(buffer.Length, r.Size - done);
+                        if (StateLogSource.FromFile(store._log).Read(r.Offset + done, buffer.AsSpan(0, n)) != n)
+                            throw new IOException($"{Path.Combine(dir, LogFileName)}: the log got shorter while it was repaired; nothing was changed");
+                        RandomAccess.Write(output, buffer.AsSpan(0, n), at + done);
+                        done += n;
+                    }
+                    at += r.Size;
+                }
+                RandomAccess.FlushToDisk(output);
             }
-            else
-            {
-                var h = MemoryMarshal.Cast<byte, Half>(payload);
-                Widen(h[..shift], state.Shift);
-                Widen(h[shift..], state.Wkv);
-            }
+            File.Move(temp, Path.Combine(dir, LogFileName), overwrite: true);
+            manifest.WriteFile(Path.Combine(dir, ManifestFileName));
+        }
         }
         finally
         {
-            handle.ReleasePointer();
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+        return before;
+    }
+
+    private StoreCheckReport CheckAll()
+    {
+        var damaged = new List<DamagedDocument>();
+        int count = Count;
+        for (int i = 0; i < count; i++)
+            if (Verify(i) is { } problem) damaged.Add(new DamagedDocument(GetId(i), i, problem));
+        lock (_sync)
+            return new StoreCheckReport(Path.Combine(Directory, LogFileName), _manifest.Describe(), _docs.Count, _superseded, [.. _foreign],
+                [.. _damaged], _tail, _tailRegion, damaged);
+    }
+
+    private static FileStream TakeWriterLock(string dir)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive lock: a second writer fails here instead of interleaving records.
+            return new FileStream(Path.Combine(dir, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{dir}: another process is writing to this store; wait for it to finish", e);
         }
     }
 
-    private byte[] Encode(string id, ModelState state, out int length)
+    // The log describes itself (its manifest records); store.json must agree with it. When one is missing the other is used.
+    private static StoreManifest ResolveManifest(string dir, StateLogScan scan, bool writing)
     {
-        int idBytes = IdBytes(id);
-        length = checked((int)RecordSize(idBytes));
+        var logPath = Path.Combine(dir, LogFileName);
+        var manifestPath = Path.Combine(dir, ManifestFileName);
+        StoreManifest? fromLog = null;
+        foreach (var r in scan.Records)
+        {
+            if (r.Kind != StateLogRecordKind.Manifest) continue;
+            var m = StoreManifest.Parse(Encoding.UTF8.GetBytes(r.Key), $"{logPath} (manifest record at offset {r.Offset})");
+            if (fromLog != null && !fromLog.SameStates(m))
+                throw new CheckpointException($"{logPath}: holds records of two stores ({fromLog.Describe()} and {m.Describe()}); split them with 'rwkv-emb store repair' is not possible, index the documents again into a new folder");
+            fromLog ??= m;
+        }
+        StoreManifest? fromFile = File.Exists(manifestPath) ? StoreManifest.ReadFile(manifestPath) : null;
+        if (fromLog != null && fromFile != null && !fromLog.SameStates(fromFile))
+            throw new CheckpointException(
+                $"{dir}: {ManifestFileName} ({fromFile.Describe()}) does not describe {LogFileName} ({fromLog.Describe()}); the log is authoritative: delete {ManifestFileName} to rebuild it from the log");
+        if (fromLog != null) return fromLog;
+        if (fromFile != null) return fromFile;
+        throw new CheckpointException(
+            $"{dir}: {ManifestFileName} is missing and {LogFileName} holds no readable manifest record, so which model made its states is unknown; restore {ManifestFileName} from a backup (nothing was changed{(writing ? ", nothing was written" : "")})");
+    }
+
+    // Indexes the records of a scan that continues the previous one.
+    private void Apply(StateLogScan scan)
+    {
+        lock (_sync)
+        {
+            foreach (var r in scan.Records)
+            {
+                if (r.Kind == StateLogRecordKind.Manifest) continue;
+                if (r.StateElementBytes != _manifest.ElementBytes || r.StateBytes != StateLog.Pad8(_manifest.StateBytes)
+                    || (_embeddingDims != 0 && r.EmbeddingDimensions != 0 && r.EmbeddingDimensions != _embeddingDims))
+                {
+                    _foreign.Add(r);
+                    continue;
+                }
+                Index(r);
+            }
+            _damaged.AddRange(scan.Damaged);
+            _tail = scan.Tail;
+            _tailRegion = scan.TailRegion;
+            _scanEnd = scan.End;
+        }
+    }
+
+    private void Index(StateLogRecord r)
+    {
+        if (_byId.TryGetValue(r.Key, out int at))
+        {
+            _docs[at].Record = r;
+            _superseded++;
+        }
+        else
+        {
+            _byId.Add(r.Key, _docs.Count);
+            _docs.Add(new Entry(r.Key, r));
+        }
+        if (_embeddingDims == 0) _embeddingDims = r.EmbeddingDimensions;
+    }
+
+    private StoredDocument Describe(int index)
+    {
+        lock (_sync)
+        {
+            var e = _docs[index];
+            return new StoredDocument(e.Id, index, e.Record.Content, e.Record.EmbeddingDimensions);
+        }
+    }
+
+    private DamagedRecordException Damage(string id, StateLogRecord record, string what) =>
+        new(id, $"{Path.Combine(Directory, LogFileName)}: the {what} of document '{id}' (record at offset {record.Offset}) fails its checksum (the file was damaged); index this document again to replace it");
+
+    private void ReadState(SafeFileHandle log, StateLogRecord record, string id, ModelState state)
+    {
+        var source = StateLogSource.FromFile(log);
+        long at = record.StateOffset;
+        if (Precision == StatePrecision.Float32)
+        {
+            var shift = MemoryMarshal.AsBytes(state.Shift.AsSpan());
+            var wkv = MemoryMarshal.AsBytes(state.Wkv.AsSpan());
+            if (source.Read(at, shift) != shift.Length || source.Read(at + shift.Length, wkv) != wkv.Length
+                || Crc32C.Append(Crc32C.Append(0, shift), wkv) != record.StateCrc)
+                throw Damage(id, record, "state");
+            return;
+        }
+        int bytes = checked((int)record.StateBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(bytes);
+        try
+        {
+            var span = buffer.AsSpan(0, bytes);
+            if (source.Read(at, span) != bytes || Crc32C.Append(0, span) != record.StateCrc) throw Damage(id, record, "state");
+            var h = MemoryMarshal.Cast<byte, Half>(span);
+            Widen(h[..state.Shift.Length], state.Shift);
+            Widen(h[state.Shift.Length..(state.Shift.Length + state.Wkv.Length)], state.Wkv);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private byte[] Encode(DocumentStateEntry d, out int length)
+    {
+        int idBytes = Encoding.UTF8.GetByteCount(d.Id);
+        int dims = d.Embedding?.Length ?? 0;
+        length = checked((int)StateLog.DocumentSize(idBytes, dims, _manifest.StateBytes));
         var buf = ArrayPool<byte>.Shared.Rent(length);
         var span = buf.AsSpan(0, length);
         span.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], (uint)idBytes);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], (ulong)_payloadBytes);
-        Encoding.UTF8.GetBytes(id, span.Slice(HeaderSize, idBytes));
-        var payload = span.Slice(HeaderSize + Pad8(idBytes), (int)_payloadBytes);
+        Encoding.UTF8.GetBytes(d.Id, span.Slice(StateLog.HeaderSize, idBytes));
+        int e = StateLog.EmbeddingAt(idBytes);
+        d.Content.CopyTo(span.Slice(e - ContentHash.Size, ContentHash.Size));
+        if (d.Embedding != null) MemoryMarshal.AsBytes(d.Embedding.AsSpan()).CopyTo(span[e..]);
+        var payload = span.Slice((int)StateLog.StateAt(idBytes, dims), (int)_manifest.StateBytes);
+        var state = d.State.State;
         if (Precision == StatePrecision.Float32)
         {
             MemoryMarshal.AsBytes(state.Shift.AsSpan()).CopyTo(payload);
@@ -441,61 +794,9 @@ public sealed class DocumentStateStore : IDisposable
             Narrow(state.Shift, h[..state.Shift.Length]);
             Narrow(state.Wkv, h[state.Shift.Length..]);
         }
-        uint crc = Crc32C.Append(Crc32C.Append(0, span.Slice(HeaderSize, idBytes)), payload);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], crc);
+        StateLog.Seal(span, StateLogRecordKind.Document, idBytes, dims, _manifest.ElementBytes);
         return buf;
     }
-
-    private void EnsureMapped(long end)
-    {
-        if (end <= _mappedLength) return;
-        if (_writeHandle == null)
-            throw new InvalidOperationException("a record lies past the mapped log; this is a bug");
-        Remap(RandomAccess.GetLength(_writeHandle));
-    }
-
-    private void Remap(long length)
-    {
-        Unmap();
-        if (length == 0) return;
-        var path = Path.Combine(Directory, LogFileName);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        try
-        {
-            // Map only `length` bytes: a writer may be appending past it.
-            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            _mappedLength = length;
-        }
-        catch
-        {
-            _map?.Dispose();
-            _map = null;
-            stream.Dispose();
-            throw;
-        }
-    }
-
-    private void Unmap()
-    {
-        _view?.Dispose();
-        _map?.Dispose();
-        _view = null;
-        _map = null;
-        _mappedLength = 0;
-    }
-
-    private long RecordSize(int idBytes) => HeaderSize + Pad8(idBytes) + Pad8(_payloadBytes);
-
-    private static int IdBytes(string id) => Encoding.UTF8.GetByteCount(id);
-
-    private static int Pad8(int n) => (n + 7) & ~7;
-
-    private static long Pad8(long n) => (n + 7) & ~7L;
-
-    private static int StateFloats(int layers, int channels) => layers * 2 * channels + layers * channels * ModelConfig.HeadSize;
-
-    private static int ElementSize(StatePrecision p) => p == StatePrecision.Float32 ? 4 : 2;
 
     private static void Narrow(ReadOnlySpan<float> src, Span<Half> dst)
     {
@@ -505,88 +806,5 @@ public sealed class DocumentStateStore : IDisposable
     private static void Widen(ReadOnlySpan<Half> src, Span<float> dst)
     {
         for (int i = 0; i < src.Length; i++) dst[i] = (float)src[i];
-    }
-
-    /// <summary>The contents of <c>store.json</c>.</summary>
-    private sealed record Manifest(string ModelIdentity, int Layers, int Channels, StatePrecision Precision)
-    {
-        public static string PrecisionName(StatePrecision p) => p == StatePrecision.Float32 ? "f32" : "f16";
-
-        public static Manifest Read(string path)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-                var root = doc.RootElement;
-                var format = root.GetProperty("format").GetString();
-                if (format != FormatName)
-                    throw new CheckpointException($"{path}: format is '{format}', expected '{FormatName}'");
-                var precision = root.GetProperty("precision").GetString() switch
-                {
-                    "f32" => StatePrecision.Float32,
-                    "f16" => StatePrecision.Float16,
-                    var other => throw new CheckpointException($"{path}: unknown precision '{other}' (f32 or f16)"),
-                };
-                return new Manifest(root.GetProperty("model_identity").GetString() ?? "", root.GetProperty("layers").GetInt32(),
-                    root.GetProperty("channels").GetInt32(), precision);
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                throw new CheckpointException($"{path}: not a valid store manifest: {e.Message}", e);
-            }
-        }
-
-        public void CheckModel(string dir, EmbeddingModel model)
-        {
-            if (ModelIdentity != model.Identity || Layers != model.Config.Layers || Channels != model.Config.Channels)
-                throw new CheckpointException(
-                    $"{dir}: this store holds states computed by another model ({Short(ModelIdentity)}, L={Layers}, C={Channels}), not by this one ({Short(model.Identity)}, L={model.Config.Layers}, C={model.Config.Channels}); index the documents again with this model into a new store");
-        }
-
-        public void Write(string path)
-        {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-            {
-                w.WriteStartObject();
-                w.WriteString("format", FormatName);
-                w.WriteString("model_identity", ModelIdentity);
-                w.WriteNumber("layers", Layers);
-                w.WriteNumber("channels", Channels);
-                w.WriteString("precision", PrecisionName(Precision));
-                w.WriteString("created", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-                w.WriteEndObject();
-            }
-            var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            try
-            {
-                using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                {
-                    f.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-                    f.Flush(flushToDisk: true);
-                }
-                File.Move(temp, path, overwrite: false);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
-        }
-
-        private static string Short(string id) => id.Length > 12 ? id[..12] + "…" : id;
-    }
-}
-
-/// <summary>CRC-32C (Castagnoli), hardware-accelerated through <see cref="System.Numerics.BitOperations.Crc32C(uint, ulong)"/>.</summary>
-internal static class Crc32C
-{
-    /// <summary>Continues <paramref name="crc"/> (0 to start) over <paramref name="data"/>.</summary>
-    public static uint Append(uint crc, ReadOnlySpan<byte> data)
-    {
-        uint c = ~crc;
-        var words = MemoryMarshal.Cast<byte, ulong>(data);
-        foreach (var w in words) c = System.Numerics.BitOperations.Crc32C(c, w);
-        for (int i = words.Length * 8; i < data.Length; i++) c = System.Numerics.BitOperations.Crc32C(c, data[i]);
-        return ~c;
     }
 }

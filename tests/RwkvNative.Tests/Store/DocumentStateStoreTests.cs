@@ -37,6 +37,10 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
 
     private const string Query = "What represents the end of a sequence?";
 
+    /// <summary>Entries for documents [from, to) of <see cref="Docs"/>, with their content hashes and embeddings.</summary>
+    internal static DocumentStateEntry[] Entries(LoadedFixtures.Loaded f, DocumentState[] states, int from, int to) =>
+        [.. Enumerable.Range(from, to - from).Select(i => new DocumentStateEntry(Ids[i], ContentHash.Of(Docs[i]), states[i], f.Model.Embed(Docs[i])))];
+
     [Fact]
     public void Ids_and_states_round_trip_exactly_and_score_like_fresh_states()
     {
@@ -45,8 +49,8 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         var states = f.Reranker.IndexDocuments(Docs);
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model))
         {
-            w.Append(Ids[..2], states[..2]);
-            for (int i = 2; i < Docs.Length; i++) w.Append(Ids[i], states[i]);
+            w.Append(Entries(f, states, 0, 2));
+            for (int i = 2; i < Docs.Length; i++) w.Append(Ids[i], ContentHash.Of(Docs[i]), states[i], f.Model.Embed(Docs[i]));
             Assert.Equal(Docs.Length, w.Count);
             // The writer reads what it wrote.
             Assert.Equal(states[5].State.Wkv, w.Get(Ids[5]).State.Wkv);
@@ -63,9 +67,17 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             Assert.Equal(f.Model.Identity, s.ModelIdentity);
             Assert.Equal(states[i].State.Shift, s.State.Shift);
             Assert.Equal(states[i].State.Wkv, s.State.Wkv);
+            Assert.Equal(ContentHash.Of(Docs[i]), r.Find(Ids[i])!.Content);
+            Assert.Equal(f.Model.Embed(Docs[i]), r.GetEmbedding(i));
         }
         Assert.Equal(f.Reranker.Score(Query, states), f.Reranker.Score(Query, r.GetRange(0, r.Count)));
-        Assert.Equal(r.Count * r.BytesPerDocument + Ids.Sum(id => (System.Text.Encoding.UTF8.GetByteCount(id) + 7) / 8 * 8), r.LogBytes);
+        long manifestRecord = new FileInfo(dir.Log).Length - r.Count * (r.BytesPerDocument + 4L * f.Model.Config.Channels)
+            - Ids.Sum(id => (System.Text.Encoding.UTF8.GetByteCount(id) + 7) / 8 * 8);
+        Assert.InRange(manifestRecord, StateLog.HeaderSize + 100, StateLog.HeaderSize + 1000);
+        Assert.Equal(new FileInfo(dir.Log).Length, r.LogBytes);
+        Assert.Empty(r.DamagedRegions);
+        Assert.Equal(StateLogTail.None, r.Tail);
+        Assert.Null(r.DescribeSkipped());
     }
 
     [Fact]
@@ -76,13 +88,14 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             using var d32 = new TempDir();
             using var d16 = new TempDir();
             var states = f.Reranker.IndexDocuments(Docs);
-            using (var w = DocumentStateStore.OpenForWriting(d32.Path, f.Model)) w.Append(Ids, states);
+            using (var w = DocumentStateStore.OpenForWriting(d32.Path, f.Model)) w.Append(Entries(f, states, 0, Ids.Length));
             using (var w = DocumentStateStore.OpenForWriting(d16.Path, f.Model, new DocumentStateStoreOptions { Precision = StatePrecision.Float16 }))
-                w.Append(Ids, states);
+                w.Append(Entries(f, states, 0, Ids.Length));
             using var r32 = DocumentStateStore.Open(d32.Path, f.Model);
             using var r16 = DocumentStateStore.Open(d16.Path, f.Model);
             Assert.Equal(StatePrecision.Float16, r16.Precision);
-            Assert.Equal((r32.BytesPerDocument - 24) / 2, r16.BytesPerDocument - 24);
+            const int overhead = StateLog.HeaderSize + ContentHash.Size;
+            Assert.Equal((r32.BytesPerDocument - overhead) / 2, r16.BytesPerDocument - overhead);
             Assert.InRange((double)r16.LogBytes / r32.LogBytes, 0.49, 0.52);
 
             var exact = f.Reranker.Score(Query, states);
@@ -108,13 +121,13 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
     public void A_store_of_another_model_is_refused_for_reading_and_writing()
     {
         using var dir = new TempDir();
-        using (var w = DocumentStateStore.OpenForWriting(dir.Path, Tiny.Model)) w.Append("a", Tiny.Reranker.IndexDocuments(["x"])[0]);
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, Tiny.Model)) w.Append("a", ContentHash.Of("x"), Tiny.Reranker.IndexDocuments(["x"])[0]);
         var e = Assert.Throws<CheckpointException>(() => DocumentStateStore.Open(dir.Path, Mini.Model));
         Assert.Contains("another model", e.Message);
         Assert.Throws<CheckpointException>(() => DocumentStateStore.OpenForWriting(dir.Path, Mini.Model));
         // And a state of another model is refused by a writer.
         using var w2 = DocumentStateStore.OpenForWriting(dir.Path, Tiny.Model);
-        var e2 = Assert.Throws<ArgumentException>(() => w2.Append("b", Mini.Reranker.IndexDocuments(["x"])[0]));
+        var e2 = Assert.Throws<ArgumentException>(() => w2.Append("b", ContentHash.Of("x"), Mini.Reranker.IndexDocuments(["x"])[0]));
         Assert.Contains("another model", e2.Message);
         Assert.Equal(1, w2.Count);
     }
@@ -127,11 +140,10 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         using var dir = new TempDir();
         long[] ends = new long[4];
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model))
-            for (int i = 0; i < 4; i++) { w.Append(Ids[i], states[i]); ends[i] = w.LogBytes; }
+            for (int i = 0; i < 4; i++) { w.Append(Entries(f, states, i, i + 1)); ends[i] = w.LogBytes; }
         var full = File.ReadAllBytes(dir.Log);
-        // Cut the last record at every kind of place: inside its header, its id, its payload, one byte short; and a
-        // complete record followed by zeros or garbage (a filesystem that grew the file but lost the data).
-        long[] cuts = [ends[2] + 3, ends[2] + 20, ends[2] + 30, ends[2] + 5000, ends[3] - 1];
+        // Cut the last record at every kind of place: inside its header, its id, its payload, one byte short.
+        long[] cuts = [ends[2] + 3, ends[2] + 20, ends[2] + 30, ends[2] + 45, ends[2] + 5000, ends[3] - 1];
         foreach (var cut in cuts)
         {
             File.WriteAllBytes(dir.Log, full[..(int)cut]);
@@ -139,13 +151,20 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             {
                 Assert.Equal(3, r.Count);
                 Assert.Equal(ends[2], r.LogBytes);
+                Assert.Equal(StateLogTail.Torn, r.Tail);
+                Assert.Empty(r.DamagedRegions);
+                Assert.Null(r.DescribeSkipped()); // a torn tail is no damage: nothing acknowledged is in it
                 for (int i = 0; i < 3; i++) Assert.Equal(states[i].State.Wkv, r.Get(i).State.Wkv);
             }
         }
+        // A complete record followed by zeros (a file system that grew the file but lost the data): cut by the writer.
         File.WriteAllBytes(dir.Log, [.. full, .. new byte[4096]]);
-        using (var r = DocumentStateStore.Open(dir.Path, f.Model)) Assert.Equal(4, r.Count);
-        File.WriteAllBytes(dir.Log, [.. full, .. full.AsSpan(8, 300).ToArray()]);
-        using (var r = DocumentStateStore.Open(dir.Path, f.Model)) Assert.Equal(4, r.Count);
+        using (var r = DocumentStateStore.Open(dir.Path, f.Model))
+        {
+            Assert.Equal(4, r.Count);
+            Assert.Equal(StateLogTail.Zeros, r.Tail);
+        }
+        using (DocumentStateStore.OpenForWriting(dir.Path, f.Model)) Assert.Equal(full.Length, new FileInfo(dir.Log).Length);
 
         // A writer cuts the torn tail and appends after the last complete record.
         File.WriteAllBytes(dir.Log, full[..(int)(ends[2] + 5000)]);
@@ -153,35 +172,87 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         {
             Assert.Equal(3, w.Count);
             Assert.Equal(ends[2], new FileInfo(dir.Log).Length);
-            w.Append(Ids[3], states[3]);
-            w.Append(Ids[4], states[4]);
+            w.Append(Entries(f, states, 3, 5));
         }
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
         {
             Assert.Equal(Ids[..5], r.GetIds());
+            Assert.Empty(r.DamagedRegions);
             for (int i = 0; i < 5; i++) Assert.Equal(states[i].State.Wkv, r.Get(i).State.Wkv);
         }
     }
 
     [Fact]
-    public void A_damaged_record_fails_its_checksum_naming_the_document()
+    public void Garbage_after_the_last_record_is_kept_and_appended_after()
     {
         var f = Tiny;
+        var states = f.Reranker.IndexDocuments(Docs);
         using var dir = new TempDir();
-        using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Ids[..2], f.Reranker.IndexDocuments(Docs[..2]));
-        var bytes = File.ReadAllBytes(dir.Log);
-        bytes[^100] ^= 0x40; // inside the second record's wkv payload
-        File.WriteAllBytes(dir.Log, bytes);
-        using var r = DocumentStateStore.Open(dir.Path, f.Model);
-        Assert.Equal(2, r.Count);
-        r.Get(0);
-        var e = Assert.Throws<CheckpointFormatException>(() => r.Get(1));
-        Assert.Contains(Ids[1], e.Message);
-        Assert.Contains("checksum", e.Message);
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 0, 3));
+        var full = File.ReadAllBytes(dir.Log);
+        // 301 bytes that are no record (a damaged last record looks like this): a writer must not delete them.
+        var garbage = new byte[301];
+        new Random(3).NextBytes(garbage);
+        File.WriteAllBytes(dir.Log, [.. full, .. garbage]);
+        using (var r = DocumentStateStore.Open(dir.Path, f.Model))
+        {
+            Assert.Equal(3, r.Count);
+            Assert.Equal(StateLogTail.Garbage, r.Tail);
+            Assert.Equal(new StateLogRegion(full.Length, garbage.Length), r.TailRegion);
+            Assert.Contains("unreadable bytes at the end", r.DescribeSkipped());
+        }
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 3, 4));
+        var after = File.ReadAllBytes(dir.Log);
+        Assert.Equal([.. full, .. garbage], after[..(full.Length + garbage.Length)]);
+        using (var r = DocumentStateStore.Open(dir.Path, f.Model))
+        {
+            Assert.Equal(Ids[..4], r.GetIds());
+            Assert.Equal(StateLogTail.None, r.Tail);
+            var region = Assert.Single(r.DamagedRegions);
+            Assert.Equal(full.Length, region.Offset);
+            Assert.Equal(garbage.Length, region.Length);
+            Assert.Equal(states[3].State.Wkv, r.Get(3).State.Wkv);
+        }
     }
 
     [Fact]
-    public void One_writer_at_a_time_unique_ids_and_readers_refresh()
+    public void A_damaged_state_fails_its_checksum_naming_the_document_and_the_others_are_served()
+    {
+        var f = Tiny;
+        using var dir = new TempDir();
+        var states = f.Reranker.IndexDocuments(Docs[..3]);
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 0, 3));
+        var bytes = File.ReadAllBytes(dir.Log);
+        long stateOfSecond = StateLog.Scan(bytes).Records[2].StateOffset; // records: manifest, doc 0, doc 1, ...
+        bytes[stateOfSecond + 1000] ^= 0x40;
+        File.WriteAllBytes(dir.Log, bytes);
+        using (var r = DocumentStateStore.Open(dir.Path, f.Model))
+        {
+            Assert.Equal(3, r.Count);
+            Assert.Equal(states[0].State.Wkv, r.Get(0).State.Wkv);
+            Assert.Equal(states[2].State.Wkv, r.Get(2).State.Wkv);
+            var e = Assert.Throws<DamagedRecordException>(() => r.Get(1));
+            Assert.Equal(Ids[1], e.DocumentId);
+            Assert.Contains(Ids[1], e.Message);
+            Assert.Contains("checksum", e.Message);
+            Assert.Equal(StateLookupStatus.Damaged, r.TryGet(Ids[1]).Status);
+            Assert.NotNull(r.Verify(1));
+            Assert.Null(r.Verify(0));
+            // Its embedding has its own checksum and is intact.
+            Assert.Equal(f.Model.Embed(Docs[1]), r.GetEmbedding(1));
+        }
+        // Indexing the document again replaces the damaged record.
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 1, 2));
+        using (var r = DocumentStateStore.Open(dir.Path, f.Model))
+        {
+            Assert.Equal(Ids[..3], r.GetIds());
+            Assert.Equal(1, r.SupersededRecords);
+            Assert.Equal(states[1].State.Wkv, r.Get(1).State.Wkv);
+        }
+    }
+
+    [Fact]
+    public void One_writer_at_a_time_ids_replace_and_readers_refresh()
     {
         var f = Tiny;
         using var dir = new TempDir();
@@ -190,21 +261,28 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         var busy = Assert.Throws<IOException>(() => DocumentStateStore.OpenForWriting(dir.Path, f.Model));
         Assert.Contains("another process is writing", busy.Message);
 
-        w.Append("a", states[0]);
-        Assert.Throws<ArgumentException>(() => w.Append("a", states[1]));
-        Assert.Throws<ArgumentException>(() => w.Append(["b", "b"], [states[1], states[2]]));
-        Assert.Throws<ArgumentException>(() => w.Append("", states[1]));
+        w.Append("a", ContentHash.Of(Docs[0]), states[0]);
+        Assert.Throws<ArgumentException>(() => w.Append([new DocumentStateEntry("b", ContentHash.Of(Docs[1]), states[1]), new DocumentStateEntry("b", ContentHash.Of(Docs[2]), states[2])]));
+        Assert.Throws<ArgumentException>(() => w.Append("", ContentHash.Of(Docs[1]), states[1]));
         Assert.Equal(1, w.Count);
 
         using var r = DocumentStateStore.Open(dir.Path, f.Model);
         Assert.Equal(1, r.Count);
-        Assert.Throws<InvalidOperationException>(() => r.Append("z", states[2]));
-        w.Append(["b", "c"], [states[1], states[2]]);
+        Assert.Throws<InvalidOperationException>(() => r.Append("z", ContentHash.Of(Docs[2]), states[2]));
+        w.Append([new DocumentStateEntry("b", ContentHash.Of(Docs[1]), states[1]), new DocumentStateEntry("c", ContentHash.Of(Docs[2]), states[2])]);
         Assert.Equal(1, r.Count);
         r.Refresh();
         Assert.Equal(["a", "b", "c"], r.GetIds());
         Assert.Equal(states[2].State.Wkv, r.Get("c").State.Wkv);
         Assert.Throws<KeyNotFoundException>(() => r.Get("nope"));
+        Assert.Equal(StateLookupStatus.Missing, r.TryGet("nope").Status);
+
+        // The same id again is a new version of the document: it replaces the old one and keeps its position.
+        w.Append("a", ContentHash.Of(Docs[1]), states[1]);
+        r.Refresh();
+        Assert.Equal(["a", "b", "c"], r.GetIds());
+        Assert.Equal(states[1].State.Wkv, r.Get("a").State.Wkv);
+        Assert.Equal(1, r.SupersededRecords);
 
         // Precision is fixed at creation.
         w.Dispose();

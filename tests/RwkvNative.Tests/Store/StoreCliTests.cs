@@ -145,4 +145,110 @@ public sealed class StoreCliTests(ITestOutputHelper output)
             acknowledged = ids.Length;
         }
     }
+
+    private static CliRunner.Result Index(string input, string store, params string[] more) =>
+        CliRunner.Run(input, ["index", "--model", Model, "--reranker", Rr, "--out", store, "--device", "cpu", .. more]);
+
+    private static CliRunner.Result RerankStore(string store) =>
+        CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--store", store, "--query", "What represents the end of a sequence?", "--device", "cpu");
+
+    private static string[] IdsOf(CliRunner.Result r) => [.. r.Lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()!)];
+
+    private static bool[] StoredOf(CliRunner.Result r) => [.. r.Lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stored").GetBoolean())];
+
+    [Fact]
+    public void Damage_is_served_around_named_checked_repaired_and_healed_by_indexing_again()
+    {
+        using var dir = new TempDir();
+        var docs = DocumentStateStoreTests.Ids.Zip(DocumentStateStoreTests.Docs).ToArray()[..4];
+        var input = Jsonl(docs);
+        Assert.Equal(0, Index(input, dir.Path).ExitCode);
+        var clean = RerankStore(dir.Path);
+        Assert.Equal(0, clean.ExitCode);
+        var log = File.ReadAllBytes(dir.Log);
+        var records = StateLog.Scan(log).Records; // manifest, then the 4 documents
+        var damaged = (byte[])log.Clone();
+        damaged[records[2].Offset + 1] ^= 0xFF;          // document 1: its header (the reported bug: readers stopped here)
+        damaged[records[3].StateOffset + 99] ^= 0xFF;    // document 2: its state (the reported bug: the whole store failed)
+        File.WriteAllBytes(dir.Log, damaged);
+
+        // rerank scores every intact document, names the damaged one, warns about the skipped region, and exits 1.
+        var rr = RerankStore(dir.Path);
+        Assert.Equal(1, rr.ExitCode);
+        Assert.Equal([docs[0].First, docs[3].First], IdsOf(rr));
+        Assert.Equal(clean.Lines[0], rr.Lines[0]);
+        Assert.Contains("damaged region", rr.Stderr);
+        Assert.Contains($"'{docs[2].First}'", rr.Stderr);
+        Assert.Contains("error: ", rr.Stderr);
+
+        // store check changes nothing, reports both, exits 1.
+        var check = CliRunner.Run("", "store", "check", dir.Path);
+        Assert.Equal(1, check.ExitCode);
+        var report = JsonDocument.Parse(check.Stdout).RootElement;
+        Assert.False(report.GetProperty("clean").GetBoolean());
+        Assert.Equal(1, report.GetProperty("damaged_regions").GetArrayLength());
+        Assert.Equal(docs[2].First, report.GetProperty("damaged_documents")[0].GetProperty("id").GetString());
+        Assert.Equal(damaged, File.ReadAllBytes(dir.Log));
+
+        // index of the same input appends; it re-indexes exactly the two lost documents and deletes nothing.
+        var again = Index(input, dir.Path);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal([false, true, true, false], StoredOf(again));
+        Assert.Contains("1 new documents stored, 0 changed and 1 damaged", again.Stderr);
+        Assert.Equal(damaged, File.ReadAllBytes(dir.Log)[..damaged.Length]);
+        var healed = RerankStore(dir.Path);
+        Assert.Equal(0, healed.ExitCode);
+        Assert.Equal(4, healed.Lines.Length);
+        Assert.Contains("damaged region", healed.Stderr); // the old bytes are still there until a repair
+
+        // store repair drops the damage; afterwards check is clean and the scores are the same.
+        var repair = CliRunner.Run("", "store", "repair", dir.Path);
+        Assert.True(repair.ExitCode == 0, repair.Stderr);
+        Assert.True(JsonDocument.Parse(repair.Stdout).RootElement.GetProperty("repaired").GetBoolean());
+        var recheck = CliRunner.Run("", "store", "check", dir.Path);
+        Assert.True(recheck.ExitCode == 0, recheck.Stderr);
+        Assert.True(JsonDocument.Parse(recheck.Stdout).RootElement.GetProperty("clean").GetBoolean());
+        var after = RerankStore(dir.Path);
+        Assert.Equal(0, after.ExitCode);
+        Assert.DoesNotContain("warning", after.Stderr);
+        Assert.Equal(healed.Lines, after.Lines); // repair keeps the store order
+    }
+
+    [Fact]
+    public void A_changed_text_is_indexed_again_and_an_unchanged_one_is_not()
+    {
+        using var dir = new TempDir();
+        var docs = DocumentStateStoreTests.Ids.Zip(DocumentStateStoreTests.Docs).ToArray()[..3];
+        Assert.Equal(0, Index(Jsonl(docs), dir.Path).ExitCode);
+        var edited = docs.Select((d, i) => i == 1 ? (d.First, d.Second + " Now edited.") : (d.First, d.Second)).ToArray();
+        var again = Index(Jsonl(edited), dir.Path);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal([false, true, false], StoredOf(again));
+        Assert.Contains("1 changed", again.Stderr);
+        using var store = DocumentStateStore.Open(dir.Path, Tiny.Model);
+        Assert.Equal(docs.Select(d => d.First), store.GetIds());
+        Assert.Equal(ContentHash.Of(edited[1].Item2), store.Find(docs[1].First)!.Content);
+        Assert.Equal(Tiny.Reranker.IndexDocuments([edited[1].Item2])[0].State.Wkv, store.Get(docs[1].First).State.Wkv);
+        Assert.Equal(Tiny.Model.Embed(edited[1].Item2), store.GetEmbedding(1));
+    }
+
+    [Fact]
+    public void A_lost_store_json_with_fp16_is_refused_and_the_log_is_kept()
+    {
+        using var dir = new TempDir();
+        var docs = DocumentStateStoreTests.Ids.Zip(DocumentStateStoreTests.Docs).ToArray();
+        Assert.Equal(0, Index(Jsonl(docs), dir.Path).ExitCode);
+        var log = File.ReadAllBytes(dir.Log);
+        File.Delete(Path.Combine(dir.Path, DocumentStateStore.ManifestFileName));
+        var fp16 = Index(Jsonl(docs[..1]), dir.Path, "--fp16");
+        Assert.Equal(2, fp16.ExitCode);
+        Assert.Contains("f32", fp16.Stderr);
+        Assert.Equal(log, File.ReadAllBytes(dir.Log));
+        // Without --fp16 the manifest is rebuilt from the log and nothing is recomputed.
+        var plain = Index(Jsonl(docs), dir.Path);
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        Assert.All(StoredOf(plain), Assert.False);
+        Assert.True(File.Exists(Path.Combine(dir.Path, DocumentStateStore.ManifestFileName)));
+        Assert.Equal(6, RerankStore(dir.Path).Lines.Length);
+    }
 }
