@@ -1,95 +1,57 @@
-// Batches sequences of many concurrent requests together, in arrival order, under a token budget, on one worker thread.
+// Batches sequences of many concurrent requests together under a token budget, fairly across requests, on one worker thread.
 using RwkvNative.Backends;
 using RwkvNative.Server.Json;
 
 namespace RwkvNative.Server;
 
-/// <summary>What a batch computes; only sequences of the same kind and task share a batch.</summary>
-internal enum WorkKind
-{
-    Embed,
-    Rerank,
-}
-
-/// <summary>One request's sequences waiting for the batcher; completes when every sequence has its result.</summary>
-internal sealed class BatchJob
-{
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _remaining;
-
-    public BatchJob(WorkKind kind, EmbeddingTask task, IReadOnlyList<int[]> sequences)
-    {
-        Kind = kind;
-        Task = task;
-        Sequences = sequences;
-        _remaining = sequences.Count;
-        if (kind == WorkKind.Embed) Embeddings = new float[sequences.Count][];
-        else Logits = new float[sequences.Count];
-        if (sequences.Count == 0) _done.TrySetResult();
-    }
-
-    public WorkKind Kind { get; }
-    public EmbeddingTask Task { get; }
-    public IReadOnlyList<int[]> Sequences { get; }
-
-    /// <summary>[N][C] for <see cref="WorkKind.Embed"/>.</summary>
-    public float[][]? Embeddings { get; }
-
-    /// <summary>[N] reranker logits for <see cref="WorkKind.Rerank"/>.</summary>
-    public float[]? Logits { get; }
-
-    public Task Completion => _done.Task;
-
-    public bool IsFinished => _done.Task.IsCompleted;
-
-    public void SetEmbedding(int index, float[] value)
-    {
-        Embeddings![index] = value;
-        if (Interlocked.Decrement(ref _remaining) == 0) _done.TrySetResult();
-    }
-
-    public void SetLogit(int index, float value)
-    {
-        Logits![index] = value;
-        if (Interlocked.Decrement(ref _remaining) == 0) _done.TrySetResult();
-    }
-
-    public void Fail(Exception e) => _done.TrySetException(e);
-
-    public void Cancel(CancellationToken token) => _done.TrySetCanceled(token);
-}
-
 /// <summary>
-/// The dynamic batcher. Requests enqueue all their sequences at once, so the queue holds requests in arrival order and
-/// each request's sequences side by side. The worker takes sequences from the head while they are of the head's kind
-/// and fit the token budget (a batch always takes at least one), runs them through the model in one call and hands every
-/// result back to its request. Sequences of a cancelled request are skipped. On dispose the queue is drained first.
+/// The dynamic batcher. A request enters with all its sequences as one job, admitted only while the tokens of the work
+/// admitted and not yet computed stay within the queue's token budget (else 429). The worker thread builds each batch
+/// round-robin: starting from the job at the head it takes one sequence from every job of the head's kind and task in
+/// turn, round after round, while they fit the batch's token budget (a batch always takes at least one); then the head
+/// moves to the back. A small request behind a huge one is so answered by the next batch, not after the huge one. The
+/// batch runs through the model in one call and every result goes back to its request. A job waiting longer than the
+/// queue timeout before any of its sequences started is answered 429; a cancelled job leaves at once. On dispose the
+/// queue is drained first.
 /// </summary>
 internal sealed class DynamicBatcher : IDisposable
 {
     private readonly EmbeddingModel _model;
     private readonly Reranker? _reranker;
     private readonly int _maxBatchTokens;
+    private readonly long _maxQueuedTokens;
+    private readonly TimeSpan _queueTimeout;
     private readonly ServerMetrics _metrics;
-    private readonly Queue<(BatchJob Job, int Index)> _queue = new();
+    private readonly List<BatchJob> _jobs = [];
     private readonly object _lock = new();
     private readonly Thread _worker;
+    private long _queuedTokens;
+    private int _queuedSequences;
     private bool _stopping;
 
-    public DynamicBatcher(EmbeddingModel model, Reranker? reranker, int maxBatchTokens, ServerMetrics metrics)
+    /// <param name="model">The model every batch runs through.</param>
+    /// <param name="reranker">The reranker head for rerank jobs, or null.</param>
+    /// <param name="maxBatchTokens">Most tokens of one model batch.</param>
+    /// <param name="metrics">Where queue depth and batch figures go.</param>
+    /// <param name="maxQueuedTokens">Most tokens admitted and not yet computed (a request beyond it is answered 429).</param>
+    /// <param name="queueTimeout">How long a job may wait before a batch takes its first sequence; zero or less: no limit.</param>
+    public DynamicBatcher(EmbeddingModel model, Reranker? reranker, int maxBatchTokens, ServerMetrics metrics,
+        long maxQueuedTokens = long.MaxValue, TimeSpan queueTimeout = default)
     {
         _model = model;
         _reranker = reranker;
         _maxBatchTokens = maxBatchTokens;
+        _maxQueuedTokens = maxQueuedTokens;
+        _queueTimeout = queueTimeout;
         _metrics = metrics;
         _worker = new Thread(Loop) { IsBackground = true, Name = "rwkv-batcher" };
         _worker.Start();
     }
 
-    /// <summary>Sequences waiting in the queue.</summary>
+    /// <summary>Sequences waiting for a batch.</summary>
     public int QueuedSequences
     {
-        get { lock (_lock) return _queue.Count; }
+        get { lock (_lock) return _queuedSequences; }
     }
 
     /// <summary>True until disposal starts.</summary>
@@ -117,15 +79,71 @@ internal sealed class DynamicBatcher : IDisposable
 
     private async Task RunAsync(BatchJob job, CancellationToken cancellationToken)
     {
+        if (job.Sequences.Count == 0) return;
         lock (_lock)
         {
-            if (_stopping) throw new ApiException(503, "unhealthy", "the server is shutting down");
-            for (int i = 0; i < job.Sequences.Count; i++) _queue.Enqueue((job, i));
-            _metrics.QueueDepth = _queue.Count;
+            if (_stopping) throw new ApiException(503, ErrorKind.Unhealthy, "the server is shutting down");
+            if (job.Tokens > _maxQueuedTokens)
+                throw new ApiException(413, ErrorKind.Validation,
+                    $"the request holds {job.Tokens} tokens, more than the {_maxQueuedTokens} the queue admits (--max-queued-tokens); split the request");
+            if (_queuedTokens + job.Tokens > _maxQueuedTokens)
+            {
+                _metrics.RecordRejected();
+                throw new ApiException(429, ErrorKind.Overloaded,
+                    $"model is overloaded: {_queuedTokens} tokens are queued or running and this request adds {job.Tokens}, beyond --max-queued-tokens {_maxQueuedTokens}; retry later")
+                { RetryAfterSeconds = 1 };
+            }
+            _jobs.Add(job);
+            _queuedTokens += job.Tokens;
+            _queuedSequences += job.Sequences.Count;
+            Publish();
             Monitor.Pulse(_lock);
         }
         using (cancellationToken.Register(static (j, t) => ((BatchJob)j!).Cancel(t), job))
-            await job.Completion.ConfigureAwait(false);
+        {
+            try
+            {
+                if (_queueTimeout > TimeSpan.Zero)
+                {
+                    try { await job.Completion.WaitAsync(_queueTimeout, CancellationToken.None).ConfigureAwait(false); }
+                    catch (TimeoutException)
+                    {
+                        lock (_lock)
+                        {
+                            if (!job.Started)
+                            {
+                                Withdraw(job);
+                                throw new ApiException(429, ErrorKind.Overloaded,
+                                    $"the request waited {_queueTimeout.TotalSeconds:0.###} s in the queue without starting (--queue-timeout); retry later")
+                                { RetryAfterSeconds = 1 };
+                            }
+                        }
+                    }
+                }
+                await job.Completion.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (_lock) Withdraw(job);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Removes a job that will not be answered and releases its untaken tokens. Caller holds _lock.</summary>
+    private void Withdraw(BatchJob job)
+    {
+        if (!_jobs.Remove(job)) return;
+        _queuedTokens -= job.UntakenTokens;
+        _queuedSequences -= job.Sequences.Count - job.Next;
+        job.Next = job.Sequences.Count;
+        Publish();
+    }
+
+    private void Publish()
+    {
+        _metrics.QueueDepth = _queuedSequences;
+        _metrics.QueuedTokens = _queuedTokens;
     }
 
     private void Loop()
@@ -135,33 +153,56 @@ internal sealed class DynamicBatcher : IDisposable
         {
             lock (_lock)
             {
-                while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
-                if (_queue.Count == 0) return; // stopping, and nothing left to do
+                while (_jobs.Count == 0 && !_stopping) Monitor.Wait(_lock);
+                if (_jobs.Count == 0) return; // stopping, and nothing left to do
                 Take(batch);
-                _metrics.QueueDepth = _queue.Count;
+                Publish();
             }
-            if (batch.Count > 0) Run(batch);
+            long tokens = batch.Count > 0 ? Run(batch) : 0;
+            lock (_lock)
+            {
+                _queuedTokens -= tokens;
+                Publish();
+            }
             batch.Clear();
         }
     }
 
-    // Caller holds _lock.
+    // Caller holds _lock. Leaves batch empty when every job had finished (cancelled or failed).
     private void Take(List<(BatchJob Job, int Index)> batch)
     {
+        foreach (var j in _jobs.Where(j => j.IsFinished).ToList()) Withdraw(j);
+        if (_jobs.Count == 0) return;
+        var head = _jobs[0];
+        var open = _jobs.Where(j => j.Kind == head.Kind && j.Task == head.Task).ToList();
         int tokens = 0;
-        BatchJob? head = null;
-        while (_queue.TryPeek(out var e))
+        while (open.Count > 0)
         {
-            if (e.Job.IsFinished) { _queue.Dequeue(); continue; } // cancelled or failed: skip its rest
-            int length = e.Job.Sequences[e.Index].Length;
-            if (head != null && (e.Job.Kind != head.Kind || e.Job.Task != head.Task || tokens + length > _maxBatchTokens)) break;
-            head ??= e.Job;
-            tokens += length;
-            batch.Add(_queue.Dequeue());
+            // One round: the next sequence of each open job, in queue order; a job whose next sequence does not fit closes.
+            for (int k = 0; k < open.Count;)
+            {
+                var j = open[k];
+                int length = j.Sequences[j.Next].Length;
+                if (batch.Count > 0 && tokens + length > _maxBatchTokens)
+                {
+                    open.RemoveAt(k);
+                    continue;
+                }
+                batch.Add((j, j.Next++));
+                j.Started = true;
+                tokens += length;
+                if (j.Next == j.Sequences.Count) open.RemoveAt(k);
+                else k++;
+            }
         }
+        _queuedSequences -= batch.Count;
+        // Jobs taken whole leave the queue; the head, if anything of it is left, goes to the back.
+        _jobs.RemoveAll(j => j.Next == j.Sequences.Count);
+        if (_jobs.Remove(head)) _jobs.Add(head);
     }
 
-    private void Run(List<(BatchJob Job, int Index)> batch)
+    /// <summary>Runs one batch; returns its tokens.</summary>
+    private long Run(List<(BatchJob Job, int Index)> batch)
     {
         var first = batch[0].Job;
         var seqs = new int[batch.Count][];
@@ -191,6 +232,7 @@ internal sealed class DynamicBatcher : IDisposable
             foreach (var (job, _) in batch) job.Fail(e);
         }
         _metrics.RecordBatch(first.Kind, seqs.Length, tokens, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return tokens;
     }
 
     /// <summary>Stops taking work, finishes every queued sequence, then ends the worker.</summary>

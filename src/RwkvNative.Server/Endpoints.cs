@@ -117,10 +117,10 @@ internal static class Endpoints
         await ServingContext.WriteJson(ctx, response, ServerJsonContext.Api.RerankResponse);
     }
 
-    /// <summary><c>GET /health</c>: 200 while the batcher takes work, 503 otherwise.</summary>
+    /// <summary><c>GET /health</c>: 200 while the server takes work, 503 once it is shutting down (draining) or the batcher stopped.</summary>
     public static Task Health(HttpContext ctx, ServingContext s)
     {
-        ctx.Response.StatusCode = s.Batcher.IsAccepting ? 200 : 503;
+        ctx.Response.StatusCode = s.Batcher.IsAccepting && !s.Drain.Draining ? 200 : 503;
         return System.Threading.Tasks.Task.CompletedTask;
     }
 
@@ -197,14 +197,14 @@ internal static class Endpoints
     internal static void CheckCount(ServingContext s, int count, string field)
     {
         if (count > s.Options.MaxClientBatchSize)
-            throw new ApiException(413, "validation",
+            throw new ApiException(413, ErrorKind.Validation,
                 $"field \"{field}\" holds {count} items, more than the {s.Options.MaxClientBatchSize} allowed per request (--max-client-batch-size); split the request", field);
     }
 
     private static void RequireReranker(ServingContext s)
     {
         if (s.Reranker == null)
-            throw new ApiException(400, "validation", "this server has no reranker loaded; start it with --reranker RR.pth");
+            throw new ApiException(400, ErrorKind.Validation, "this server has no reranker loaded; start it with --reranker RR.pth");
     }
 
     private static (bool Truncate, bool FromLeft) Truncation(JsonElement root)

@@ -39,7 +39,7 @@ internal static class InputTokens
         var tail = Encode(tokenizer, Reranker.OnlineTemplate[(at + marker.Length)..].Replace("{query}", query, StringComparison.Ordinal), "query", addEos: false);
         int room = max - 1 - tail.Length;
         if (room < 1)
-            throw new ApiException(413, "validation",
+            throw new ApiException(413, ErrorKind.Validation,
                 $"the query alone takes {tail.Length + 1} tokens of the pair (EOS included), leaving no room for the document within --max-input-tokens {max}; shorten the query", "query");
         int keep = Math.Min(room, head.Length);
         var kept = new int[keep + tail.Length + 1];
@@ -52,9 +52,9 @@ internal static class InputTokens
     private static int[] Encode(RwkvTokenizer tokenizer, string text, string field, bool addEos)
     {
         try { return tokenizer.Encode(text, addEos); }
-        catch (ArgumentException e) { throw ApiException.Invalid(field, $"field \"{field}\" cannot be tokenized: {e.Message}"); }
+        catch (ArgumentException e) { throw new ApiException(422, ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {e.Message}", field); }
     }
 
     private static ApiException TooLong(string field, int tokens, int max) =>
-        new(413, "validation", $"input \"{field}\" has {tokens} tokens (EOS included), more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
+        new(413, ErrorKind.Validation, $"input \"{field}\" has {tokens} tokens (EOS included), more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
 }

@@ -42,6 +42,7 @@ public static class RwkvServer
         var address = ParseHost(options.Host);
         builder.WebHost.UseKestrel(k =>
         {
+            k.Limits.MaxRequestBodySize = options.PayloadLimit;
             if (address == null) k.ListenLocalhost(options.Port);
             else k.Listen(address, options.Port);
         });
@@ -72,9 +73,13 @@ public static class RwkvServer
             throw new ArgumentException("the document retriever was built over another Reranker instance than the server's", nameof(retrieval));
         if (retrieval != null) services.AddSingleton(retrieval);
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>()));
+        services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>(),
+            options.MaxQueuedTokens, options.QueueTimeout));
+        services.AddSingleton(sp => new ShutdownDrain(sp.GetRequiredService<ServerMetrics>(), options,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("RwkvNative.Server")));
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
         services.AddSingleton(sp => new ServingContext(model, reranker, options, sp.GetRequiredService<DynamicBatcher>(),
-            sp.GetRequiredService<ServerMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("RwkvNative.Server")));
+            sp.GetRequiredService<ServerMetrics>(), sp.GetRequiredService<ShutdownDrain>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("RwkvNative.Server")));
         return services;
     }
 

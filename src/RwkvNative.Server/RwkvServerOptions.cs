@@ -12,6 +12,19 @@ public sealed record RwkvServerOptions
     /// <summary>Most tokens one batch of the dynamic batcher holds (several requests share a batch up to this budget).</summary>
     public int MaxBatchTokens { get; init; } = 16384;
 
+    /// <summary>
+    /// Most tokens admitted and not yet computed, over all requests (queued or in a running batch); a request that would
+    /// go beyond it is answered 429 with <c>Retry-After</c>, one larger than it on its own 413. The default holds one
+    /// request of <see cref="MaxClientBatchSize"/> inputs of <see cref="MaxInputTokens"/> tokens.
+    /// </summary>
+    public long MaxQueuedTokens { get; init; } = 256L * 8192;
+
+    /// <summary>How long a request may wait in the queue before a batch takes its first input; then 429. Zero: no limit.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most bytes of a request body (TEI's <c>--payload-limit</c> default, 2 MB); a larger one gets 413.</summary>
+    public long PayloadLimit { get; init; } = 2_000_000;
+
     /// <summary>Requests admitted at once (queued or running); beyond it a request is answered 429 with <c>Retry-After</c>.</summary>
     public int MaxConcurrentRequests { get; init; } = 512;
 
@@ -40,6 +53,10 @@ public sealed record RwkvServerOptions
         if (MaxInputTokens > MaxBatchTokens)
             throw new ArgumentException($"max-input-tokens ({MaxInputTokens}) must not exceed max-batch-tokens ({MaxBatchTokens}): a batch must hold the longest input");
         if (MaxClientBatchSize <= 0) throw new ArgumentException($"max-client-batch-size must be positive, got {MaxClientBatchSize}");
+        if (MaxQueuedTokens < MaxInputTokens)
+            throw new ArgumentException($"max-queued-tokens ({MaxQueuedTokens}) must be at least max-input-tokens ({MaxInputTokens}): the queue must admit the longest input");
+        if (QueueTimeout < TimeSpan.Zero) throw new ArgumentException("queue-timeout must not be negative");
+        if (PayloadLimit <= 0) throw new ArgumentException($"payload-limit must be positive, got {PayloadLimit}");
         if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("shutdown timeout must not be negative");
     }
 }

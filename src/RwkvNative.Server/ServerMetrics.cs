@@ -72,6 +72,9 @@ internal sealed class ServerMetrics
     /// <summary>Sequences waiting for the batcher (set by the batcher).</summary>
     public int QueueDepth { get; set; }
 
+    /// <summary>Tokens admitted and not yet computed (set by the batcher).</summary>
+    public long QueuedTokens { get; set; }
+
     public long InFlight => Interlocked.Read(ref _inFlight);
 
     /// <summary>Admits a request unless <paramref name="limit"/> are already admitted.</summary>
@@ -82,6 +85,9 @@ internal sealed class ServerMetrics
         Interlocked.Increment(ref _rejectedOverloaded);
         return false;
     }
+
+    /// <summary>Counts a request refused 429 by the batcher's token budget.</summary>
+    public void RecordRejected() => Interlocked.Increment(ref _rejectedOverloaded);
 
     public void Release() => Interlocked.Decrement(ref _inFlight);
 
@@ -119,12 +125,14 @@ internal sealed class ServerMetrics
         sb.Append("rwkv_input_tokens_total ").Append(Interlocked.Read(ref _inputTokens)).Append('\n');
         Header(sb, "rwkv_inputs_total", "counter", "Accepted inputs (texts embedded, documents reranked).");
         sb.Append("rwkv_inputs_total ").Append(Interlocked.Read(ref _inputs)).Append('\n');
-        Header(sb, "rwkv_requests_rejected_overloaded_total", "counter", "Requests refused with 429 because max-concurrent-requests were admitted.");
+        Header(sb, "rwkv_requests_rejected_overloaded_total", "counter", "Requests refused with 429: max-concurrent-requests admitted or max-queued-tokens queued.");
         sb.Append("rwkv_requests_rejected_overloaded_total ").Append(Interlocked.Read(ref _rejectedOverloaded)).Append('\n');
         Header(sb, "rwkv_requests_in_flight", "gauge", "Requests admitted and not yet answered.");
         sb.Append("rwkv_requests_in_flight ").Append(InFlight).Append('\n');
         Header(sb, "rwkv_queue_depth", "gauge", "Sequences waiting for the dynamic batcher.");
         sb.Append("rwkv_queue_depth ").Append(QueueDepth).Append('\n');
+        Header(sb, "rwkv_queued_tokens", "gauge", "Tokens admitted and not yet computed (bounded by --max-queued-tokens).");
+        sb.Append("rwkv_queued_tokens ").Append(QueuedTokens).Append('\n');
         string[] kinds = ["embed", "rerank"];
         Header(sb, "rwkv_batch_size", "histogram", "Sequences per model batch, by kind.");
         for (int k = 0; k < 2; k++) _batchSize[k].Write(sb, "rwkv_batch_size", $"kind=\"{kinds[k]}\"");

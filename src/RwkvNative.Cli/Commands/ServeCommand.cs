@@ -30,13 +30,16 @@ internal static class ServeCommand
         var inputTokens = new Option<int>("--max-input-tokens") { Description = "most tokens per input, EOS included; longer gets 413 unless the request sets truncate", DefaultValueFactory = _ => 8192 };
         var clientBatch = new Option<int>("--max-client-batch-size") { Description = "most inputs (or documents) per request; more gets 413", DefaultValueFactory = _ => 256 };
         var modelId = new Option<string>("--model-id") { Description = "name reported by /info and OpenAI-style answers (default: the model file name)" };
+        var queuedTokens = new Option<long>("--max-queued-tokens") { Description = "most tokens queued or running over all requests; more gets 429", DefaultValueFactory = _ => new RwkvServerOptions().MaxQueuedTokens };
+        var queueTimeout = new Option<int>("--queue-timeout") { Description = "seconds a request may wait in the queue before it starts; then 429 (0: no limit)", DefaultValueFactory = _ => 60 };
+        var payloadLimit = new Option<long>("--payload-limit") { Description = "most bytes of a request body; more gets 413", DefaultValueFactory = _ => new RwkvServerOptions().PayloadLimit };
         var shutdown = new Option<int>("--shutdown-timeout") { Description = "seconds a shutdown waits for requests in flight", DefaultValueFactory = _ => 30 };
         var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index'), opened read-only: /rerank takes \"ids\"" };
         var vectors = VectorIndexes.Option(required: false);
         var table = VectorIndexes.Table();
         var cmd = new Command("serve", "serve embeddings and reranking over HTTP (TEI, OpenAI and Cohere/Jina compatible)")
         {
-            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, modelId, shutdown, store, vectors, table,
+            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, queuedTokens, queueTimeout, payloadLimit, modelId, shutdown, store, vectors, table,
         };
         // A synchronous action: the host handles SIGINT/SIGTERM itself and drains requests, with no forced exit.
         cmd.SetAction(p =>
@@ -50,6 +53,9 @@ internal static class ServeCommand
                 MaxConcurrentRequests = p.GetValue(concurrent),
                 MaxInputTokens = p.GetValue(inputTokens),
                 MaxClientBatchSize = p.GetValue(clientBatch),
+                MaxQueuedTokens = p.GetValue(queuedTokens),
+                QueueTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(queueTimeout))),
+                PayloadLimit = p.GetValue(payloadLimit),
                 ModelId = p.GetValue(modelId) ?? Path.GetFileName(modelPath),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(shutdown))),
             };
@@ -78,6 +84,7 @@ internal static class ServeCommand
         using var vectors = vectorsSpec == null ? null : VectorIndexes.Open(vectorsSpec, vectorsTable, model);
         var retrieval = docs == null ? null : new DocumentRetriever(rr!, new StoreDocumentStates(docs), vectors?.Index);
         var app = RwkvServer.Build(model, rr, options, retrieval);
+        long unfinished;
         try
         {
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -91,11 +98,17 @@ internal static class ServeCommand
             });
             lifetime.ApplicationStopping.Register(() => Console.Error.WriteLine("rwkv-emb serve: stopping; finishing the requests in flight"));
             app.Run();
+            unfinished = app.Services.GetRequiredService<ShutdownDrain>().UnfinishedRequests;
         }
         finally
         {
             // Disposing the application drains the batcher before the model goes away.
             ((IDisposable)app).Dispose();
+        }
+        if (unfinished > 0)
+        {
+            Console.Error.WriteLine($"error: rwkv-emb serve: stopped with {unfinished} request(s) unfinished after --shutdown-timeout {options.ShutdownTimeout.TotalSeconds:0} s; raise it to let long requests finish");
+            return ExitCodes.Failure;
         }
         Console.Error.WriteLine("rwkv-emb serve: stopped");
         return ExitCodes.Ok;

@@ -1,18 +1,8 @@
-// Reads request bodies field by field so that every wrong type is answered 422 with the field's name.
+// Reads request bodies field by field so that every wrong type, and text that is not valid Unicode, is answered 422 with the field's name.
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace RwkvNative.Server.Json;
-
-/// <summary>An error answered with <see cref="Status"/> and a TEI-style body; <see cref="Field"/> names the offending field.</summary>
-internal sealed class ApiException(int status, string errorType, string message, string? field = null) : Exception(message)
-{
-    public int Status { get; } = status;
-    public string ErrorType { get; } = errorType;
-    public string? Field { get; } = field;
-
-    public static ApiException Invalid(string field, string message) => new(422, "validation", message, field);
-}
 
 /// <summary>Field readers over a parsed JSON object.</summary>
 internal static class RequestReader
@@ -27,13 +17,13 @@ internal static class RequestReader
         }
         catch (JsonException e)
         {
-            throw new ApiException(422, "validation", $"malformed JSON in the request body: {e.Message}");
+            throw new ApiException(422, ErrorKind.Validation, $"malformed JSON in the request body: {e.Message}");
         }
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
         {
             var kind = doc.RootElement.ValueKind;
             doc.Dispose();
-            throw new ApiException(422, "validation", $"the request body must be a JSON object, got {Kind(kind)}");
+            throw new ApiException(422, ErrorKind.Validation, $"the request body must be a JSON object, got {Kind(kind)}");
         }
         return doc;
     }
@@ -43,14 +33,14 @@ internal static class RequestReader
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
             throw ApiException.Invalid(name, $"missing field \"{name}\" (a string)");
         if (v.ValueKind != JsonValueKind.String) throw ApiException.Invalid(name, $"field \"{name}\" must be a string, got {Kind(v.ValueKind)}");
-        return v.GetString()!;
+        return Text(v, name);
     }
 
     public static string? OptionalString(JsonElement obj, string name)
     {
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.String) throw ApiException.Invalid(name, $"field \"{name}\" must be a string, got {Kind(v.ValueKind)}");
-        return v.GetString();
+        return Text(v, name);
     }
 
     public static bool Bool(JsonElement obj, string name, bool defaultValue)
@@ -80,7 +70,7 @@ internal static class RequestReader
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
             throw ApiException.Invalid(name, $"missing field \"{name}\" (a string or an array of strings)");
         single = v.ValueKind == JsonValueKind.String;
-        if (single) return [v.GetString()!];
+        if (single) return [Text(v, name)];
         if (v.ValueKind != JsonValueKind.Array)
             throw ApiException.Invalid(name, $"field \"{name}\" must be a string or an array of strings, got {Kind(v.ValueKind)}");
         return Strings(v, name);
@@ -107,17 +97,17 @@ internal static class RequestReader
         foreach (var e in v.EnumerateArray())
         {
             string field = $"{name}[{i}]";
-            if (e.ValueKind == JsonValueKind.String) list.Add(e.GetString()!);
+            if (e.ValueKind == JsonValueKind.String) list.Add(Text(e, field));
             else if (e.ValueKind == JsonValueKind.Object)
             {
                 if (!e.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
                     throw ApiException.Invalid(field + ".text", $"field \"{field}.text\" must be a string");
-                list.Add(t.GetString()!);
+                list.Add(Text(t, field + ".text"));
             }
             else throw ApiException.Invalid(field, $"field \"{field}\" must be a string or a {{\"text\": ...}} object, got {Kind(e.ValueKind)}");
             i++;
         }
-        if (list.Count == 0) throw new ApiException(422, "empty", $"field \"{name}\" is empty", name);
+        if (list.Count == 0) throw new ApiException(422, ErrorKind.Empty, $"field \"{name}\" is empty", name);
         return list;
     }
 
@@ -132,11 +122,24 @@ internal static class RequestReader
                 string hint = e.ValueKind is JsonValueKind.Number or JsonValueKind.Array ? " (token-id inputs are not supported: send text)" : "";
                 throw ApiException.Invalid($"{name}[{i}]", $"field \"{name}[{i}]\" must be a string, got {Kind(e.ValueKind)}{hint}");
             }
-            list.Add(e.GetString()!);
+            list.Add(Text(e, $"{name}[{i}]"));
             i++;
         }
-        if (list.Count == 0) throw new ApiException(422, "empty", $"field \"{name}\" is empty", name);
+        if (list.Count == 0) throw new ApiException(422, ErrorKind.Empty, $"field \"{name}\" is empty", name);
         return list;
+    }
+
+    /// <summary>
+    /// A JSON string's value. Invalid UTF-8 bytes and lone surrogate escapes (<c>"\ud800"</c>) cannot become .NET text:
+    /// System.Text.Json throws <see cref="InvalidOperationException"/> for them, answered here as 422 naming the field.
+    /// </summary>
+    public static string Text(JsonElement v, string field)
+    {
+        try { return v.GetString()!; }
+        catch (InvalidOperationException e)
+        {
+            throw ApiException.Invalid(field, $"field \"{field}\" is not valid Unicode text (invalid UTF-8 bytes or a lone surrogate escape such as \\ud800): {e.Message}");
+        }
     }
 
     private static string Describe(JsonElement v) => v.ValueKind == JsonValueKind.Number ? v.GetRawText() : Kind(v.ValueKind);

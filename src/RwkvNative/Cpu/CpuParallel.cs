@@ -50,5 +50,5 @@ internal static class CpuParallel
     private static readonly ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
 
     private static ParallelOptions Options(int threads) =>
-        s_options[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads };
+        s_options[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
 }

@@ -119,8 +119,8 @@ public static class Gemm
     private static ParallelOptions Options(int threads)
     {
         var cache = s_options;
-        if (threads >= cache.Length) return new ParallelOptions { MaxDegreeOfParallelism = threads };
-        return cache[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads };
+        if (threads >= cache.Length) return new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
+        return cache[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
     }
 
     /// <summary>Per thread: a task's W panels of one K block widened from bf16 (MaxGroupPanels × KBlock × 32 floats).</summary>

@@ -26,12 +26,15 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     internal ServerMetrics Metrics => App.Services.GetRequiredService<ServerMetrics>();
 
-    public static async Task<ServerHarness> StartAsync(bool loopback, RwkvServerOptions? options = null, bool withReranker = true)
+    /// <summary>Starts a server; <paramref name="configure"/> may change the builder first (Kestrel limits, log providers).</summary>
+    public static async Task<ServerHarness> StartAsync(bool loopback, RwkvServerOptions? options = null, bool withReranker = true,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var f = Tiny;
         options ??= new RwkvServerOptions();
         var builder = RwkvServer.CreateBuilder(f.Model, withReranker ? f.Reranker : null, options with { Host = "127.0.0.1", Port = 0, ModelId = "tiny" });
         if (!loopback) builder.WebHost.UseTestServer();
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapRwkvEndpoints();
         await app.StartAsync();
@@ -48,9 +51,12 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    public async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, string json, CancellationToken ct = default)
+    public Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, string json, CancellationToken ct = default) =>
+        Post(Client, path, json, ct);
+
+    public static async Task<(HttpStatusCode Status, JsonElement Body)> Post(HttpClient client, string path, string json, CancellationToken ct = default)
     {
-        using var response = await Client.PostAsync(path, Json(json), ct);
+        using var response = await client.PostAsync(path, Json(json), ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
