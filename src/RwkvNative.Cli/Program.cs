@@ -25,6 +25,7 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(IndexCommand.Create());
             root.Subcommands.Add(SearchCommand.Create());
             root.Subcommands.Add(BenchCommand.Create());
+            root.Subcommands.Add(EvalCommand.Create());
             root.Options.Add(CommonOptions.Threads);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

@@ -20,7 +20,7 @@ public sealed record ModelOptions
     /// longer sequence runs in consecutive passes of this size carrying its state, so peak memory follows this figure, not the
     /// length of a text. Results do not depend on it (bit-identical on the CPU).
     /// </summary>
-    public int MaxBatchTokens { get; init; } = 16384;
+    public int MaxBatchTokens { get; init; } = 4096;
 
     /// <summary>How <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/> encodes texts:
     /// <see cref="TextEncoding.Single"/> (default) or a <see cref="MultiEos"/> (the paper's evaluation encoding).</summary>
@@ -110,6 +110,9 @@ public sealed class EmbeddingModel : IDisposable
     internal IEmbeddingBackend Backend { get; }
 
     internal ModelOptions Options => _options;
+
+    /// <summary>The encoding texts get when a call names none (<see cref="ModelOptions.Encoding"/>).</summary>
+    public TextEncoding Encoding => _options.Encoding;
 
     /// <summary>Embeds one text (encoded with <see cref="ModelOptions.Encoding"/>, default one EOS appended) with the head of
     /// <paramref name="task"/>: [C], not L2-normalised.</summary>

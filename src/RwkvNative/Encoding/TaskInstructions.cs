@@ -37,6 +37,30 @@ public static class TaskInstructions
         return new TaskPrompt(entry.Head, entry.QueriesOnly && !isQuery ? null : description);
     }
 
+    /// <summary>
+    /// The prompt a request asks for with the names embedding APIs use: <paramref name="promptName"/> an MTEB task type, optionally
+    /// with its task name (<c>Retrieval</c>, <c>STS</c>, <c>Classification:Banking77Classification</c>), and
+    /// <paramref name="inputType"/> <c>query</c>/<c>search_query</c> or <c>document</c>/<c>search_document</c>/<c>passage</c>.
+    /// An input type alone means a retrieval query (instructed) or document (not). Null when neither is given.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown name, or a retrieval-like prompt without an input type (which side is it?).</exception>
+    public static TaskPrompt? ForRequest(string? promptName, string? inputType)
+    {
+        bool? isQuery = inputType?.Trim().ToLowerInvariant() switch
+        {
+            null => null,
+            "query" or "search_query" => true,
+            "document" or "search_document" or "passage" => false,
+            _ => throw new ArgumentException($"unknown input type '{inputType}': use query or document", nameof(inputType)),
+        };
+        if (promptName == null) return isQuery is { } q ? For("Retrieval", null, q) : null;
+        int colon = promptName.IndexOf(':');
+        string type = colon < 0 ? promptName : promptName[..colon], name = colon < 0 ? "" : promptName[(colon + 1)..];
+        if (isQuery == null && InstructsQueriesOnly(type))
+            throw new ArgumentException($"prompt '{promptName}' instructs queries only: say whether the inputs are queries or documents (input type)", nameof(inputType));
+        return For(type, name, isQuery ?? true);
+    }
+
     /// <summary>Whether <paramref name="taskType"/> instructs queries only (Retrieval, Reranking, InstructionRetrieval).</summary>
     public static bool InstructsQueriesOnly(string taskType) => Find(taskType).QueriesOnly;
 
