@@ -34,7 +34,7 @@ internal sealed class EncodingOptions
     {
         TextEncoding encoding;
         try { encoding = TextEncoding.Parse(p.GetValue(_encoding)!); }
-        catch (ArgumentException e) { throw new InputException("--encoding: " + e.Message); }
+        catch (ArgumentException e) { throw new InputException("--encoding: " + FirstLine(e.Message)); }
         int? ctx = p.GetValue(_ctxLen), chunk = p.GetValue(_chunk);
         bool noPad = p.GetValue(_noPad);
         if (encoding is MultiEos multi)

@@ -128,7 +128,7 @@ internal static class EvalCommand
         {
             string a = io.String(o, "sentence1") ?? throw new InputException($"line {io.LineNumber}: missing string field \"sentence1\"");
             string b = io.String(o, "sentence2") ?? throw new InputException($"line {io.LineNumber}: missing string field \"sentence2\"");
-            if (!o.TryGetProperty("score", out var s) || !s.TryGetDouble(out var score) || !double.IsFinite(score))
+            if (!o.TryGetProperty("score", out var s) || s.ValueKind != JsonValueKind.Number || !s.TryGetDouble(out var score) || !double.IsFinite(score))
                 throw new InputException($"line {io.LineNumber}: field \"score\" must be a number");
             pairs.Add((a, b, score));
         });

@@ -42,7 +42,11 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
         if (instruction != null && prompt != null) throw ApiException.Invalid("instruction", "give either \"instruction\" or \"prompt_name\", not both");
         TaskPrompt? p;
         try { p = TaskInstructions.ForRequest(prompt, input); }
-        catch (ArgumentException e) { throw ApiException.Invalid(prompt != null ? "prompt_name" : "input_type", UserMessage(e)); }
+        catch (ArgumentException e)
+        {
+            string field = prompt != null && e.ParamName != "inputType" ? "prompt_name" : "input_type";
+            throw ApiException.Invalid(field, $"field \"{field}\": {UserMessage(e)}");
+        }
         return p == null ? new EncodingRequest(encoding, instruction, null) : new EncodingRequest(encoding, p.Instruction ?? instruction, p.Head);
     }
 
