@@ -40,10 +40,13 @@ internal static class CommonOptions
     };
 
     /// <summary>Loads a model, reporting the device choice on standard error.</summary>
-    public static EmbeddingModel LoadModel(string path, string device)
+    public static EmbeddingModel LoadModel(string path, string device, int? maxBatchTokens = null, TextEncoding? encoding = null)
     {
         RequireFile(path, "model");
-        var model = EmbeddingModel.Load(path, new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) });
+        var options = new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) };
+        if (maxBatchTokens is { } n) options = options with { MaxBatchTokens = n };
+        if (encoding != null) options = options with { Encoding = encoding };
+        var model = EmbeddingModel.Load(path, options);
         return model;
     }
 

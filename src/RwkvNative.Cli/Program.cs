@@ -27,6 +27,7 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(HealthCommand.Create());
             root.Subcommands.Add(StoreCommand.Create());
             root.Subcommands.Add(BenchCommand.Create());
+            root.Subcommands.Add(EvalCommand.Create());
             root.Options.Add(CommonOptions.Threads);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

@@ -136,9 +136,13 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 
         DeviceCopy.Download<float>(stream, shift, state.Shift);
         DeviceCopy.Download<float>(stream, wkv, state.Wkv);
-        DeviceCopy.Download(stream, sums, eosSum[..(b * c)]);
-        DeviceCopy.Download(stream, counts, eosCount[..b]);
+        var passSums = new float[b * c];
+        var passCounts = new int[b];
+        DeviceCopy.Download<float>(stream, sums, passSums);
+        DeviceCopy.Download<int>(stream, counts, passCounts);
         session.End.Record(stream);
+        for (int i = 0; i < passSums.Length; i++) eosSum[i] += passSums[i];
+        for (int i = 0; i < b; i++) eosCount[i] += passCounts[i];
         LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
     }
 

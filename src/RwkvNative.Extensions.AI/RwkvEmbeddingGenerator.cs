@@ -15,12 +15,21 @@ public sealed record RwkvEmbeddingGeneratorOptions
 
     /// <summary>Model id reported in metadata and on each embedding (default <c>rwkv-embedding</c>).</summary>
     public string? ModelId { get; init; }
+
+    /// <summary>How texts become token sequences (null: the model's <see cref="ModelOptions.Encoding"/>, single EOS by default);
+    /// <c>new MultiEos()</c> is the paper's evaluation encoding.</summary>
+    public TextEncoding? Encoding { get; init; }
+
+    /// <summary>Instruction for every text when a call names none (upstream's <c>"Instruct: {instruction}\nQuery: {text}"</c>); null: none.</summary>
+    public string? Instruction { get; init; }
 }
 
 /// <summary>
 /// An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> over an <see cref="EmbeddingModel"/>: each string is tokenized
 /// with EOS appended and embedded from the zero state, exactly as <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/>.
-/// A call picks the head with <c>AdditionalProperties["task"]</c> (<c>retr|cls|sts</c> or an <see cref="EmbeddingTask"/>);
+/// A call picks the head with <c>AdditionalProperties["task"]</c> (<c>retr|cls|sts</c> or an <see cref="EmbeddingTask"/>), and the
+/// instruction with <c>["instruction"]</c>, or with <c>["prompt_name"]</c> (an MTEB task type, e.g. <c>STS</c>) and
+/// <c>["input_type"]</c> (<c>query</c>/<c>document</c>), which also pick the head (see <see cref="TaskInstructions.ForRequest"/>);
 /// <see cref="EmbeddingGenerationOptions.Dimensions"/> may only be the model's width (embeddings are never shortened).
 /// <see cref="GetService"/> answers <see cref="EmbeddingGeneratorMetadata"/> and the <see cref="EmbeddingModel"/> itself.
 /// </summary>
@@ -28,6 +37,9 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 {
     /// <summary>Key in <see cref="EmbeddingGenerationOptions.AdditionalProperties"/> that selects the task head.</summary>
     public const string TaskPropertyName = "task";
+
+    /// <summary>Keys in <see cref="EmbeddingGenerationOptions.AdditionalProperties"/> that select the instruction (and head).</summary>
+    public const string InstructionPropertyName = "instruction", PromptNamePropertyName = "prompt_name", InputTypePropertyName = "input_type";
 
     private readonly EmbeddingModel _model;
     private readonly RwkvEmbeddingGeneratorOptions _options;
@@ -52,7 +64,8 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var task = TaskOf(options);
+        var (instruction, promptHead) = PromptOf(options);
+        var task = TaskOf(options) ?? promptHead ?? _options.Task;
         if (options?.Dimensions is { } d && d != _model.Config.Channels)
             throw new ArgumentException($"this model returns {_model.Config.Channels} dimensions and does not shorten embeddings; requested {d}", nameof(options));
         var texts = values as IReadOnlyList<string> ?? [.. values];
@@ -60,7 +73,7 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         long tokens = 0;
         for (int i = 0; i < seqs.Length; i++)
         {
-            seqs[i] = _model.Tokenizer.Encode(texts[i] ?? throw new ArgumentNullException(nameof(values), $"value {i} is null"), addEos: true);
+            seqs[i] = _model.EncodeText(texts[i] ?? throw new ArgumentNullException(nameof(values), $"value {i} is null"), instruction, _options.Encoding);
             tokens += seqs[i].Length;
         }
         // The model computes synchronously; keep the caller's thread (e.g. a request thread) free meanwhile.
@@ -95,9 +108,22 @@ public sealed class RwkvEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         if (_ownsModel) _model.Dispose();
     }
 
-    private EmbeddingTask TaskOf(EmbeddingGenerationOptions? options)
+    /// <summary>The instruction and the head it implies: <c>instruction</c>, else <c>prompt_name</c>/<c>input_type</c>, else the options'.</summary>
+    private (string? Instruction, EmbeddingTask? Head) PromptOf(EmbeddingGenerationOptions? options)
     {
-        if (options?.AdditionalProperties is not { } props || !props.TryGetValue(TaskPropertyName, out var value) || value == null) return _options.Task;
+        string? Str(string key) => options?.AdditionalProperties is { } props && props.TryGetValue(key, out var v) && v != null
+            ? v as string ?? throw new ArgumentException($"AdditionalProperties[\"{key}\"] must be a string, got {v.GetType().Name}", nameof(options))
+            : null;
+        string? instruction = Str(InstructionPropertyName), prompt = Str(PromptNamePropertyName), input = Str(InputTypePropertyName);
+        if (instruction != null && prompt != null)
+            throw new ArgumentException($"give either AdditionalProperties[\"{InstructionPropertyName}\"] or [\"{PromptNamePropertyName}\"], not both", nameof(options));
+        var p = TaskInstructions.ForRequest(prompt, input);
+        return p == null ? (instruction ?? _options.Instruction, null) : (p.Instruction, p.Head);
+    }
+
+    private static EmbeddingTask? TaskOf(EmbeddingGenerationOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } props || !props.TryGetValue(TaskPropertyName, out var value) || value == null) return null;
         return value switch
         {
             EmbeddingTask t => t,

@@ -26,7 +26,7 @@ public sealed class RwkvEmbeddingsOptions
     public string Device { get; set; } = "auto";
 
     /// <summary>Most tokens per internal batch (<see cref="ModelOptions.MaxBatchTokens"/>).</summary>
-    public int MaxBatchTokens { get; set; } = 16384;
+    public int MaxBatchTokens { get; set; } = 4096;
 
     /// <summary>Default head of the embedding generator.</summary>
     public EmbeddingTask Task { get; set; } = EmbeddingTask.Retrieval;

@@ -19,11 +19,10 @@ internal static class Endpoints
             var inputs = RequestReader.StringOrStrings(root, "inputs", out bool single);
             bool normalize = RequestReader.Bool(root, "normalize", true);
             var (truncate, fromLeft) = Truncation(root);
-            var task = Task(root);
+            var encoding = EncodingRequest.Read(root, s.Model.Encoding);
+            var task = Task(root, encoding);
             CheckDimensions(root, s);
-            if (RequestReader.OptionalString(root, "prompt_name") != null)
-                throw ApiException.Invalid("prompt_name", "field \"prompt_name\" is not supported: this model has no prompt templates (use \"task\": retr|cls|sts)");
-            var seqs = TokenizeInputs(s, inputs, "inputs", single, truncate, fromLeft, out _);
+            var seqs = TokenizeInputs(s, inputs, "inputs", single, truncate, fromLeft, encoding, out _);
             embeddings = await s.Batcher.EmbedAsync(seqs, task, ctx.RequestAborted);
             if (normalize) foreach (var e in embeddings) EmbeddingMath.Normalize(e);
         }
@@ -68,8 +67,9 @@ internal static class Endpoints
             if (format is not ("float" or "base64"))
                 throw ApiException.Invalid("encoding_format", $"field \"encoding_format\" must be \"float\" or \"base64\", got \"{format}\"");
             CheckDimensions(root, s);
-            var task = Task(root);
-            var seqs = TokenizeInputs(s, inputs, "input", single, truncate: RequestReader.Bool(root, "truncate", false), fromLeft: false, out tokens);
+            var encoding = EncodingRequest.Read(root, s.Model.Encoding);
+            var task = Task(root, encoding);
+            var seqs = TokenizeInputs(s, inputs, "input", single, truncate: RequestReader.Bool(root, "truncate", false), fromLeft: false, encoding, out tokens);
             embeddings = await s.Batcher.EmbedAsync(seqs, task, ctx.RequestAborted);
             foreach (var e in embeddings) EmbeddingMath.Normalize(e);
         }
@@ -179,7 +179,8 @@ internal static class Endpoints
         return await s.Batcher.RerankAsync(seqs, ctx.RequestAborted);
     }
 
-    private static int[][] TokenizeInputs(ServingContext s, List<string> inputs, string field, bool single, bool truncate, bool fromLeft, out long tokens)
+    private static int[][] TokenizeInputs(ServingContext s, List<string> inputs, string field, bool single, bool truncate, bool fromLeft,
+        EncodingRequest encoding, out long tokens)
     {
         CheckCount(s, inputs.Count, field);
         var seqs = new int[inputs.Count][];
@@ -187,7 +188,7 @@ internal static class Endpoints
         for (int i = 0; i < seqs.Length; i++)
         {
             string name = single ? field : $"{field}[{i}]";
-            seqs[i] = InputTokens.ForEmbedding(s.Model.Tokenizer, inputs[i], name, s.Options.MaxInputTokens, truncate, fromLeft);
+            seqs[i] = encoding.Tokens(s.Model.Tokenizer, inputs[i], name, s.Options.MaxInputTokens, truncate, fromLeft);
             tokens += seqs[i].Length;
         }
         s.Metrics.RecordInputs(seqs.Length, tokens);
@@ -220,10 +221,10 @@ internal static class Endpoints
         return (truncate, left);
     }
 
-    private static EmbeddingTask Task(JsonElement root)
+    private static EmbeddingTask Task(JsonElement root, EncodingRequest encoding)
     {
         var name = RequestReader.OptionalString(root, "task");
-        if (name == null) return EmbeddingTask.Retrieval;
+        if (name == null) return encoding.Head ?? EmbeddingTask.Retrieval;
         try { return EmbeddingTasks.Parse(name); }
         catch (ArgumentException) { throw ApiException.Invalid("task", $"field \"task\" must be retr, cls or sts, got \"{name}\""); }
     }

@@ -19,6 +19,9 @@ internal static class BenchCommand
 {
     private static readonly string[] Workloads = ["prefill", "latency", "offline", "online", "tokenizer"];
 
+    /// <summary>Workloads run only when named (not part of <c>all</c>): <c>memory</c> reads the process's peak RSS, so it needs a process of its own.</summary>
+    private static readonly string[] NamedOnly = ["memory"];
+
     public static Command Create()
     {
         var model = CommonOptions.Model(required: false);
@@ -26,7 +29,8 @@ internal static class BenchCommand
         var preset = new Option<string>("--preset") { Description = "random weights of a real shape: tiny (0.1B), base (0.4B), large (1.4B); default tiny without --model" };
         var seed = new Option<int>("--seed") { Description = "seed of the random weights and tokens", DefaultValueFactory = _ => 1 };
         var weightsDir = new Option<string>("--weights-dir") { Description = "where random checkpoints are written and reused (default: <temp>/rwkv-bench)" };
-        var workload = new Option<string>("--workload", "-w") { Description = "all, or a comma list of prefill,latency,offline,online,tokenizer", DefaultValueFactory = _ => "all" };
+        var workload = new Option<string>("--workload", "-w") { Description = "all, or a comma list of prefill,latency,offline,online,tokenizer; or memory (peak RSS of one sequence of --tokens, alone in its process)", DefaultValueFactory = _ => "all" };
+        var passTokens = new Option<int>("--pass-tokens") { Description = "most tokens per pass (ModelOptions.MaxBatchTokens; default: the library's)", DefaultValueFactory = _ => new ModelOptions().MaxBatchTokens };
         var device = CommonOptions.Device();
         var batch = new Option<int>("--batch") { Description = "sequences per call", DefaultValueFactory = _ => 100 };
         var tokens = new Option<int>("--tokens") { Description = "document / sequence length", DefaultValueFactory = _ => 256 };
@@ -37,19 +41,19 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
         var cmd = new Command("bench", "measure throughput and latency (prefill, latency, offline/online reranking, tokenizer)")
         {
-            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json,
+            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json, passTokens,
         };
         cmd.SetAction(p => Run(new Settings(
             p.GetValue(model), p.GetValue(reranker), p.GetValue(preset), p.GetValue(seed), p.GetValue(weightsDir),
             ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
-            Positive(p.GetValue(iters), "--iters"), Gemm.MaxThreads, p.GetValue(json))));
+            Positive(p.GetValue(iters), "--iters"), Gemm.MaxThreads, p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"))));
         return cmd;
     }
 
     private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
-        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json);
+        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int PassTokens);
 
     /// <summary>One measured figure: workload, unit-named value keys, and the parameters it ran with.</summary>
     private sealed record Figure(string Workload, IReadOnlyList<(string Key, double Value)> Values, IReadOnlyList<(string Key, string Value)> Params);
@@ -83,7 +87,7 @@ internal static class BenchCommand
             presetName = preset.Name;
         }
 
-        using var m = CommonOptions.LoadModel(modelPath, s.Device);
+        using var m = CommonOptions.LoadModel(modelPath, s.Device, s.PassTokens);
         using var rr = rerankerPath != null ? CommonOptions.LoadReranker(rerankerPath, m) : null;
         double flopsPerToken = ModelFlops.PerToken(m.Config);
         table.WriteLine($"# device {m.DeviceName}; cpu {CpuModel()}; threads {s.Threads}; GEMM kernels {Gemm.KernelName}; load average {LoadAverage()?.ToString(CultureInfo.InvariantCulture) ?? "?"}; " +
@@ -107,6 +111,7 @@ internal static class BenchCommand
             Report(w == "offline" ? Offline(m, rr, s, rng) : Online(m, rr, s, rng));
         }
         if (s.Work.Contains("tokenizer")) Report(Tokenizer(m, s));
+        if (s.Work.Contains("memory")) Report(Memory(m, s, rng));
 
         if (s.Json) WriteJson(s, m, presetName, weights, flopsPerToken, figures);
         return ExitCodes.Ok;
@@ -121,6 +126,29 @@ internal static class BenchCommand
             [("tokens_per_s", tokens / t.Median), ("sequences_per_s", s.Batch / t.Median), ("gflop_per_s", tokens * flopsPerToken / t.Median / 1e9),
              ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
             [("batch", Str(s.Batch)), ("tokens", Str(s.Tokens))]);
+    }
+
+    /// <summary>
+    /// Peak memory of one sequence of <c>--tokens</c> tokens (EOS last) at batch 1, run once: the process's peak RSS after loading and
+    /// after the run. Long sequences run in passes of <c>--pass-tokens</c>, so the second figure should follow the pass size, not T.
+    /// </summary>
+    private static Figure Memory(EmbeddingModel m, Settings s, Random rng)
+    {
+        var seq = RandomSequences(rng, 1, s.Tokens, eos: true);
+        GC.Collect();
+        double loaded = PeakRssMiB();
+        long t0 = Stopwatch.GetTimestamp();
+        m.Forward(seq);
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return new Figure("memory_b1",
+            [("rss_peak_mib", PeakRssMiB()), ("rss_peak_after_load_mib", loaded), ("tokens_per_s", s.Tokens / seconds)],
+            [("batch", "1"), ("tokens", Str(s.Tokens)), ("pass_tokens", Str(s.PassTokens))]);
+    }
+
+    private static double PeakRssMiB()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.PeakWorkingSet64 / (1024.0 * 1024.0);
     }
 
     /// <summary>One sequence of 32 tokens per call (upstream: 20 untimed + 200 timed calls; here 7x warmup + 20x iters).</summary>
@@ -322,7 +350,8 @@ internal static class BenchCommand
         var set = new HashSet<string>(StringComparer.Ordinal);
         foreach (var w in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (Array.IndexOf(Workloads, w) < 0) throw new InputException($"unknown workload '{w}' (known: all, {string.Join(", ", Workloads)})");
+            if (Array.IndexOf(Workloads, w) < 0 && Array.IndexOf(NamedOnly, w) < 0)
+                throw new InputException($"unknown workload '{w}' (known: all, {string.Join(", ", Workloads.Concat(NamedOnly))})");
             set.Add(w);
         }
         if (set.Count == 0) throw new InputException("--workload is empty");

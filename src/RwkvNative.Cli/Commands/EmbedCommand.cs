@@ -14,20 +14,22 @@ internal static class EmbedCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
-        var task = new Option<string>("--task", "-t") { Description = "retr|cls|sts", DefaultValueFactory = _ => "retr" };
+        var task = new Option<string?>("--task", "-t") { Description = "retr|cls|sts (default retr, or the head of --task-type)" };
         var device = CommonOptions.Device();
         var batch = CommonOptions.BatchSize(32);
+        var encoding = new EncodingOptions();
         var cmd = new Command("embed", "embed JSON Lines {\"text\"} or {\"tokens\"} from stdin into {\"embedding\": [...]}") { model, task, device, batch };
-        cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(task)!, p.GetValue(device)!, p.GetValue(batch), ct)));
+        foreach (var o in encoding.All) cmd.Add(o);
+        cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(task), p.GetValue(device)!, p.GetValue(batch), encoding, p, ct)));
         return cmd;
     }
 
-    private static int Run(string modelPath, string taskName, string device, int batchSize, CancellationToken ct)
+    private static int Run(string modelPath, string? taskName, string device, int batchSize, EncodingOptions encodingOptions, ParseResult parse,
+        CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
-        EmbeddingTask task;
-        try { task = EmbeddingTasks.Parse(taskName); }
-        catch (ArgumentException e) { throw new InputException("--task: " + e.Message); }
+        var encoder = encodingOptions.Read(parse, ParseTask(taskName));
+        var task = encoder.Head;
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var io = JsonLines.Console();
         var progress = new Progress("embed");
@@ -50,7 +52,7 @@ internal static class EmbedCommand
         {
             while (io.Next() is { } doc)
             {
-                using (doc) pending.Add(ReadSequence(io, doc.RootElement, model));
+                using (doc) pending.Add(ReadSequence(io, doc.RootElement, model, encoder));
                 if (pending.Count >= batchSize) Flush();
             }
         }
@@ -63,8 +65,19 @@ internal static class EmbedCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>{"text"}: tokenized + EOS; {"tokens"}: used exactly, must be ids in 0..65535 holding at least one EOS.</summary>
-    internal static int[] ReadSequence(JsonLines io, JsonElement obj, EmbeddingModel model)
+    /// <summary>The head <c>--task</c> names, or null when it was not given.</summary>
+    internal static EmbeddingTask? ParseTask(string? name)
+    {
+        if (name == null) return null;
+        try { return EmbeddingTasks.Parse(name); }
+        catch (ArgumentException e) { throw new InputException("--task: " + e.Message); }
+    }
+
+    /// <summary>
+    /// {"text"}: instruction applied, tokenized and encoded (default: EOS appended); {"tokens"}: used exactly, must be ids in
+    /// 0..65535 holding at least one EOS.
+    /// </summary>
+    internal static int[] ReadSequence(JsonLines io, JsonElement obj, EmbeddingModel model, TextEncoder encoder)
     {
         int line = io.LineNumber;
         if (obj.TryGetProperty("tokens", out var t))
@@ -83,7 +96,7 @@ internal static class EmbedCommand
             return ids;
         }
         var text = io.String(obj, "text") ?? throw new InputException($"line {line}: expected a field \"text\" or \"tokens\"");
-        try { return model.Tokenizer.Encode(text, addEos: true); }
+        try { return encoder.Tokens(model, text); }
         catch (ArgumentException e) { throw new InputException($"line {line}: {e.Message}"); }
     }
 }

@@ -118,8 +118,9 @@ internal sealed class ForwardGraphCache : IDisposable
         var floats = staging.Span<float>(StagingElements);
         floats.Slice((int)ShiftAt, (int)ShiftElements).CopyTo(state.Shift);
         floats.Slice((int)WkvAt, (int)WkvElements).CopyTo(state.Wkv);
-        floats.Slice((int)SumsAt, channels).CopyTo(eosSum);
-        eosCount[0] = all[(int)CountsAt];
+        var sums = floats.Slice((int)SumsAt, channels);
+        for (int i = 0; i < channels; i++) eosSum[i] += sums[i]; // the backend contract adds to the caller's sums
+        eosCount[0] += all[(int)CountsAt];
         return true;
     }
 

@@ -15,8 +15,16 @@ public sealed record ModelOptions
     /// <summary>Receives one-line diagnostics (device choice, load time). Null: silent.</summary>
     public Action<string>? Log { get; init; }
 
-    /// <summary>Most tokens one internal batch holds; longer inputs are split into several batches (results unchanged).</summary>
-    public int MaxBatchTokens { get; init; } = 16384;
+    /// <summary>
+    /// Most tokens one pass through the backend holds: short sequences are packed into passes of at most this many tokens, and a
+    /// longer sequence runs in consecutive passes of this size carrying its state, so peak memory follows this figure, not the
+    /// length of a text. Results do not depend on it (bit-identical on the CPU).
+    /// </summary>
+    public int MaxBatchTokens { get; init; } = 4096;
+
+    /// <summary>How <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/> encodes texts:
+    /// <see cref="TextEncoding.Single"/> (default) or a <see cref="MultiEos"/> (the paper's evaluation encoding).</summary>
+    public TextEncoding Encoding { get; init; } = TextEncoding.Single;
 }
 
 /// <summary>What <see cref="EmbeddingModel.Forward"/> returns.</summary>
@@ -66,6 +74,8 @@ public sealed class EmbeddingModel : IDisposable
     {
         options ??= new ModelOptions();
         if (options.MaxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be positive");
+        ArgumentNullException.ThrowIfNull(options.Encoding, nameof(options.Encoding));
+        (options.Encoding as MultiEos)?.Validate();
         var device = BackendRegistry.Resolve(options.Device, out var note);
         if (note != null) options.Log?.Invoke(note);
         var ckpt = Checkpoint.Open(path);
@@ -101,17 +111,38 @@ public sealed class EmbeddingModel : IDisposable
 
     internal ModelOptions Options => _options;
 
-    /// <summary>Embeds one text (EOS appended) with the head of <paramref name="task"/>: [C], not L2-normalised.</summary>
+    /// <summary>The encoding texts get when a call names none (<see cref="ModelOptions.Encoding"/>).</summary>
+    public TextEncoding Encoding => _options.Encoding;
+
+    /// <summary>Embeds one text (encoded with <see cref="ModelOptions.Encoding"/>, default one EOS appended) with the head of
+    /// <paramref name="task"/>: [C], not L2-normalised.</summary>
     public float[] Embed(string text, EmbeddingTask task = EmbeddingTask.Retrieval) => Embed([text], task)[0];
 
-    /// <summary>Embeds texts (each tokenized with EOS appended, run from a zero state): [B][C].</summary>
-    public float[][] Embed(IReadOnlyList<string> texts, EmbeddingTask task = EmbeddingTask.Retrieval, CancellationToken cancellationToken = default)
+    /// <summary>Embeds texts, each encoded with <see cref="ModelOptions.Encoding"/> (default: EOS appended) and run from a zero state: [B][C].</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, EmbeddingTask task = EmbeddingTask.Retrieval, CancellationToken cancellationToken = default) =>
+        Embed(texts, task, instruction: null, encoding: null, cancellationToken);
+
+    /// <summary>
+    /// Embeds texts with an instruction (upstream's <c>"Instruct: {instruction}\nQuery: {text}"</c>; null: none) and an encoding
+    /// (null: <see cref="ModelOptions.Encoding"/>): [B][C]. For upstream's instruction and head of an MTEB task, pass
+    /// <see cref="TaskInstructions.For"/>'s <see cref="TaskPrompt.Head"/> and <see cref="TaskPrompt.Instruction"/>.
+    /// </summary>
+    public float[][] Embed(IReadOnlyList<string> texts, EmbeddingTask task, string? instruction, TextEncoding? encoding = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var seqs = new int[texts.Count][];
         for (int i = 0; i < seqs.Length; i++)
-            seqs[i] = Tokenizer.Encode(texts[i] ?? throw new ArgumentNullException(nameof(texts), $"text {i} is null"), addEos: true);
+            seqs[i] = EncodeText(texts[i] ?? throw new ArgumentNullException(nameof(texts), $"text {i} is null"), instruction, encoding);
         return EmbedTokens(seqs, task, cancellationToken);
+    }
+
+    /// <summary>The token sequence the model runs for <paramref name="text"/>: instruction applied, tokenized, then encoded with
+    /// <paramref name="encoding"/> (null: <see cref="ModelOptions.Encoding"/>).</summary>
+    public int[] EncodeText(string text, string? instruction = null, TextEncoding? encoding = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return (encoding ?? _options.Encoding).Tokens(Tokenizer.Encode(TaskInstructions.Apply(instruction, text)));
     }
 
     /// <summary>
@@ -149,19 +180,21 @@ public sealed class EmbeddingModel : IDisposable
         int total = all.Count, c = Config.Channels;
         var embeddings = new float[]?[total];
         var parts = new List<ModelState>();
+        int passTokens = _options.MaxBatchTokens;
         int b0 = 0;
         while (b0 < total)
         {
             ct.ThrowIfCancellationRequested();
-            int b1 = b0, tokens = 0;
-            do { tokens += sequences[b1].Length; b1++; }
-            while (b1 < total && tokens + sequences[b1].Length <= _options.MaxBatchTokens);
+            // One pass: as many whole sequences as fit in MaxBatchTokens, or one longer sequence run in passes.
+            int b1 = b0 + 1, tokens = all.Sequence(b0).Length;
+            if (tokens <= passTokens)
+                while (b1 < total && tokens + all.Sequence(b1).Length <= passTokens) tokens += all.Sequence(b1++).Length;
             int batch = b1 - b0;
-            var packed = all.Slice(b0, batch);
             var st = start != null ? start.Slice(b0, batch) : new ModelState(Config, batch);
             var sum = new float[batch * c];
             var count = new int[batch];
-            Backend.Forward(packed, st, sum, count);
+            if (tokens > passTokens) RunInPasses(all.Sequence(b0), passTokens, st, sum, count, ct);
+            else Backend.Forward(all.Slice(b0, batch), st, sum, count);
 
             int pooled = 0;
             for (int b = 0; b < batch; b++) if (count[b] > 0) pooled++;
@@ -190,6 +223,20 @@ public sealed class EmbeddingModel : IDisposable
             ? parts.Count switch { 0 => new ModelState(Config, 0), 1 => parts[0], _ => ModelState.Concat(parts) }
             : new ModelState(Config, 0);
         return new ForwardResult(embeddings, state);
+    }
+
+    /// <summary>
+    /// Runs one sequence longer than a pass in consecutive passes of at most <paramref name="passTokens"/> tokens, each continuing
+    /// the state the previous one left; the backend adds each pass's EOS sums to <paramref name="sum"/>, so the result equals one pass.
+    /// </summary>
+    private void RunInPasses(ReadOnlySpan<int> sequence, int passTokens, ModelState state, float[] sum, int[] count, CancellationToken ct)
+    {
+        for (int t0 = 0; t0 < sequence.Length; t0 += passTokens)
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = Math.Min(passTokens, sequence.Length - t0);
+            Backend.Forward(PackedBatch.FromPacked(sequence.Slice(t0, n), [0, n]), state, sum, count);
+        }
     }
 
     /// <summary>Frees the backend's memory and the checkpoint mapping.</summary>

@@ -21,8 +21,9 @@ public interface IEmbeddingBackend : IDisposable
     /// </summary>
     /// <param name="batch">The packed, validated ragged batch; a sequence may be empty (its state is unchanged).</param>
     /// <param name="state">[L,2,B,C] + [L,B,H,64,64]; read and written.</param>
-    /// <param name="eosSum">[B, C] output: sum over the EOS (65535) positions of LN(x_t; ln_out); zero where none.</param>
-    /// <param name="eosCount">[B] output: number of EOS positions per sequence.</param>
+    /// <param name="eosSum">[B, C]: the sum over the EOS (65535) positions of LN(x_t; ln_out) is ADDED to it, in token order (the
+    /// caller zeroes it before a sequence's first pass, so a sequence fed in passes sums as if fed at once).</param>
+    /// <param name="eosCount">[B]: the number of EOS positions per sequence is added to it.</param>
     void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount);
 
     /// <summary>

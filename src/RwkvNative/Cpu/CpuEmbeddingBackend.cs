@@ -46,8 +46,6 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
     {
         int b = BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
         int c = Config.Channels, t = batch.TokenCount;
-        eosSum[..(b * c)].Clear();
-        eosCount[..b].Clear();
         if (t == 0) return;
 
         var x = new float[t * c];
