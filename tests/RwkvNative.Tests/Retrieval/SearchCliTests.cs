@@ -61,7 +61,7 @@ public sealed class SearchCliTests
         using var st = DocumentStateStore.Open(store, f.Model);
         var index = new ExactVectorIndex(f.Model);
         var embeddings = f.Model.Embed(DocumentRetrieverTests.Docs);
-        index.Upsert([.. Docs.Select((d, i) => new VectorRecord(d.Id, ContentHash.Of(d.Text), embeddings[i]))]);
+        index.Upsert([.. Docs.Select((d, i) => new VectorRecord(d.Id, RwkvNative.Store.ContentHash.Of(d.Text).ToString(), embeddings[i]))]);
         var expected = await new DocumentRetriever(f.Reranker, new StoreDocumentStates(st), index).SearchAsync(Query, 4);
         Assert.Equal(expected.Length, lines.Length);
         for (int i = 0; i < lines.Length; i++)
