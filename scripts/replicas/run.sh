@@ -45,9 +45,17 @@ trap cleanup EXIT
 
 free_port() { local p=$1; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; echo "$p"; }
 
-# As root, the replicas run as 'nobody' so that the read-only store and models are enforced by the kernel, as in a container.
+# As root, the replicas run as 'nobody' so that the read-only store and models are enforced by the kernel, as in a
+# container; when 'nobody' cannot run the binary (a checkout under a private folder), they run as this user and the
+# sha256 check below is the proof that nothing was written.
 AS=()
-if [ "$(id -u)" = 0 ]; then AS=(runuser -u nobody --); fi
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  if (cd / && runuser -u nobody -- env HOME="$W" DOTNET_CLI_TELEMETRY_OPTOUT=1 "${RUN[@]}" --help >/dev/null 2>&1); then
+    AS=(runuser -u nobody --)
+  else
+    echo "note: user 'nobody' cannot run ${RUN[*]}; the replicas run as $(id -un)" >&2
+  fi
+fi
 
 # 1. The models (mounted read-only in a container) and the shared store + vector index, made once.
 mkdir -p "$W/models"
