@@ -37,6 +37,7 @@ internal static class SearchCommand
     {
         if (topK < 1) throw new InputException($"--top-k must be at least 1, got {topK}");
         if (topN is < 0) throw new InputException($"--top-n must not be negative, got {topN}");
+        CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         try { model.Tokenizer.Encode(query); }
@@ -50,7 +51,7 @@ internal static class SearchCommand
         {
             throw new InputException($"the vector index ({vectors.Description}) names document '{e.Id}', which the store {store.Directory} does not hold; index the documents into both with 'rwkv-emb index --out STORE --vectors ...'");
         }
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         for (int i = 0; i < hits.Length; i++)
         {
             var h = hits[i];
