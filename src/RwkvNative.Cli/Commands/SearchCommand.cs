@@ -37,6 +37,7 @@ internal static class SearchCommand
     {
         if (topK < 1) throw new InputException($"--top-k must be at least 1, got {topK}");
         if (topN is < 0) throw new InputException($"--top-n must not be negative, got {topN}");
+        CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
         try { model.Tokenizer.Encode(query); }
