@@ -13,7 +13,7 @@ internal sealed class VectorIndexing(EmbeddingModel model, IVectorIndex index)
     public bool[] Add(IReadOnlyList<string> ids, IReadOnlyList<string> texts, CancellationToken ct)
     {
         var hashes = new string[ids.Count];
-        for (int i = 0; i < hashes.Length; i++) hashes[i] = ContentHash.Of(texts[i]);
+        for (int i = 0; i < hashes.Length; i++) hashes[i] = Store.ContentHash.Of(texts[i]).ToString();
         var known = index.GetContentHashesAsync(ids, ct).GetAwaiter().GetResult();
         var todo = new List<int>();
         for (int i = 0; i < hashes.Length; i++)

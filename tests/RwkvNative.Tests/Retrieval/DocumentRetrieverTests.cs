@@ -16,10 +16,12 @@ public sealed class DocumentRetrieverTests
     /// <summary>A store holding every document's state and an exact index holding every document's embedding.</summary>
     internal static (DocumentStateStore Store, ExactVectorIndex Index) Build(LoadedFixtures.Loaded f, string dir)
     {
-        using (var w = DocumentStateStore.OpenForWriting(dir, f.Model)) w.Append(Ids, f.Reranker.IndexDocuments(Docs));
+        var states = f.Reranker.IndexDocuments(Docs);
+        using (var w = DocumentStateStore.OpenForWriting(dir, f.Model))
+            w.Append([.. Ids.Select((id, i) => new DocumentStateEntry(id, ContentHash.Of(Docs[i]), states[i]))]);
         var index = new ExactVectorIndex(f.Model);
         var embeddings = f.Model.Embed(Docs, EmbeddingTask.Retrieval);
-        index.Upsert([.. Ids.Select((id, i) => new VectorRecord(id, ContentHash.Of(Docs[i]), embeddings[i]))]);
+        index.Upsert([.. Ids.Select((id, i) => new VectorRecord(id, ContentHash.Of(Docs[i]).ToString(), embeddings[i]))]);
         return (DocumentStateStore.Open(dir, f.Model), index);
     }
 
