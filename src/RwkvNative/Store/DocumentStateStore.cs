@@ -185,7 +185,7 @@ public sealed class DocumentStateStore : IDisposable
         {
             long length = RandomAccess.GetLength(log);
             var scan = StateLog.Scan(StateLogSource.FromFile(log), 0, length);
-            var manifest = ResolveManifest(dir, scan, writing: false);
+            var manifest = ResolveManifest(dir, scan);
             if (model != null) manifest.CheckModel(dir, model);
             var store = new DocumentStateStore(dir, manifest, log, null, flush: false);
             store.Apply(scan);
@@ -238,7 +238,7 @@ public sealed class DocumentStateStore : IDisposable
             }
             else
             {
-                manifest = ResolveManifest(dir, scan, writing: true);
+                manifest = ResolveManifest(dir, scan);
                 manifest.CheckModel(dir, model);
                 if (options.Precision is { } p && p != manifest.Precision)
                     throw new ArgumentException(
@@ -594,35 +594,28 @@ public sealed class DocumentStateStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var dir = Path.GetFullPath(directory);
         using var writerLock = TakeWriterLock(dir);
-        StoreCheckReport before;
         var temp = Path.Combine(dir, LogFileName + ".repair.tmp");
         try
         {
-        using (var store = OpenForReading(dir, null))
-        {
-            before = store.CheckAll();
+            using var store = OpenForReading(dir, null);
+            var found = store.CheckAll();
             var manifest = store._manifest with { LogId = Guid.NewGuid().ToString("N") };
-            var damaged = new HashSet<string>(before.DamagedDocuments.Select(d => d.Id), StringComparer.Ordinal);
+            var damaged = new HashSet<string>(found.DamagedDocuments.Select(d => d.Id), StringComparer.Ordinal);
+            List<StateLogRecord> keep;
+            lock (store._sync) keep = [.. store._docs.Where(d => !damaged.Contains(d.Id)).Select(d => d.Record), .. store._foreign];
             using (var output = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                long at = 0;
                 var head = manifest.ToRecord();
-                RandomAccess.Write(output, head, at);
-                at += head.Length;
-                var copy = new List<StateLogRecord>();
-                lock (store._sync)
-                {
-                    foreach (var d in store._docs)
-                        if (!damaged.Contains(d.Id)) copy.Add(d.Record);
-                    copy.AddRange(store._foreign);
-                }
+                RandomAccess.Write(output, head, 0);
+                long at = head.Length;
+                var source = StateLogSource.FromFile(store._log);
                 var buffer = new byte[1 << 20];
-                foreach (var r in copy)
+                foreach (var r in keep)
                 {
                     for (long done = 0; done < r.Size;)
                     {
                         int n = (int)Math.Min(buffer.Length, r.Size - done);
-                        if (StateLogSource.FromFile(store._log).Read(r.Offset + done, buffer.AsSpan(0, n)) != n)
+                        if (source.Read(r.Offset + done, buffer.AsSpan(0, n)) != n)
                             throw new IOException($"{Path.Combine(dir, LogFileName)}: the log got shorter while it was repaired; nothing was changed");
                         RandomAccess.Write(output, buffer.AsSpan(0, n), at + done);
                         done += n;
@@ -631,15 +624,16 @@ public sealed class DocumentStateStore : IDisposable
                 }
                 RandomAccess.FlushToDisk(output);
             }
+            // The swap is one rename: a crash leaves the old log or the new one, never a mix. store.json follows; if it
+            // still names the old log id, readers go by the log, which agrees with it on everything else.
             File.Move(temp, Path.Combine(dir, LogFileName), overwrite: true);
             manifest.WriteFile(Path.Combine(dir, ManifestFileName));
-        }
+            return found;
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
-        return before;
     }
 
     private StoreCheckReport CheckAll()
@@ -667,7 +661,7 @@ public sealed class DocumentStateStore : IDisposable
     }
 
     // The log describes itself (its manifest records); store.json must agree with it. When one is missing the other is used.
-    private static StoreManifest ResolveManifest(string dir, StateLogScan scan, bool writing)
+    private static StoreManifest ResolveManifest(string dir, StateLogScan scan)
     {
         var logPath = Path.Combine(dir, LogFileName);
         var manifestPath = Path.Combine(dir, ManifestFileName);
@@ -677,7 +671,7 @@ public sealed class DocumentStateStore : IDisposable
             if (r.Kind != StateLogRecordKind.Manifest) continue;
             var m = StoreManifest.Parse(Encoding.UTF8.GetBytes(r.Key), $"{logPath} (manifest record at offset {r.Offset})");
             if (fromLog != null && !fromLog.SameStates(m))
-                throw new CheckpointException($"{logPath}: holds records of two stores ({fromLog.Describe()} and {m.Describe()}); split them with 'rwkv-emb store repair' is not possible, index the documents again into a new folder");
+                throw new CheckpointException($"{logPath}: holds records of two stores ({fromLog.Describe()} and {m.Describe()}); index the documents again into a new folder");
             fromLog ??= m;
         }
         StoreManifest? fromFile = File.Exists(manifestPath) ? StoreManifest.ReadFile(manifestPath) : null;
@@ -687,7 +681,7 @@ public sealed class DocumentStateStore : IDisposable
         if (fromLog != null) return fromLog;
         if (fromFile != null) return fromFile;
         throw new CheckpointException(
-            $"{dir}: {ManifestFileName} is missing and {LogFileName} holds no readable manifest record, so which model made its states is unknown; restore {ManifestFileName} from a backup (nothing was changed{(writing ? ", nothing was written" : "")})");
+            $"{dir}: {ManifestFileName} is missing and {LogFileName} holds no readable manifest record, so which model made its states is unknown; restore {ManifestFileName} from a backup (nothing was changed)");
     }
 
     // Indexes the records of a scan that continues the previous one.

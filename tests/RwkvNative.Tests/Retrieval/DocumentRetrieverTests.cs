@@ -17,10 +17,10 @@ public sealed class DocumentRetrieverTests
     internal static (DocumentStateStore Store, ExactVectorIndex Index) Build(LoadedFixtures.Loaded f, string dir)
     {
         var states = f.Reranker.IndexDocuments(Docs);
-        var embeddings = f.Model.Embed(Docs, EmbeddingTask.Retrieval);
         using (var w = DocumentStateStore.OpenForWriting(dir, f.Model))
-            w.Append([.. Ids.Select((id, i) => new DocumentStateEntry(id, ContentHash.Of(Docs[i]), states[i], embeddings[i]))]);
+            w.Append([.. Ids.Select((id, i) => new DocumentStateEntry(id, ContentHash.Of(Docs[i]), states[i]))]);
         var index = new ExactVectorIndex(f.Model);
+        var embeddings = f.Model.Embed(Docs, EmbeddingTask.Retrieval);
         index.Upsert([.. Ids.Select((id, i) => new VectorRecord(id, ContentHash.Of(Docs[i]).ToString(), embeddings[i]))]);
         return (DocumentStateStore.Open(dir, f.Model), index);
     }

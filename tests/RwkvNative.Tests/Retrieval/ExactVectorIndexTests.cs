@@ -1,5 +1,6 @@
 using RwkvNative.Checkpoints;
 using RwkvNative.Retrieval;
+using RwkvNative.Store;
 using RwkvNative.Tests.Reference;
 using RwkvNative.Tests.Store;
 
@@ -21,14 +22,14 @@ public sealed class ExactVectorIndexTests : VectorIndexSuite
         Assert.Equal(0, index.Count);
         var rng = new Random(7);
         var records = new[] { "doc-1", "Äpfel & Birnen", "🦀 \"rust\"" }
-            .Select((id, i) => new VectorRecord(id, RwkvNative.Store.ContentHash.Of(id).ToString(), RandomVector(rng, f.Model.Config.Channels))).ToList();
+            .Select((id, i) => new VectorRecord(id, ContentHash.Of(id).ToString(), RandomVector(rng, f.Model.Config.Channels))).ToList();
         index.Upsert(records);
         index.Save(path);
         var back = ExactVectorIndex.Open(path, f.Model);
         Assert.Equal(3, back.Count);
         var q = RandomVector(rng, f.Model.Config.Channels);
         Assert.Equal(index.Search(q, 3), back.Search(q, 3));
-        Assert.Equal(RwkvNative.Store.ContentHash.Of("Äpfel & Birnen").ToString(), back.HashOf("Äpfel & Birnen"));
+        Assert.Equal(ContentHash.Of("Äpfel & Birnen").ToString(), back.HashOf("Äpfel & Birnen"));
         Assert.Null(back.HashOf("missing"));
         // An empty index saves and loads too.
         var emptyPath = Path.Combine(dir.Path, "empty.safetensors");
