@@ -19,12 +19,18 @@ internal sealed class CpuBlockWeights
     public required float[] FfnXK;
     public required LinearWeight FfnKey, FfnValue;
 
-    /// <summary>Reads block <paramref name="i"/> under <paramref name="prefix"/> (shapes already validated by <see cref="ConfigReader"/>).</summary>
-    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, ModelConfig config, int i)
+    /// <summary>
+    /// Reads block <paramref name="i"/> under <paramref name="prefix"/> (shapes already validated by <see cref="ConfigReader"/>).
+    /// With <see cref="Precision.Int8"/> the large (non-LoRA) matrices are quantised (<see cref="Int8Weight"/>); the LoRA
+    /// projections stay float: they are ~6% of the block's multiply-adds and feed the decay exp(-exp(.)) directly.
+    /// </summary>
+    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, ModelConfig config, int i, Precision precision = Precision.Float32)
     {
         var t = SchemaTensors<float[], LinearWeight>.Load(S.Block(config, i),
             spec => ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape).ToFloat32(),
-            spec => LinearWeight.From(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), spec.Kind));
+            spec => precision == Precision.Int8 && spec.Kind != TensorKind.Lora
+                ? LinearWeight.QuantizedLinear(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), Int8Gemm.WeightLevels)
+                : LinearWeight.From(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), spec.Kind));
         return new CpuBlockWeights
         {
             Ln1W = t.Vector(S.Ln1Weight), Ln1B = t.Vector(S.Ln1Bias), Ln2W = t.Vector(S.Ln2Weight), Ln2B = t.Vector(S.Ln2Bias),

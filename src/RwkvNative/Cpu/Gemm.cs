@@ -80,6 +80,11 @@ public static class Gemm
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
+        if (w.Int8 is { } quantized)
+        {
+            Int8Gemm.Run(x, m, quantized, y, accumulate, maxThreads, Int8Gemm.BestIsa);
+            return;
+        }
         if (!IsSupported(isa)) throw new PlatformNotSupportedException($"GEMM kernels for {isa} do not run on this machine");
         int n = w.Outputs, k = w.Inputs;
         if (x.Length < (long)m * k) throw new ArgumentException($"x has {x.Length} elements, needs {m}x{k}", nameof(x));
