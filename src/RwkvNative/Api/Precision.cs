@@ -7,10 +7,11 @@ public enum Precision
     Float32,
 
     /// <summary>
-    /// CPU only, opt-in: the six large matrices of every block (receptance, key, value, output, FFN key and value) are
-    /// quantised once at load to int8 per output channel and multiplied with activations quantised per row at run time
-    /// (int32 accumulation). LoRA projections, heads, norms and the recurrence stay float32. Embeddings keep cosine
-    /// ≥ 0.999 to <see cref="Float32"/> (docs/benchmarks.md, verify --precision int8).
+    /// CPU only, opt-in: the FFN matrices of every block (key and value, 2/3 of the large-matrix work) are quantised
+    /// once at load to int8 per output channel and multiplied with activations quantised per row at run time (int32
+    /// accumulation). Attention projections, LoRA projections, heads, norms and the recurrence stay float32: the
+    /// attention projections feed the recurrent state and cost too much accuracy in int8 (docs/benchmarks.md).
+    /// Embeddings keep cosine ≥ 0.999 to the float32 reference (verify --precision int8).
     /// </summary>
     Int8,
 }

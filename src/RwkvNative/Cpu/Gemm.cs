@@ -53,6 +53,9 @@ public static class Gemm
     /// <summary>Which micro-kernels this machine runs ("Vector512", "Vector256", "Vector128" or "Scalar"), for diagnostics.</summary>
     public static string KernelName => BestIsa.ToString();
 
+    /// <summary>Which int8 micro-kernels this machine runs for <see cref="Precision.Int8"/> weights ("AvxVnni", "Avx512BW", "ArmDot" or "Scalar").</summary>
+    public static string Int8KernelName => Int8Gemm.BestIsa.ToString();
+
     /// <summary>The widest instruction set this machine runs the micro-kernels with.</summary>
     internal static GemmIsa BestIsa { get; } =
         Vector512.IsHardwareAccelerated ? GemmIsa.Vector512

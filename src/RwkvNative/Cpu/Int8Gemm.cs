@@ -67,14 +67,16 @@ internal static class Int8Gemm
 
         byte[] quantized = ArrayPool<byte>.Shared.Rent(m * kp);
         float[] scales = ArrayPool<float>.Shared.Rent(m);
+        bool[] unsigned = ArrayPool<bool>.Shared.Rent(m);
         try
         {
             fixed (float* px = x, py = y, ps = scales, pscale = w.Scales)
             fixed (byte* pu = quantized)
+            fixed (bool* pun = unsigned)
             fixed (sbyte* pw = w.Storage)
             fixed (int* pbias = w.OffsetCorrection)
             {
-                var job = new Job(px, pu, ps, pw + w.Offset, pbias, pscale, py, m, n, k, kp, accumulate, isa, rowBlock, groupPanels, groups);
+                var job = new Job(px, pu, ps, pun, pw + w.Offset, pbias, pscale, py, m, n, k, kp, accumulate, isa, rowBlock, groupPanels, groups);
                 if (serial || (long)m * k < SerialQuantize) job.Quantize(0, m);
                 else
                 {
@@ -92,18 +94,19 @@ internal static class Int8Gemm
         }
         finally
         {
+            ArrayPool<bool>.Shared.Return(unsigned);
             ArrayPool<float>.Shared.Return(scales);
             ArrayPool<byte>.Shared.Return(quantized);
         }
     }
 
     /// <summary>One call's operands; <see cref="Run(int)"/> computes task t = (row block, panel group).</summary>
-    private readonly unsafe struct Job(float* x, byte* u, float* rowScale, sbyte* w, int* bias, float* colScale, float* y,
+    private readonly unsafe struct Job(float* x, byte* u, float* rowScale, bool* unsigned, sbyte* w, int* bias, float* colScale, float* y,
         int m, int n, int k, int kp, bool accumulate, Int8Isa isa, int rowBlock, int groupPanels, int groups)
     {
         /// <summary>Quantises rows [start, end) of x.</summary>
         public void Quantize(int start, int end) =>
-            Int8Activations.QuantizeRows(x + (long)start * k, end - start, k, u + (long)start * kp, kp, rowScale + start);
+            Int8Activations.QuantizeRows(x + (long)start * k, end - start, k, u + (long)start * kp, kp, rowScale + start, unsigned + start);
 
         public void Run(int task)
         {
@@ -120,7 +123,7 @@ internal static class Int8Gemm
                 {
                     int rows = Math.Min(MR, i1 - i);
                     Int8Kernels.Tile(isa, rows, u + (long)i * kp, kp, b, quads, bias + j, acc);
-                    Int8Kernels.Store(rows, cols, acc, rowScale + i, colScale + j, y + (long)i * n + j, n, accumulate);
+                    Int8Kernels.Store(rows, cols, acc, rowScale + i, unsigned + i, bias + j, colScale + j, y + (long)i * n + j, n, accumulate);
                 }
             }
         }

@@ -117,16 +117,19 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>
-    /// y[r, j] = acc[r, j] · (rowScale[r] · colScale[j]) (+ y[r, j] when <paramref name="load"/>) for j &lt; cols:
-    /// the float32 epilogue of every family (same operations whatever the width).
+    /// y[r, j] = (acc[r, j] + 128 · Σ_k Q[j, k] for unsigned rows) · (rowScale[r] · colScale[j]) (+ y[r, j] when
+    /// <paramref name="load"/>) for j &lt; cols: the epilogue of every family (same operations whatever the width).
+    /// bias is the panel's <see cref="Int8Weight.OffsetCorrection"/> (-128 · Σ Q), so unsigned rows subtract it.
     /// </summary>
-    public static void Store(int rows, int cols, int* acc, float* rowScale, float* colScale, float* y, nint ldy, bool load)
+    public static void Store(int rows, int cols, int* acc, float* rowScale, bool* unsigned, int* bias, float* colScale, float* y, nint ldy, bool load)
     {
         int vw = Vector<float>.Count;
         for (int r = 0; r < rows; r++)
         {
             float s = rowScale[r];
             int* ar = acc + r * NR;
+            if (unsigned[r])
+                for (int c = 0; c < NR; c++) ar[c] -= bias[c];
             float* yr = y + r * ldy;
             int j = 0;
             var vs = new Vector<float>(s);

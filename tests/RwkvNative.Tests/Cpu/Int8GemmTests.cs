@@ -45,6 +45,8 @@ public unsafe class Int8GemmTests
             {
                 var rng = new Random(m * 7919 + n * 31 + k);
                 var x = RandomArray(rng, m * k);
+                for (int r = 0; r < m; r += 3)
+                    for (int i = 0; i < k; i++) x[r * k + i] = MathF.Abs(x[r * k + i]); // every third row takes the unsigned form
                 var wRows = RandomArray(rng, n * k);
                 var w = Int8Weight.FromRows(wRows, n, k, Int8Kernels.MaxLevels(isa));
                 var y0 = RandomArray(rng, m * n);
@@ -66,6 +68,7 @@ public unsafe class Int8GemmTests
         {
             var rng = new Random(m + 3 * n + 7 * k);
             var x = RandomArray(rng, m * k);
+            for (int i = 0; i < k; i++) x[i] = MathF.Abs(x[i]);
             var w = Int8Weight.FromRows(RandomArray(rng, n * k), n, k, Int8Weight.PairSafeLevels);
             var scalar = new float[m * n];
             var forced = new float[m * n];
@@ -102,7 +105,7 @@ public unsafe class Int8GemmTests
         int m = 3, n = 40, k = 3072;
         var x = new float[m * k];
         var wRows = new float[n * k];
-        for (int i = 0; i < x.Length; i++) x[i] = i % 3 == 0 ? -1f : 1f;
+        for (int i = 0; i < x.Length; i++) x[i] = i % 3 == 0 && i >= k ? -1f : 1f; // row 0 all +1: unsigned, u = 255
         for (int i = 0; i < wRows.Length; i++) wRows[i] = (i / 7) % 2 == 0 ? 1f : -1f;
         foreach (var isa in Enum.GetValues<Int8Isa>())
         {
@@ -248,9 +251,10 @@ public unsafe class Int8GemmTests
         var q = new int[k];
         for (int r = 0; r < m; r++)
         {
-            float max = 0f;
-            for (int i = 0; i < k; i++) max = MathF.Max(max, MathF.Abs(x[r * k + i]));
-            float inv = max > 0 ? 127f / max : 0f, s = max / 127f;
+            float max = 0f, min = 0f;
+            for (int i = 0; i < k; i++) { max = MathF.Max(max, MathF.Abs(x[r * k + i])); min = MathF.Min(min, x[r * k + i]); }
+            float levels = min >= 0 ? 255f : 127f; // rows without negative values take the unsigned 255-level form
+            float inv = max > 0 ? levels / max : 0f, s = max / levels;
             for (int i = 0; i < k; i++) q[i] = (int)MathF.Round(x[r * k + i] * inv);
             for (int j = 0; j < n; j++)
             {
