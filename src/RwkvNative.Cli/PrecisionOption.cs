@@ -3,15 +3,15 @@ using System.CommandLine;
 namespace RwkvNative.Cli;
 
 /// <summary>
-/// <c>--precision float32|int8</c> on every command (like <c>--threads</c>): the arithmetic of the CPU backend's linear
+/// <c>--precision fp32|int8</c> (CLI.md) on every command (like <c>--threads</c>): the arithmetic of the CPU backend's linear
 /// layers for every model the process loads. int8 is opt-in and CPU-only.
 /// </summary>
 internal static class PrecisionOption
 {
     public static readonly Option<string> Option = new("--precision")
     {
-        Description = "float32 (default) or int8 (CPU only: int8 weights and activations in the large matrices, ~2x faster prefill)",
-        DefaultValueFactory = _ => "float32",
+        Description = "fp32 (default) or int8 (CPU only: int8 weights and activations in the large matrices, ~2x faster prefill)",
+        DefaultValueFactory = _ => "fp32",
         Recursive = true,
     };
 
@@ -20,9 +20,9 @@ internal static class PrecisionOption
     {
         "float32" or "fp32" => Precision.Float32,
         "int8" => Precision.Int8,
-        _ => throw new InputException($"--precision must be float32 or int8, got '{text}'"),
+        _ => throw new InputException($"--precision must be fp32 or int8, got '{text}'"),
     };
 
     /// <summary>The CLI spelling of <paramref name="precision"/>.</summary>
-    public static string Name(Precision precision) => precision == Precision.Int8 ? "int8" : "float32";
+    public static string Name(Precision precision) => precision == Precision.Int8 ? "int8" : "fp32";
 }

@@ -81,6 +81,6 @@ public class Int8PrecisionTests
     {
         var r = CliRunner.Run("", "embed", "--model", Fixtures.PathOf("tiny-bf16.emb.pth"), "--device", "cpu", "--precision", "int4");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--precision must be float32 or int8", r.Stderr);
+        Assert.Contains("--precision must be fp32 or int8", r.Stderr);
     }
 }
