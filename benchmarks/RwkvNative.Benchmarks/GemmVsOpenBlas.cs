@@ -18,11 +18,12 @@ internal static class GemmVsOpenBlas
 
     private const string Usage = """
         gemm-vs-openblas [--c 768,1024,2048] [--m 1,32,256,2048] [--threads 1,2] [--shape TEXT] [--rounds 5]
-                         [--min-ms 40] [--no-bf16] [--stream] [--roofline PRESET [--batch 8] [--tokens 256] [--iters 3]]
+                         [--min-ms 40] [--no-bf16] [--stream] [--roofline PRESET [--batch 8] [--tokens 256] [--iters 3] [--int8]]
           --shape     only shapes whose name contains TEXT (att, ffn, lora)
           --stream    instead: M = 1, 8, 32 against weights that do not fit in cache (a new copy each call)
           --roofline  instead: end-to-end CPU prefill of a random-weight preset (tiny, base, large) against the time
                       OpenBLAS sgemm alone needs for the model's linear layers at M = batch x tokens (first --threads value)
+          --int8      with --roofline: also the int8 engine (Precision.Int8) and our int8 GEMM per shape, in the same rounds
         OpenBLAS picks its kernels from the CPU; OPENBLAS_CORETYPE=SkylakeX (or Haswell, ...) overrides it.
         """;
 
@@ -183,8 +184,8 @@ internal static class GemmVsOpenBlas
         };
         var rng = new Random(3);
         double blasSeconds = 0, oursSeconds = 0, flops = 0;
-        Console.WriteLine("| weight (N x K) | per forward | OpenBLAS GFLOP/s | ours (bf16) GFLOP/s |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| weight (N x K) | per forward | OpenBLAS GFLOP/s | ours (bf16) GFLOP/s |" + (o.Int8 ? " ours int8 GFLOP/s (equivalent) |" : ""));
+        Console.WriteLine("|---|---|---|---|" + (o.Int8 ? "---|" : ""));
         foreach (var (name, n, k, count) in shapes)
         {
             var (rows, _, w16) = MakeWeight(rng, n, k);
@@ -192,13 +193,21 @@ internal static class GemmVsOpenBlas
             var y = new float[m * n];
             var theirs = new Timed(() => blas.Linear(x, m, rows, n, k, y));
             var ours = new Timed(() => Gemm.Linear(x, m, w16, y, false, threads));
-            for (int round = 0; round < o.Rounds; round++) { theirs.Measure(o.MinMs); ours.Measure(o.MinMs); }
+            var w8 = o.Int8 ? LinearWeight.FromInt8(Int8Weight.FromRows(rows, n, k, Int8Gemm.WeightLevels)) : null;
+            var oursInt8 = new Timed(() => Gemm.Linear(x, m, w8!, y, false, threads));
+            for (int round = 0; round < o.Rounds; round++)
+            {
+                theirs.Measure(o.MinMs);
+                ours.Measure(o.MinMs);
+                if (o.Int8) oursInt8.Measure(o.MinMs);
+            }
             double f = 2.0 * m * n * k;
             blasSeconds += count * theirs.Best;
             oursSeconds += count * ours.Best;
             flops += count * f;
+            string int8Column = o.Int8 ? string.Create(CultureInfo.InvariantCulture, $" {f / oursInt8.Best / 1e9:F1} |") : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} ({n}x{k}) | {count} | {f / theirs.Best / 1e9:F1} | {f / ours.Best / 1e9:F1} |"));
+                $"| {name} ({n}x{k}) | {count} | {f / theirs.Best / 1e9:F1} | {f / ours.Best / 1e9:F1} |") + int8Column);
         }
 
         // The roofline forward: every linear layer of every block through OpenBLAS, in model order, each layer with its
@@ -226,9 +235,12 @@ internal static class GemmVsOpenBlas
             for (int t = 0; t < o.Tokens; t++) batch[b][t] = rng.Next(1, 65530);
             batch[b][^1] = 65535;
         }
+        using var model8 = o.Int8 ? EmbeddingModel.Load(RandomCheckpoint.Embedding(preset, dir), new ModelOptions { Device = "cpu", Precision = Precision.Int8 }) : null;
         model.Forward(batch);
+        model8?.Forward(batch);
         BlasForward();
         var engineTimes = new double[o.Iters];
+        var int8Times = new double[o.Iters];
         var blasTimes = new double[o.Iters];
         for (int i = 0; i < o.Iters; i++)
         {
@@ -238,9 +250,14 @@ internal static class GemmVsOpenBlas
             t0 = Stopwatch.GetTimestamp();
             BlasForward();
             blasTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (model8 == null) continue;
+            t0 = Stopwatch.GetTimestamp();
+            model8.Forward(batch);
+            int8Times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
         Array.Sort(engineTimes);
         Array.Sort(blasTimes);
+        Array.Sort(int8Times);
         double engine = engineTimes[o.Iters / 2], roof = blasTimes[o.Iters / 2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# per shape (best windows): {flops / 1e9:F1} GFLOP of linear layers per forward; OpenBLAS {flops / blasSeconds / 1e9:F1} GFLOP/s, " +
@@ -251,6 +268,11 @@ internal static class GemmVsOpenBlas
             $"({flops / engine / 1e9:F1} GFLOP/s in linear layers)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# engine / roofline = {roof / engine:F2} (medians of {o.Iters} alternating runs; best runs {blasTimes[0] / engineTimes[0]:F2})"));
+        if (model8 == null) return;
+        double int8 = int8Times[o.Iters / 2];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# int8 engine ({Gemm.Int8KernelName} kernels) prefill median {int8 * 1e3:F0} ms = {m / int8:F0} tokens/s; " +
+            $"int8 / float32 engine = {engine / int8:F2}x; int8 engine / float32 roofline = {roof / int8:F2}"));
     }
 
     /// <summary>The best seconds-per-call over rounds; each round repeats the call for at least the given time.</summary>
@@ -329,6 +351,7 @@ internal static class GemmVsOpenBlas
         public bool Stream;
         public string? Roofline;
         public int Batch = 8, Tokens = 256, Iters = 3;
+        public bool Int8;
 
         public void Parse(string[] args)
         {
@@ -349,6 +372,7 @@ internal static class GemmVsOpenBlas
                     case "--batch": Batch = Ints(Value())[0]; break;
                     case "--tokens": Tokens = Ints(Value())[0]; break;
                     case "--iters": Iters = Ints(Value())[0]; break;
+                    case "--int8": Int8 = true; break;
                     default: throw new FormatException($"unknown option {args[i]}");
                 }
             }

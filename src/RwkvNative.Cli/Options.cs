@@ -15,6 +15,9 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    /// <summary>The process-wide <c>--precision</c> (set once from the command line before a command runs).</summary>
+    public static Precision SelectedPrecision { get; set; } = Precision.Float32;
+
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {
         Description = "embedding checkpoint (.pth or .safetensors)",
@@ -39,11 +42,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => dflt,
     };
 
-    /// <summary>Loads a model, reporting the device choice on standard error.</summary>
-    public static EmbeddingModel LoadModel(string path, string device, int? maxBatchTokens = null, TextEncoding? encoding = null)
+    /// <summary>Loads a model (in <paramref name="precision"/>, default the process-wide --precision), reporting the device choice on standard error.</summary>
+    public static EmbeddingModel LoadModel(string path, string device, int? maxBatchTokens = null, TextEncoding? encoding = null, Precision? precision = null)
     {
         RequireFile(path, "model");
-        var options = new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) };
+        var options = new ModelOptions { Device = device, Precision = precision ?? SelectedPrecision, Log = m => Console.Error.WriteLine(m) };
         if (maxBatchTokens is { } n) options = options with { MaxBatchTokens = n };
         if (encoding != null) options = options with { Encoding = encoding };
         var model = EmbeddingModel.Load(path, options);

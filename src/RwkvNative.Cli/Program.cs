@@ -29,6 +29,7 @@ namespace RwkvNative.Cli
             root.Subcommands.Add(BenchCommand.Create());
             root.Subcommands.Add(EvalCommand.Create());
             root.Options.Add(CommonOptions.Threads);
+            root.Options.Add(PrecisionOption.Option);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
@@ -47,6 +48,7 @@ namespace RwkvNative.Cli
             RwkvNative.Cpu.Gemm.MaxThreads = threads;
             try
             {
+                CommonOptions.SelectedPrecision = PrecisionOption.Parse(parsed.GetValue(PrecisionOption.Option)!);
                 return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             }
             catch (Exception e)

@@ -61,10 +61,23 @@ public sealed class CudaBackendProvider : IBackendProvider
     }
 
     /// <inheritdoc/>
-    public IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index) =>
-        new CudaEmbeddingBackend(checkpoint, config, index, Options);
+    public IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index, Precision precision = Precision.Float32)
+    {
+        RequireFloat32(precision);
+        return new CudaEmbeddingBackend(checkpoint, config, index, Options);
+    }
 
     /// <inheritdoc/>
-    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index) =>
-        new CudaRerankerBackend(checkpoint, config, index, Options);
+    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32)
+    {
+        RequireFloat32(precision);
+        return new CudaRerankerBackend(checkpoint, config, index, Options);
+    }
+
+    /// <summary>The CUDA backend's arithmetic is set by <see cref="CudaBackendOptions.Weights"/>; int8 is a CPU precision.</summary>
+    private static void RequireFloat32(Precision precision)
+    {
+        if (precision != Precision.Float32)
+            throw new NotSupportedException($"{precision} precision runs on the CPU backend only: pass --device cpu, or drop --precision {precision.ToString().ToLowerInvariant()} for CUDA");
+    }
 }

@@ -28,6 +28,9 @@ public sealed class RwkvEmbeddingsOptions
     /// <summary>Most tokens per internal batch (<see cref="ModelOptions.MaxBatchTokens"/>).</summary>
     public int MaxBatchTokens { get; set; } = 4096;
 
+    /// <summary>Arithmetic of the linear layers (<see cref="ModelOptions.Precision"/>; int8 is CPU-only and opt-in).</summary>
+    public Precision Precision { get; set; } = Precision.Float32;
+
     /// <summary>Default head of the embedding generator.</summary>
     public EmbeddingTask Task { get; set; } = EmbeddingTask.Retrieval;
 
@@ -58,7 +61,7 @@ public static class RwkvServiceCollectionExtensions
         configure(o);
         if (string.IsNullOrEmpty(o.ModelPath)) throw new ArgumentException("RwkvEmbeddingsOptions.ModelPath is required", nameof(configure));
         string modelPath = o.ModelPath;
-        var modelOptions = new ModelOptions { Device = o.Device, MaxBatchTokens = o.MaxBatchTokens, Log = o.Log };
+        var modelOptions = new ModelOptions { Device = o.Device, MaxBatchTokens = o.MaxBatchTokens, Precision = o.Precision, Log = o.Log };
         services.AddSingleton(_ => EmbeddingModel.Load(modelPath, modelOptions));
         AddGenerator(services, o);
         if (!string.IsNullOrEmpty(o.RerankerPath))

@@ -103,6 +103,12 @@ internal static class BenchCommand
         }
 
         if (s.Work.Contains("prefill")) Report(Prefill(m, s, rng, flopsPerToken));
+        if (s.Work.Contains("prefill") && CommonOptions.SelectedPrecision == Precision.Int8)
+        {
+            // The int8 figure means little without float32 beside it: same machine, same batch, alternating calls.
+            using var reference = CommonOptions.LoadModel(modelPath, s.Device, s.PassTokens, precision: Precision.Float32);
+            Report(PrefillAgainstFloat32(m, reference, s, rng));
+        }
         if (s.Work.Contains("latency")) Report(Latency(m, s, rng));
         foreach (var w in new[] { "offline", "online" })
         {
@@ -149,6 +155,34 @@ internal static class BenchCommand
     {
         using var p = Process.GetCurrentProcess();
         return p.PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+
+    /// <summary>
+    /// Prefill of one batch by the int8 model and the float32 model, alternating call by call (so both see the same load),
+    /// medians compared: ratio = float32 time / int8 time.
+    /// </summary>
+    private static Figure PrefillAgainstFloat32(EmbeddingModel int8, EmbeddingModel float32, Settings s, Random rng)
+    {
+        var batch = RandomSequences(rng, s.Batch, s.Tokens, eos: true);
+        for (int i = 0; i < s.Warmup; i++) { int8.Forward(batch); float32.Forward(batch); }
+        var ti = new double[s.Iters];
+        var tf = new double[s.Iters];
+        for (int i = 0; i < s.Iters; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            int8.Forward(batch);
+            ti[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            t0 = Stopwatch.GetTimestamp();
+            float32.Forward(batch);
+            tf[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Array.Sort(ti);
+        Array.Sort(tf);
+        double tokens = (double)s.Batch * s.Tokens, i8 = ti[s.Iters / 2], f32 = tf[s.Iters / 2];
+        return new Figure("prefill_int8_vs_float32",
+            [("int8_tokens_per_s", tokens / i8), ("float32_tokens_per_s", tokens / f32), ("speedup", f32 / i8),
+             ("int8_ms_median", i8 * 1e3), ("float32_ms_median", f32 * 1e3)],
+            [("batch", Str(s.Batch)), ("tokens", Str(s.Tokens)), ("int8_kernels", Gemm.Int8KernelName)]);
     }
 
     /// <summary>One sequence of 32 tokens per call (upstream: 20 untimed + 200 timed calls; here 7x warmup + 20x iters).</summary>
@@ -289,7 +323,10 @@ internal static class BenchCommand
             w.WriteString("cpu", CpuModel());
             w.WriteNumber("threads", s.Threads);
             w.WriteString("gemm_kernels", Gemm.KernelName);
-            w.WriteString("dtype", "weights as stored (bf16 kept 16-bit), float32 compute");
+            w.WriteString("dtype", CommonOptions.SelectedPrecision == Precision.Int8
+                ? "int8 FFN matrices (per-channel int8 weights, per-row int8 activations, int32 accumulation), the rest as float32"
+                : "weights as stored (bf16 kept 16-bit), float32 compute");
+            w.WriteString("precision", PrecisionOption.Name(CommonOptions.SelectedPrecision));
             w.WriteString("preset", preset);
             w.WriteString("weights", weights);
             w.WriteNumber("layers", m.Config.Layers);

@@ -76,6 +76,7 @@ internal static class ServeCommand
         using var model = EmbeddingModel.Load(modelPath, new ModelOptions
         {
             Device = device,
+            Precision = CommonOptions.SelectedPrecision,
             Log = m => Console.Error.WriteLine(m),
             MaxBatchTokens = options.MaxBatchTokens,
         });

@@ -21,8 +21,9 @@ internal static class VerifyCommand
         dir ??= DefaultFixtures();
         if (!Directory.Exists(dir)) throw new InputException($"fixtures folder not found: {dir}");
         if (ReferenceFixture.Find(dir).Count == 0) throw new InputException($"no *.cases.json in {dir}");
-        var tol = reduced ? Tolerance.Reduced : Tolerance.Float32;
-        var options = new ModelOptions { Device = device, Log = m => Console.Error.WriteLine(m) };
+        var precision = CommonOptions.SelectedPrecision;
+        var tol = Tolerance.For(precision, reduced);
+        var options = new ModelOptions { Device = device, Precision = precision, Log = m => Console.Error.WriteLine(m) };
         int passed = 0, failed = 0;
         Console.WriteLine($"{"fixture",-12} {"case",-22} {"kind",-15} {"max error",10} {"min cos",9}  result");
         foreach (var r in ReferenceVerifier.Run(dir, options, tol))
@@ -30,7 +31,9 @@ internal static class VerifyCommand
             if (r.Passed) passed++; else failed++;
             Console.WriteLine($"{r.Fixture,-12} {r.Case,-22} {r.Kind,-15} {r.MaxError,10:E2} {r.MinCosine,9:F6}  {(r.Passed ? "pass" : "FAIL: " + r.Detail)}");
         }
-        Console.WriteLine($"{passed} passed, {failed} failed (tolerance: {(reduced ? "reduced precision" : "float32, 1e-4 absolute")})");
+        string judged = precision == Precision.Int8 ? "int8: cosine >= 0.999, logits within 0.05, same document ranking"
+            : reduced ? "reduced precision" : "float32, 1e-4 absolute";
+        Console.WriteLine($"{passed} passed, {failed} failed (precision {PrecisionOption.Name(precision)}; tolerance: {judged})");
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 

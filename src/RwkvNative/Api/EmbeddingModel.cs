@@ -25,6 +25,12 @@ public sealed record ModelOptions
     /// <summary>How <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/> encodes texts:
     /// <see cref="TextEncoding.Single"/> (default) or a <see cref="MultiEos"/> (the paper's evaluation encoding).</summary>
     public TextEncoding Encoding { get; init; } = TextEncoding.Single;
+
+    /// <summary>
+    /// Arithmetic of the linear layers: <see cref="Precision.Float32"/> (default) or, on the CPU only, the opt-in
+    /// <see cref="Precision.Int8"/> (a reranker loaded for this model uses the same).
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Float32;
 }
 
 /// <summary>What <see cref="EmbeddingModel.Forward"/> returns.</summary>
@@ -82,7 +88,7 @@ public sealed class EmbeddingModel : IDisposable
         try
         {
             var config = ConfigReader.ReadEmbedding(ckpt);
-            var backend = BackendRegistry.ProviderFor(device).CreateEmbedding(ckpt, config, device.Index);
+            var backend = BackendRegistry.ProviderFor(device).CreateEmbedding(ckpt, config, device.Index, options.Precision);
             return new EmbeddingModel(ckpt, config, backend, device, options);
         }
         catch

@@ -46,7 +46,7 @@ public sealed class Reranker : IDisposable
         {
             var config = ConfigReader.ReadReranker(ckpt);
             ConfigReader.CheckPairing(model.Config, config);
-            var backend = BackendRegistry.ProviderFor(model.Device).CreateReranker(ckpt, config, model.Device.Index);
+            var backend = BackendRegistry.ProviderFor(model.Device).CreateReranker(ckpt, config, model.Device.Index, model.Options.Precision);
             return new Reranker(ckpt, config, backend, model);
         }
         catch

@@ -78,9 +78,13 @@ public interface IBackendProvider
     /// <summary>Whether this device can be used here; when not, <paramref name="reason"/> says why (no driver, ...).</summary>
     bool IsAvailable(int index, out string reason);
 
-    /// <summary>Creates the embedding backend from an open checkpoint (weights are read once, in the provider's format).</summary>
-    IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index);
+    /// <summary>
+    /// Creates the embedding backend from an open checkpoint (weights are read once, in the provider's format, and
+    /// quantised once when <paramref name="precision"/> asks for it; a provider that cannot run it throws
+    /// <see cref="NotSupportedException"/> saying which precision it runs).
+    /// </summary>
+    IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index, Precision precision = Precision.Float32);
 
-    /// <summary>Creates the reranker backend from an open reranker checkpoint.</summary>
-    IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index);
+    /// <summary>Creates the reranker backend from an open reranker checkpoint (precision as for <see cref="CreateEmbedding"/>).</summary>
+    IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32);
 }

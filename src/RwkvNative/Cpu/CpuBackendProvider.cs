@@ -23,8 +23,10 @@ public sealed class CpuBackendProvider : IBackendProvider
     }
 
     /// <inheritdoc/>
-    public IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index) => new CpuEmbeddingBackend(checkpoint, config);
+    public IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index, Precision precision = Precision.Float32) =>
+        new CpuEmbeddingBackend(checkpoint, config, precision);
 
     /// <inheritdoc/>
-    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index) => new CpuRerankerBackend(checkpoint, config);
+    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32) =>
+        new CpuRerankerBackend(checkpoint, config, precision);
 }

@@ -19,12 +19,37 @@ internal sealed class CpuBlockWeights
     public required float[] FfnXK;
     public required LinearWeight FfnKey, FfnValue;
 
-    /// <summary>Reads block <paramref name="i"/> under <paramref name="prefix"/> (shapes already validated by <see cref="ConfigReader"/>).</summary>
-    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, ModelConfig config, int i)
+    /// <summary>
+    /// Which matrices <see cref="Precision.Int8"/> quantises: names containing one of these fragments. Default: the two
+    /// FFN matrices (2/3 of the block's large-matrix multiply-adds). Measured on the fixtures (docs/benchmarks.md):
+    /// quantising them costs ≤ 1e-4 of embedding cosine, while each attention projection alone (receptance, key,
+    /// value, output: they feed the wkv7 state, where the error accumulates) costs 4–8× more, and all six together
+    /// fall below the 0.999 bound. RWKV_INT8_LAYERS (comma list, e.g. <c>ffn.,receptance</c>) overrides the list to
+    /// repeat that measurement.
+    /// </summary>
+    private static readonly string[] Int8Layers =
+        (Environment.GetEnvironmentVariable("RWKV_INT8_LAYERS") ?? "ffn.").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool Int8Layer(string key)
+    {
+        foreach (var fragment in Int8Layers)
+            if (key.Contains(fragment, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads block <paramref name="i"/> under <paramref name="prefix"/> (shapes already validated by <see cref="ConfigReader"/>).
+    /// With <see cref="Precision.Int8"/> the FFN matrices are quantised (<see cref="Int8Weight"/>, see Int8Layers);
+    /// the attention projections and the LoRA projections stay float32 (LoRA: ~6% of the multiply-adds, narrow N,
+    /// feeding the decay exp(-exp(.)) directly).
+    /// </summary>
+    public static CpuBlockWeights Load(Checkpoint ckpt, string prefix, ModelConfig config, int i, Precision precision = Precision.Float32)
     {
         var t = SchemaTensors<float[], LinearWeight>.Load(S.Block(config, i),
             spec => ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape).ToFloat32(),
-            spec => LinearWeight.From(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), spec.Kind));
+            spec => precision == Precision.Int8 && spec.Kind != TensorKind.Lora && Int8Layer(spec.Key)
+                ? LinearWeight.QuantizedLinear(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), Int8Gemm.WeightLevels)
+                : LinearWeight.From(ckpt.Get(S.BlockKey(prefix, i, spec.Key), spec.Shape), spec.Kind));
         return new CpuBlockWeights
         {
             Ln1W = t.Vector(S.Ln1Weight), Ln1B = t.Vector(S.Ln1Bias), Ln2W = t.Vector(S.Ln2Weight), Ln2B = t.Vector(S.Ln2Bias),

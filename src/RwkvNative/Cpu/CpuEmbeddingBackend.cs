@@ -16,7 +16,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
     private readonly float[] _ln0W, _ln0B, _lnOutW, _lnOutB;
     private readonly Dictionary<EmbeddingTask, TaskHead> _heads = new();
 
-    public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config)
+    public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config, Precision precision = Precision.Float32)
     {
         Config = config;
         _emb = new EmbeddingTable(ckpt.Get(ModelSchema.EmbeddingTable));
@@ -25,7 +25,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
         _lnOutW = ckpt.Get(ModelSchema.EmbeddingLnOutWeight).ToFloat32();
         _lnOutB = ckpt.Get(ModelSchema.EmbeddingLnOutBias).ToFloat32();
         _blocks = new CpuBlockWeights[config.Layers];
-        for (int i = 0; i < config.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.EmbeddingPrefix, config, i);
+        for (int i = 0; i < config.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.EmbeddingPrefix, config, i, precision);
         foreach (var task in ModelSchema.Heads)
         {
             var p = ModelSchema.HeadPrefix(task);
@@ -35,7 +35,8 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
                 ckpt.Get(p + ModelSchema.HeadNormWeight).ToFloat32(),
                 ckpt.Get(p + ModelSchema.HeadNormBias).ToFloat32());
         }
-        DeviceName = $"cpu ({Gemm.MaxThreads} of {Environment.ProcessorCount} threads, {SimdName()})";
+        DeviceName = $"cpu ({Gemm.MaxThreads} of {Environment.ProcessorCount} threads, {SimdName()}"
+            + (precision == Precision.Int8 ? $", int8 {Int8Gemm.BestIsa})" : ")");
     }
 
     public string DeviceName { get; }

@@ -16,13 +16,13 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
     private readonly LinearWeight _head0;
     private readonly int[] _layers;
 
-    public CpuRerankerBackend(Checkpoint ckpt, RerankerConfig config)
+    public CpuRerankerBackend(Checkpoint ckpt, RerankerConfig config, Precision precision = Precision.Float32)
     {
         var blocks = config.Blocks;
         Config = blocks;
         _layers = config.LayerIndices.ToArray();
         _blocks = new CpuBlockWeights[blocks.Layers];
-        for (int i = 0; i < blocks.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.RerankerPrefix, blocks, i);
+        for (int i = 0; i < blocks.Layers; i++) _blocks[i] = CpuBlockWeights.Load(ckpt, ModelSchema.RerankerPrefix, blocks, i, precision);
         _x0 = new float[blocks.Channels];
         Ops.LayerNorm(ckpt.Get(config.KeyName).ToFloat32(),
             ckpt.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Weight)).ToFloat32(),

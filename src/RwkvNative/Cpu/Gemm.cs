@@ -53,6 +53,9 @@ public static class Gemm
     /// <summary>Which micro-kernels this machine runs ("Vector512", "Vector256", "Vector128" or "Scalar"), for diagnostics.</summary>
     public static string KernelName => BestIsa.ToString();
 
+    /// <summary>Which int8 micro-kernels this machine runs for <see cref="Precision.Int8"/> weights ("AvxVnni", "Avx512BW", "ArmDot" or "Scalar").</summary>
+    public static string Int8KernelName => Int8Gemm.BestIsa.ToString();
+
     /// <summary>The widest instruction set this machine runs the micro-kernels with.</summary>
     internal static GemmIsa BestIsa { get; } =
         Vector512.IsHardwareAccelerated ? GemmIsa.Vector512
@@ -80,6 +83,11 @@ public static class Gemm
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
+        if (w.Int8 is { } quantized)
+        {
+            Int8Gemm.Run(x, m, quantized, y, accumulate, maxThreads, Int8Gemm.BestIsa);
+            return;
+        }
         if (!IsSupported(isa)) throw new PlatformNotSupportedException($"GEMM kernels for {isa} do not run on this machine");
         int n = w.Outputs, k = w.Inputs;
         if (x.Length < (long)m * k) throw new ArgumentException($"x has {x.Length} elements, needs {m}x{k}", nameof(x));

@@ -12,6 +12,8 @@ internal enum WeightFormat
     Float32,
     /// <summary>bfloat16 (exactly what a bf16 checkpoint holds), widened to float32 just before the micro-kernel.</summary>
     BFloat16,
+    /// <summary>int8 per output channel (<see cref="Int8Weight"/>), multiplied by the int8 GEMM (<see cref="Precision.Int8"/>).</summary>
+    Int8,
 }
 
 /// <summary>
@@ -33,6 +35,16 @@ public sealed class LinearWeight
 
     private readonly float[]? _single;
     private readonly ushort[]? _bfloat16;
+    private readonly Int8Weight? _int8;
+
+    private LinearWeight(Int8Weight quantized)
+    {
+        Outputs = quantized.Outputs;
+        Inputs = quantized.Inputs;
+        Format = WeightFormat.Int8;
+        Panels = quantized.Panels;
+        _int8 = quantized;
+    }
 
     private LinearWeight(int outputs, int inputs, WeightFormat format)
     {
@@ -70,6 +82,26 @@ public sealed class LinearWeight
 
     /// <summary>Pinned bfloat16 storage, same layout as <see cref="SingleStorage"/>, or null for float32.</summary>
     internal ushort[]? BFloat16Storage => _bfloat16;
+
+    /// <summary>The int8 form (its own packed layout), or null for float32 and bf16 weights.</summary>
+    internal Int8Weight? Int8 => _int8;
+
+    /// <summary>
+    /// An nn.Linear weight stored [out, in], quantised to int8 per output channel with <paramref name="levels"/> levels
+    /// (<see cref="Int8Gemm.WeightLevels"/> for this machine's kernels); the float values are not kept.
+    /// </summary>
+    internal static LinearWeight QuantizedLinear(CheckpointTensor t, int levels)
+    {
+        var (rows, cols) = MatrixShape(t);
+        return FromInt8(Int8Weight.FromRows(t.ToFloat32(), rows, cols, levels));
+    }
+
+    /// <summary>Wraps an int8 weight so that <see cref="Gemm.Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool)"/> runs it with the int8 GEMM.</summary>
+    internal static LinearWeight FromInt8(Int8Weight quantized)
+    {
+        ArgumentNullException.ThrowIfNull(quantized);
+        return new LinearWeight(quantized);
+    }
 
     /// <summary>Packs <paramref name="data"/> ([N, K] row-major, nn.Linear layout) as float32; the array is not kept.</summary>
     public static LinearWeight FromRows(float[] data, int outputs, int inputs)
@@ -141,6 +173,7 @@ public sealed class LinearWeight
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(n, Outputs);
             ArgumentOutOfRangeException.ThrowIfNegative(k);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inputs);
+            if (_int8 != null) return _int8[n, k] * _int8.Scales[n];
             int i = Index(n, k);
             return _single != null ? _single[i] : BitConverter.UInt32BitsToSingle((uint)_bfloat16![i] << 16);
         }

@@ -8,7 +8,8 @@ namespace RwkvNative.Verification;
 /// <summary>How close a backend must come to the float32 reference tensors.</summary>
 /// <param name="Absolute">Largest absolute difference allowed on embeddings, states, logits and scores.</param>
 /// <param name="MinCosine">Smallest cosine similarity allowed between an embedding and its reference (0: not checked).</param>
-public sealed record Tolerance(double Absolute, double MinCosine)
+/// <param name="SameRanking">Whether reranker cases must also order their documents exactly as the reference does.</param>
+public sealed record Tolerance(double Absolute, double MinCosine, bool SameRanking = false)
 {
     /// <summary>A float32 engine: 1e-4 absolute everywhere (only summation order differs from the reference).</summary>
     public static Tolerance Float32 { get; } = new(1e-4, 0);
@@ -18,6 +19,16 @@ public sealed record Tolerance(double Absolute, double MinCosine)
     /// (shared/reference/README.md); states are not compared element-wise.
     /// </summary>
     public static Tolerance Reduced { get; } = new(2e-2, 0.999);
+
+    /// <summary>
+    /// The CPU's int8 precision (<see cref="Precision.Int8"/>): embeddings by cosine ≥ 0.999, reranker logits and scores
+    /// within 0.05, and the documents of every rerank case in the reference's order; states are not compared element-wise.
+    /// </summary>
+    public static Tolerance Int8 { get; } = new(5e-2, 0.999, SameRanking: true);
+
+    /// <summary>The tolerance a backend running <paramref name="precision"/> is judged with (<paramref name="reduced"/>: fp16/bf16 activations).</summary>
+    public static Tolerance For(Precision precision, bool reduced) =>
+        precision == Precision.Int8 ? Int8 : reduced ? Reduced : Float32;
 
     internal bool IsReduced => MinCosine > 0;
 }
@@ -138,6 +149,7 @@ public sealed class ReferenceFixture : IDisposable
                     cmp.State("state1", r.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
                     var logits = reranker.LogitsOf(r.State);
                     cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
+                    cmp.Ranking("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
                     cmp.Values("scores", Array.ConvertAll(logits, EmbeddingMath.Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
                     break;
                 }
@@ -148,7 +160,9 @@ public sealed class ReferenceFixture : IDisposable
                     if (wkv.Length % per != 0) throw new InvalidDataException($"state1 of {wkv.Length} floats does not fit [L,B,H,64,64]");
                     var state = new ModelState(model.Config, wkv.Length / per);
                     wkv.CopyTo(state.Wkv, 0);
-                    cmp.Values("logits", reranker.LogitsOf(state), Tensor(c.GetProperty("logits").GetString()!));
+                    var stateLogits = reranker.LogitsOf(state);
+                    cmp.Values("logits", stateLogits, Tensor(c.GetProperty("logits").GetString()!));
+                    cmp.Ranking("logits", stateLogits, Tensor(c.GetProperty("logits").GetString()!));
                     break;
                 }
                 case "rerank_offline":
@@ -170,6 +184,7 @@ public sealed class ReferenceFixture : IDisposable
                     cmp.State("state1", q.State.Wkv, Tensor(c.GetProperty("state1").GetString()!));
                     var logits = reranker.LogitsOf(q.State);
                     cmp.Values("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
+                    cmp.Ranking("logits", logits, Tensor(c.GetProperty("logits").GetString()!));
                     cmp.Values("scores", Array.ConvertAll(logits, EmbeddingMath.Sigmoid), Tensor(c.GetProperty("scores").GetString()!));
                     break;
                 }
@@ -237,6 +252,25 @@ public sealed class ReferenceFixture : IDisposable
             if (worst > MaxError) { MaxError = worst; _worst = name; }
             if (checkAbs && worst > tol.Absolute) Fail($"{name}: max error {worst:E2} > {tol.Absolute:E0}");
             if (Passed) Detail = $"worst: {_worst}";
+        }
+
+        /// <summary>With <see cref="Tolerance.SameRanking"/>: the documents sorted by <paramref name="got"/> must be in the order <paramref name="want"/> sorts them.</summary>
+        public void Ranking(string name, float[] got, float[] want)
+        {
+            if (!tol.SameRanking || !Shape(name, got, want)) return;
+            var order = Order(got);
+            var expected = Order(want);
+            if (!order.AsSpan().SequenceEqual(expected))
+                Fail($"{name}: documents rank [{string.Join(",", order)}], reference [{string.Join(",", expected)}]");
+        }
+
+        /// <summary>Indices by descending value (ties by index).</summary>
+        private static int[] Order(float[] values)
+        {
+            var idx = new int[values.Length];
+            for (int i = 0; i < idx.Length; i++) idx[i] = i;
+            Array.Sort(idx, (a, b) => values[b] != values[a] ? values[b].CompareTo(values[a]) : a.CompareTo(b));
+            return idx;
         }
 
         private bool Shape(string name, float[] got, float[] want)

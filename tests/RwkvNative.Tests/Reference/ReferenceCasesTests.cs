@@ -13,6 +13,9 @@ public abstract class ReferenceCasesTests
     /// <summary>Device string passed to <see cref="ModelOptions.Device"/>.</summary>
     protected abstract string Device { get; }
 
+    /// <summary>Arithmetic the backend runs in (<see cref="ModelOptions.Precision"/>).</summary>
+    protected virtual Precision Precision => Precision.Float32;
+
     /// <summary>Tolerance for this backend's fixture cases.</summary>
     protected virtual Tolerance Tolerance => Tolerance.Float32;
 
@@ -28,7 +31,7 @@ public abstract class ReferenceCasesTests
     private LoadedFixtures.Loaded Load(string fixture)
     {
         RequireDevice();
-        return LoadedFixtures.Get(fixture, Device);
+        return LoadedFixtures.Get(fixture, Device, Precision);
     }
 
     public static TheoryData<string, string> Cases() => LoadedFixtures.AllCases();
