@@ -39,6 +39,7 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
 
         var instruction = RequestReader.OptionalString(root, "instruction");
         string? prompt = RequestReader.OptionalString(root, "prompt_name"), input = RequestReader.OptionalString(root, "input_type");
+        (prompt, input) = ClientPromptNames(prompt, input);
         if (instruction != null && prompt != null) throw ApiException.Invalid("instruction", "give either \"instruction\" or \"prompt_name\", not both");
         TaskPrompt? p;
         try { p = TaskInstructions.ForRequest(prompt, input); }
@@ -61,13 +62,52 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
         int[] ids;
         try { ids = tokenizer.Encode(text); }
         catch (ArgumentException e) { throw new ApiException(422, ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {UserMessage(e)}", field); }
-        if (ids.Length > max)
+        return Encoding.Tokens(Hold(ids, field, max, truncate, fromLeft));
+    }
+
+    /// <summary>
+    /// The names clients send, mapped onto (task type, input type): a <c>prompt_name</c> of <c>query</c>, <c>document</c>,
+    /// <c>passage</c>, <c>search_query</c> or <c>search_document</c> (sentence-transformers' and TEI's usual prompt names) is an
+    /// input type; an <c>input_type</c> of <c>classification</c> or <c>clustering</c> (Cohere's) is that task type; the head
+    /// names <c>cls</c>, <c>sts</c>/<c>similarity</c>, <c>retr</c> stand for Classification, STS and Retrieval.
+    /// </summary>
+    internal static (string? Prompt, string? Input) ClientPromptNames(string? prompt, string? input)
+    {
+        static bool IsInputType(string? n) => n?.Trim().ToLowerInvariant() is "query" or "search_query" or "document" or "search_document" or "passage";
+        static string? TaskType(string? n) => n?.Trim().ToLowerInvariant() switch
         {
-            if (!truncate)
-                throw new ApiException(413, ErrorKind.Validation, $"input \"{field}\" has {ids.Length} tokens, more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
-            ids = fromLeft ? ids[^max..] : ids[..max];
-        }
-        return Encoding.Tokens(ids);
+            "classification" or "cls" => "Classification",
+            "clustering" => "Clustering",
+            "sts" or "similarity" or "text-matching" => "STS",
+            "retr" or "retrieval" => "Retrieval",
+            _ => null,
+        };
+        if (IsInputType(prompt) && input == null) (prompt, input) = (null, prompt);
+        if (input != null && !IsInputType(input) && TaskType(input) is { } t && prompt == null) (prompt, input) = (t, null);
+        if (prompt != null && !prompt.Contains(':') && TaskType(prompt) is { } named) prompt = named;
+        return (prompt, input);
+    }
+
+    /// <summary>
+    /// The tokens of one input given as token ids: single EOS as <see cref="InputTokens.FromIds"/>; other encodings hold the ids
+    /// to <paramref name="max"/> and encode them (an instruction cannot apply to ids: refused).
+    /// </summary>
+    public int[] FromIds(int[] ids, string field, int max, bool truncate, bool fromLeft)
+    {
+        if (Instruction != null)
+            throw ApiException.Invalid(field, $"input \"{field}\" is token ids: an instruction (instruction/prompt_name/input_type) applies to texts only");
+        if (Encoding is SingleEos) return InputTokens.FromIds(ids, field, max, truncate, fromLeft);
+        if (ids.Length > 0 && ids[^1] == RwkvTokenizer.EosToken) ids = ids[..^1];
+        return Encoding.Tokens(Hold(ids, field, max, truncate, fromLeft));
+    }
+
+    /// <summary>The text's own tokens held to <paramref name="max"/>: refused (413) or cut with truncate.</summary>
+    private static int[] Hold(int[] ids, string field, int max, bool truncate, bool fromLeft)
+    {
+        if (ids.Length <= max) return ids;
+        if (!truncate)
+            throw new ApiException(413, ErrorKind.Validation, $"input \"{field}\" has {ids.Length} tokens, more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
+        return fromLeft ? ids[^max..] : ids[..max];
     }
 
     private static string UserMessage(ArgumentException e)
