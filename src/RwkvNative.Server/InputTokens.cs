@@ -71,6 +71,6 @@ internal static class InputTokens
         catch (ArgumentException e) { throw new ApiException(ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {e.Message}", field); }
     }
 
-    private static ApiException TooLong(string field, int tokens, int max) =>
+    internal static ApiException TooLong(string field, int tokens, int max) =>
         new(ErrorKind.Validation, $"input \"{field}\" has {tokens} tokens (EOS included), more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
 }

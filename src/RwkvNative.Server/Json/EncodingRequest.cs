@@ -61,7 +61,7 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
         if (Encoding is SingleEos) return InputTokens.ForEmbedding(tokenizer, text, field, max, truncate, fromLeft);
         int[] ids;
         try { ids = tokenizer.Encode(text); }
-        catch (ArgumentException e) { throw new ApiException(422, ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {UserMessage(e)}", field); }
+        catch (ArgumentException e) { throw new ApiException(ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {UserMessage(e)}", field); }
         return Encoding.Tokens(Hold(ids, field, max, truncate, fromLeft));
     }
 
@@ -106,7 +106,7 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
     {
         if (ids.Length <= max) return ids;
         if (!truncate)
-            throw new ApiException(413, ErrorKind.Validation, $"input \"{field}\" has {ids.Length} tokens, more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
+            throw InputTokens.TooLong(field, ids.Length, max);
         return fromLeft ? ids[^max..] : ids[..max];
     }
 
