@@ -5,7 +5,8 @@ namespace RwkvNative.Cli;
 
 /// <summary>
 /// <c>--vectors SPEC</c>: a file path (the in-process exact index, <see cref="ExactVectorIndex"/>, saved by
-/// <see cref="Opened.SaveAsync"/>) or <c>pg:CONNECTION-STRING</c> (a PostgreSQL table, <c>--vectors-table</c>).
+/// <see cref="Opened.Save"/>) or <c>pg:CONNECTION-STRING</c> (a PostgreSQL table, <c>--vectors-table</c>); left out where
+/// a store is read, the exact index of the embeddings the store holds (<see cref="OpenOrFromStore"/>).
 /// </summary>
 internal static class VectorIndexes
 {
@@ -13,7 +14,7 @@ internal static class VectorIndexes
 
     public static System.CommandLine.Option<string> Option(bool required) => new("--vectors")
     {
-        Description = "vector index: a file (exact in-process search) or pg:CONNECTION-STRING (PostgreSQL, e.g. pg:Host=127.0.0.1;Database=docs;Username=app)",
+        Description = "vector index: a file (exact in-process search) or pg:CONNECTION-STRING (PostgreSQL, e.g. pg:Host=127.0.0.1;Database=docs;Username=app); search and serve default to an exact search over the store's embeddings",
         Required = required,
     };
 
@@ -24,11 +25,11 @@ internal static class VectorIndexes
     };
 
     /// <summary>An open index and, for a file index, the file it is saved to.</summary>
-    public sealed class Opened(IVectorIndex index, string? file) : IDisposable
+    public sealed class Opened(IVectorIndex index, string? file, string? description = null) : IDisposable
     {
         public IVectorIndex Index { get; } = index;
 
-        public string Description { get; } = file ?? $"PostgreSQL table {((PostgresVectorIndex)index).Table}";
+        public string Description { get; } = description ?? file ?? $"PostgreSQL table {((PostgresVectorIndex)index).Table}";
 
         /// <summary>Writes a file index back (atomically); nothing to do for a database.</summary>
         public void Save()
@@ -37,6 +38,14 @@ internal static class VectorIndexes
         }
 
         public void Dispose() => Index.Dispose();
+    }
+
+    /// <summary><see cref="Open"/> when <paramref name="spec"/> is given, else the exact index of the store's embeddings.</summary>
+    public static Opened OpenOrFromStore(string? spec, string table, EmbeddingModel model, RwkvNative.Store.DocumentStateStore store)
+    {
+        if (spec != null) return Open(spec, table, model);
+        var index = ExactVectorIndex.FromStore(store, model.Config.Channels);
+        return new Opened(index, null, $"the {index.Count} embeddings of the store {store.Directory} (exact, in process)");
     }
 
     public static Opened Open(string spec, string table, EmbeddingModel model)

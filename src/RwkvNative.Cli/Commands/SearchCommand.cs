@@ -5,8 +5,9 @@ using RwkvNative.Store;
 namespace RwkvNative.Cli.Commands;
 
 /// <summary>
-/// <c>rwkv-emb search --model EMB --reranker RR --store STORE --vectors SPEC --query Q [--top-k K] [--top-n N]</c>: the
-/// query's embedding finds the K nearest documents in the vector index (made by <c>rwkv-emb index --vectors</c>), whose
+/// <c>rwkv-emb search --model EMB --reranker RR --store STORE [--vectors SPEC] --query Q [--top-k K] [--top-n N]</c>: the
+/// query's embedding finds the K nearest documents in the vector index (default: an exact search over the embeddings the
+/// store holds; or the index made by <c>rwkv-emb index --vectors</c>), whose
 /// cached states in the store rerank them → {"rank","id","similarity","vector_rank","logit","score"}, best first.
 /// No input is read.
 /// </summary>
@@ -17,7 +18,7 @@ internal static class SearchCommand
         var model = CommonOptions.Model();
         var reranker = CommonOptions.Reranker(required: true);
         var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index')", Required = true };
-        var vectors = VectorIndexes.Option(required: true);
+        var vectors = VectorIndexes.Option(required: false);
         var table = VectorIndexes.Table();
         var query = new Option<string>("--query", "-q") { Description = "the query", Required = true };
         var topK = new Option<int>("--top-k", "-k") { Description = "candidates taken from the vector index", DefaultValueFactory = _ => 10 };
@@ -27,12 +28,12 @@ internal static class SearchCommand
         {
             model, reranker, store, vectors, table, query, topK, topN, device,
         };
-        cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(store)!, p.GetValue(vectors)!,
+        cmd.SetAction((p, ct) => Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(store)!, p.GetValue(vectors),
             p.GetValue(table)!, p.GetValue(query)!, p.GetValue(topK), p.GetValue(topN), p.GetValue(device)!, ct)));
         return cmd;
     }
 
-    private static int Run(string modelPath, string rerankerPath, string storePath, string vectorsSpec, string table, string query,
+    private static int Run(string modelPath, string rerankerPath, string storePath, string? vectorsSpec, string table, string query,
         int topK, int? topN, string device, CancellationToken ct)
     {
         if (topK < 1) throw new InputException($"--top-k must be at least 1, got {topK}");
@@ -43,10 +44,14 @@ internal static class SearchCommand
         try { model.Tokenizer.Encode(query); }
         catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
         using var store = DocumentStateStore.Open(storePath, model);
-        using var vectors = VectorIndexes.Open(vectorsSpec, table, model);
+        using var vectors = VectorIndexes.OpenOrFromStore(vectorsSpec, table, model, store);
         var retriever = new DocumentRetriever(rr, new StoreDocumentStates(store), vectors.Index);
         SearchHit[] hits;
         try { hits = retriever.SearchAsync(query, topK, topN, ct).GetAwaiter().GetResult(); }
+        catch (StaleDocumentStateException e)
+        {
+            throw new InputException($"the vector index ({vectors.Description}) holds the embedding of another text of document '{e.DocumentId}' than the store's state; index the documents into both again with 'rwkv-emb index --out STORE --vectors ...'");
+        }
         catch (UnknownDocumentException e)
         {
             throw new InputException($"the vector index ({vectors.Description}) names document '{e.Id}', which the store {store.Directory} does not hold; index the documents into both with 'rwkv-emb index --out STORE --vectors ...'");

@@ -14,7 +14,8 @@ namespace RwkvNative.Cli.Commands;
 /// <summary>
 /// <c>rwkv-emb serve --model EMB [--reranker RR]</c>: the HTTP server (text-embeddings-inference, OpenAI and Cohere/Jina
 /// JSON) until SIGINT/SIGTERM; a shutdown finishes the requests in flight first. With <c>--store STORE</c> (read-only;
-/// replicas may share it), <c>/rerank</c> also takes document ids; with <c>--vectors</c> too, <c>/search</c> retrieves and reranks.
+/// replicas may share it), <c>/rerank</c> also takes document ids and <c>/search</c> retrieves (from the store's embeddings,
+/// or the vector index given with <c>--vectors</c>) and reranks.
 /// </summary>
 internal static class ServeCommand
 {
@@ -76,6 +77,7 @@ internal static class ServeCommand
     {
         if (storePath != null && rerankerPath == null) throw new InputException("--store needs --reranker (the store's states are scored by it)");
         if (vectorsSpec != null && storePath == null) throw new InputException("--vectors needs --store (search reranks the candidates by their cached states)");
+        // With --store alone, /search uses an exact in-process search over the store's embeddings.
         try { options.Validate(); }
         catch (ArgumentException e) { throw new InputException("--" + e.Message); }
         CommonOptions.RequireFile(modelPath, "model");
@@ -89,7 +91,7 @@ internal static class ServeCommand
         });
         using var rr = rerankerPath == null ? null : CommonOptions.LoadReranker(rerankerPath, model);
         using var docs = storePath == null ? null : DocumentStateStore.Open(storePath, model);
-        using var vectors = vectorsSpec == null ? null : VectorIndexes.Open(vectorsSpec, vectorsTable, model);
+        using var vectors = docs == null ? null : VectorIndexes.OpenOrFromStore(vectorsSpec, vectorsTable, model, docs);
         var retrieval = docs == null ? null : new DocumentRetriever(rr!, new StoreDocumentStates(docs), vectors?.Index);
         var app = RwkvServer.Build(model, rr, options, retrieval);
         long unfinished;

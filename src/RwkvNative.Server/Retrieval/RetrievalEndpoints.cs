@@ -67,7 +67,11 @@ internal static class RetrievalEndpoints
             int? topN = RequestReader.OptionalInt(root, "top_n", min: 0);
             Endpoints.CheckCount(s, topK, "top_k");
             CheckQuery(s, query);
-            hits = await Task.Run(() => retriever.SearchAsync(query, topK, topN, ctx.RequestAborted), ctx.RequestAborted);
+            try { hits = await Task.Run(() => retriever.SearchAsync(query, topK, topN, ctx.RequestAborted), ctx.RequestAborted); }
+            catch (RwkvNative.Store.StaleDocumentStateException e)
+            {
+                throw new ApiException(409, ErrorKind.Backend, $"the vector index and the store disagree about document '{e.DocumentId}' (its embedding and its state come from different texts); re-index it with 'rwkv-emb index'");
+            }
         }
         var results = new List<SearchResult>(hits.Length);
         foreach (var h in hits)

@@ -43,7 +43,7 @@ public sealed class DocumentRetriever
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0) return [];
-        return Reranker.Score(query, States.GetStates(ids, cancellationToken), cancellationToken);
+        return Reranker.Score(query, States.GetStates(ids, null, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -52,6 +52,7 @@ public sealed class DocumentRetriever
     /// </summary>
     /// <exception cref="InvalidOperationException">No vector index was given.</exception>
     /// <exception cref="UnknownDocumentException">The index names a document the store does not hold (index and store out of step).</exception>
+    /// <exception cref="RwkvNative.Store.StaleDocumentStateException">A candidate's stored state was computed from other text than its embedding.</exception>
     public async Task<SearchHit[]> SearchAsync(string query, int k, int? topN = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -62,8 +63,10 @@ public sealed class DocumentRetriever
         var matches = await Index.SearchAsync(embedding, k, cancellationToken).ConfigureAwait(false);
         if (matches.Count == 0) return [];
         var ids = new string[matches.Count];
-        for (int i = 0; i < ids.Length; i++) ids[i] = matches[i].Id;
-        var scores = ScoreByIds(query, ids, cancellationToken);
+        var hashes = new string[matches.Count];
+        for (int i = 0; i < ids.Length; i++) (ids[i], hashes[i]) = (matches[i].Id, matches[i].ContentHash);
+        // Each state must come from the text its embedding came from: a document re-embedded but not re-stored is refused.
+        var scores = Reranker.Score(query, States.GetStates(ids, hashes, cancellationToken), cancellationToken);
         var hits = new SearchHit[scores.Length];
         for (int i = 0; i < hits.Length; i++)
             hits[i] = new SearchHit(matches[i].Id, matches[i].Similarity, i, scores[i].Logit, scores[i].Score);

@@ -76,6 +76,20 @@ public sealed class ExactVectorIndex : IVectorIndex
         return index;
     }
 
+    /// <summary>
+    /// The in-process index of every embedding a document-state store holds (documents stored without one are left out):
+    /// the default vector index, built when a store is opened.
+    /// </summary>
+    public static ExactVectorIndex FromStore(RwkvNative.Store.DocumentStateStore store, int dimensions)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var index = new ExactVectorIndex(store.ModelIdentity, dimensions);
+        var records = new List<VectorRecord>(store.Count);
+        foreach (var e in store.ReadEmbeddings()) records.Add(new VectorRecord(e.Id, e.Content.ToString(), e.Embedding));
+        index.Upsert(records);
+        return index;
+    }
+
     /// <summary>Writes the index to <paramref name="path"/> atomically (a reader sees the old file or the new one).</summary>
     public void Save(string path)
     {

@@ -9,7 +9,11 @@ public interface IDocumentStates
     /// <summary>Number of documents held.</summary>
     int Count { get; }
 
-    /// <summary>The states of <paramref name="ids"/>, in the same order (an id may repeat).</summary>
+    /// <summary>
+    /// The states of <paramref name="ids"/>, in the same order (an id may repeat). With <paramref name="contentHashes"/>
+    /// (hex, one per id: the text each state must have been computed from), a state computed from other text is refused.
+    /// </summary>
     /// <exception cref="UnknownDocumentException">An id is not held (the first such id is named).</exception>
-    DocumentState[] GetStates(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
+    /// <exception cref="RwkvNative.Store.StaleDocumentStateException">A state was computed from other text than its hash says.</exception>
+    DocumentState[] GetStates(IReadOnlyList<string> ids, IReadOnlyList<string>? contentHashes = null, CancellationToken cancellationToken = default);
 }

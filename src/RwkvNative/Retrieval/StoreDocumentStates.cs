@@ -14,20 +14,33 @@ public sealed class StoreDocumentStates(DocumentStateStore store) : IDocumentSta
     public int Count => _store.Count;
 
     /// <inheritdoc />
-    public DocumentState[] GetStates(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    public DocumentState[] GetStates(IReadOnlyList<string> ids, IReadOnlyList<string>? contentHashes = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var indices = new int[ids.Count];
         for (int i = 0; i < ids.Count; i++)
+            if (ids[i] is null) throw new ArgumentException($"id {i} is null", nameof(ids));
+        ContentHash[]? contents = null;
+        if (contentHashes != null)
         {
-            var id = ids[i] ?? throw new ArgumentException($"id {i} is null", nameof(ids));
-            if (!_store.TryGetIndex(id, out indices[i])) throw new UnknownDocumentException(id, $"the store {_store.Directory}");
+            if (contentHashes.Count != ids.Count) throw new ArgumentException($"{ids.Count} ids but {contentHashes.Count} content hashes", nameof(contentHashes));
+            contents = new ContentHash[ids.Count];
+            for (int i = 0; i < contents.Length; i++) contents[i] = ContentHash.Parse(contentHashes[i]);
         }
+        // Unknown ids first, so that a request naming one is refused before any state is read.
+        for (int i = 0; i < ids.Count; i++)
+            if (!_store.Contains(ids[i])) throw new UnknownDocumentException(ids[i], $"the store {_store.Directory}");
         var states = new DocumentState[ids.Count];
         for (int i = 0; i < states.Length; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            states[i] = _store.Get(indices[i]);
+            var found = _store.TryGet(ids[i], contents?[i]);
+            states[i] = found.Status switch
+            {
+                StateLookupStatus.Found => found.State!,
+                StateLookupStatus.Missing => throw new UnknownDocumentException(ids[i], $"the store {_store.Directory}"),
+                StateLookupStatus.Stale => throw new StaleDocumentStateException(ids[i], found.Stored!.Content, contents![i], found.Problem!),
+                _ => _store.Get(found.Stored!.Index), // damaged: throws the damage with its details
+            };
         }
         return states;
     }

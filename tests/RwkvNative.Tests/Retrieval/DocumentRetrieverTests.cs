@@ -17,10 +17,10 @@ public sealed class DocumentRetrieverTests
     internal static (DocumentStateStore Store, ExactVectorIndex Index) Build(LoadedFixtures.Loaded f, string dir)
     {
         var states = f.Reranker.IndexDocuments(Docs);
-        using (var w = DocumentStateStore.OpenForWriting(dir, f.Model))
-            w.Append([.. Ids.Select((id, i) => new DocumentStateEntry(id, ContentHash.Of(Docs[i]), states[i]))]);
-        var index = new ExactVectorIndex(f.Model);
         var embeddings = f.Model.Embed(Docs, EmbeddingTask.Retrieval);
+        using (var w = DocumentStateStore.OpenForWriting(dir, f.Model))
+            w.Append([.. Ids.Select((id, i) => new DocumentStateEntry(id, ContentHash.Of(Docs[i]), states[i], embeddings[i]))]);
+        var index = new ExactVectorIndex(f.Model);
         index.Upsert([.. Ids.Select((id, i) => new VectorRecord(id, ContentHash.Of(Docs[i]).ToString(), embeddings[i]))]);
         return (DocumentStateStore.Open(dir, f.Model), index);
     }
@@ -96,5 +96,34 @@ public sealed class DocumentRetrieverTests
         Assert.Contains("another model", e.Message);
         e = Assert.Throws<ArgumentException>(() => new DocumentRetriever(tiny.Reranker, new StoreDocumentStates(store), new ExactVectorIndex(mini.Model)));
         Assert.Contains("vector index", e.Message);
+    }
+
+    [Fact]
+    public void The_default_index_built_from_the_store_equals_one_built_by_hand()
+    {
+        var f = Tiny;
+        using var dir = new TempDir();
+        var (store, index) = Build(f, dir.Path);
+        using var _ = store;
+        var fromStore = ExactVectorIndex.FromStore(store, f.Model.Config.Channels);
+        Assert.Equal(index.Count, fromStore.Count);
+        var q = f.Model.Embed(Query);
+        Assert.Equal(index.Search(q, 6), fromStore.Search(q, 6));
+    }
+
+    [Fact]
+    public async Task Search_refuses_a_state_computed_from_other_text_than_its_embedding()
+    {
+        var f = Tiny;
+        using var dir = new TempDir();
+        var (store, index) = Build(f, dir.Path);
+        using var _ = store;
+        // The index learns a new text for document 0; the store still holds the state of the old text.
+        var changed = Docs[0] + " Changed.";
+        index.Upsert([new VectorRecord(Ids[0], ContentHash.Of(changed).ToString(), f.Model.Embed(Query))]);
+        var retriever = new DocumentRetriever(f.Reranker, new StoreDocumentStates(store), index);
+        var e = await Assert.ThrowsAsync<StaleDocumentStateException>(() => retriever.SearchAsync(Query, k: 2));
+        Assert.Equal(Ids[0], e.DocumentId);
+        Assert.Contains("re-index", e.Message);
     }
 }

@@ -40,7 +40,7 @@ public sealed class SearchCliTests
         Assert.True(first.ExitCode == 0, first.Stderr);
         Assert.All(Flags(first, "embedded"), Assert.True);
 
-        // Unchanged documents are not embedded or indexed again; a changed text is both (the store keys by id and content hash).
+        // Unchanged documents are not embedded again; a changed text is, and its state is stored again (content-hash keys).
         var changed = Docs.ToArray();
         changed[1] = (changed[1].Id, changed[1].Text + " Pears too.");
         var again = Index(Jsonl(changed), store, vectors, more);
@@ -87,6 +87,10 @@ public sealed class SearchCliTests
         await AssertMatchesApi(lines, store);
         var top2 = Search(store, vectors, "--top-k", "4", "--top-n", "2");
         Assert.Equal(lines[..2], top2.Lines);
+        // Without --vectors, search runs over the embeddings the store holds: the same answer.
+        var fromStore = CliRunner.Run("", "search", "--model", Model, "--reranker", Rr, "--store", store, "--query", Query, "--device", "cpu", "--top-k", "4");
+        Assert.True(fromStore.ExitCode == 0, fromStore.Stderr);
+        Assert.Equal(lines, fromStore.Lines);
 
         // The index names documents that another (empty) store does not hold: exit 2, naming the id.
         var empty = Path.Combine(dir.Path, "empty");
