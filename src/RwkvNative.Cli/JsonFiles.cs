@@ -8,8 +8,8 @@ internal static class JsonFiles
     public static void ForEach(string path, Action<JsonLines, JsonElement> read)
     {
         if (!File.Exists(path)) throw new InputException($"file not found: {path}");
-        using var reader = new StreamReader(path);
-        using var io = new JsonLines(reader, Stream.Null);
+        using var input = File.OpenRead(path);
+        using var io = new JsonLines(input, Stream.Null);
         try
         {
             while (io.Next() is { } doc)

@@ -115,7 +115,7 @@ internal static class EvalCommand
 
     private static void Write(Action<Utf8JsonWriter> body)
     {
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         io.WriteObject(body);
         io.Flush();
     }

@@ -50,7 +50,7 @@ internal static class SearchCommand
         {
             throw new InputException($"the vector index ({vectors.Description}) names document '{e.Id}', which the store {store.Directory} does not hold; index the documents into both with 'rwkv-emb index --out STORE --vectors ...'");
         }
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         for (int i = 0; i < hits.Length; i++)
         {
             var h = hits[i];

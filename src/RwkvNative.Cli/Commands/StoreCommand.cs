@@ -31,7 +31,7 @@ internal static class StoreCommand
     private static int Run(string storePath, bool repair)
     {
         var report = repair ? DocumentStateStore.Repair(storePath) : DocumentStateStore.Check(storePath);
-        using var io = new JsonLines(TextReader.Null, Console.OpenStandardOutput());
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
         io.WriteObject(w => Write(w, report, repair));
         io.Flush();
         string verb = repair ? "repair" : "check";
