@@ -42,7 +42,13 @@ internal sealed class BatchJob
     public int Next { get; set; }
 
     /// <summary>True once a batch took one of its sequences (the queue timeout no longer applies).</summary>
-    public bool Started { get; set; }
+    public bool Started => FirstBatchAt != 0;
+
+    /// <summary>Stopwatch timestamp of the enqueue.</summary>
+    public long EnqueuedAt { get; set; }
+
+    /// <summary>Stopwatch timestamp when a batch first took one of its sequences; 0 before.</summary>
+    public long FirstBatchAt { get; set; }
 
     /// <summary>Tokens of the sequences no batch has taken yet.</summary>
     public long UntakenTokens

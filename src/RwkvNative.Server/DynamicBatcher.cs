@@ -61,38 +61,40 @@ internal sealed class DynamicBatcher : IDisposable
     }
 
     /// <summary>Embeddings ([N][C], raw head output) of token sequences (each holding EOS).</summary>
-    public async Task<float[][]> EmbedAsync(IReadOnlyList<int[]> sequences, EmbeddingTask task, CancellationToken cancellationToken)
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<int[]> sequences, EmbeddingTask task, CancellationToken cancellationToken,
+        RequestTiming? timing = null)
     {
         var job = new BatchJob(WorkKind.Embed, task, sequences);
-        await RunAsync(job, cancellationToken).ConfigureAwait(false);
+        await RunAsync(job, cancellationToken, timing).ConfigureAwait(false);
         return job.Embeddings!;
     }
 
     /// <summary>Reranker logits [N] of online-template sequences (each ending in EOS).</summary>
-    public async Task<float[]> RerankAsync(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken)
+    public async Task<float[]> RerankAsync(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken, RequestTiming? timing = null)
     {
         if (_reranker == null) throw new InvalidOperationException("no reranker loaded");
         var job = new BatchJob(WorkKind.Rerank, EmbeddingTask.Retrieval, sequences);
-        await RunAsync(job, cancellationToken).ConfigureAwait(false);
+        await RunAsync(job, cancellationToken, timing).ConfigureAwait(false);
         return job.Logits!;
     }
 
-    private async Task RunAsync(BatchJob job, CancellationToken cancellationToken)
+    private async Task RunAsync(BatchJob job, CancellationToken cancellationToken, RequestTiming? timing)
     {
         if (job.Sequences.Count == 0) return;
         lock (_lock)
         {
-            if (_stopping) throw new ApiException(503, ErrorKind.Unhealthy, "the server is shutting down");
+            if (_stopping) throw new ApiException(ErrorKind.Unhealthy, "the server is shutting down");
             if (job.Tokens > _maxQueuedTokens)
-                throw new ApiException(413, ErrorKind.Validation,
-                    $"the request holds {job.Tokens} tokens, more than the {_maxQueuedTokens} the queue admits (--max-queued-tokens); split the request");
+                throw new ApiException(ErrorKind.Validation,
+                    $"the request holds {job.Tokens} tokens, more than the {_maxQueuedTokens} the queue admits (--max-queued-tokens); split the request", httpStatus: 413);
             if (_queuedTokens + job.Tokens > _maxQueuedTokens)
             {
                 _metrics.RecordRejected();
-                throw new ApiException(429, ErrorKind.Overloaded,
+                throw new ApiException(ErrorKind.Overloaded,
                     $"model is overloaded: {_queuedTokens} tokens are queued or running and this request adds {job.Tokens}, beyond --max-queued-tokens {_maxQueuedTokens}; retry later")
                 { RetryAfterSeconds = 1 };
             }
+            job.EnqueuedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             _jobs.Add(job);
             _queuedTokens += job.Tokens;
             _queuedSequences += job.Sequences.Count;
@@ -113,7 +115,7 @@ internal sealed class DynamicBatcher : IDisposable
                             if (!job.Started)
                             {
                                 Withdraw(job);
-                                throw new ApiException(429, ErrorKind.Overloaded,
+                                throw new ApiException(ErrorKind.Overloaded,
                                     $"the request waited {_queueTimeout.TotalSeconds:0.###} s in the queue without starting (--queue-timeout); retry later")
                                 { RetryAfterSeconds = 1 };
                             }
@@ -121,6 +123,11 @@ internal sealed class DynamicBatcher : IDisposable
                     }
                 }
                 await job.Completion.ConfigureAwait(false);
+                if (timing != null)
+                {
+                    timing.Queue = System.Diagnostics.Stopwatch.GetElapsedTime(job.EnqueuedAt, job.FirstBatchAt);
+                    timing.Inference = System.Diagnostics.Stopwatch.GetElapsedTime(job.FirstBatchAt);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -189,7 +196,7 @@ internal sealed class DynamicBatcher : IDisposable
                     continue;
                 }
                 batch.Add((j, j.Next++));
-                j.Started = true;
+                if (j.FirstBatchAt == 0) j.FirstBatchAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 tokens += length;
                 if (j.Next == j.Sequences.Count) open.RemoveAt(k);
                 else k++;

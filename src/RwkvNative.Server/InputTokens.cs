@@ -39,7 +39,7 @@ internal static class InputTokens
         var tail = Encode(tokenizer, Reranker.OnlineTemplate[(at + marker.Length)..].Replace("{query}", query, StringComparison.Ordinal), "query", addEos: false);
         int room = max - 1 - tail.Length;
         if (room < 1)
-            throw new ApiException(413, ErrorKind.Validation,
+            throw new ApiException(ErrorKind.Validation,
                 $"the query alone takes {tail.Length + 1} tokens of the pair (EOS included), leaving no room for the document within --max-input-tokens {max}; shorten the query", "query");
         int keep = Math.Min(room, head.Length);
         var kept = new int[keep + tail.Length + 1];
@@ -49,12 +49,28 @@ internal static class InputTokens
         return kept;
     }
 
-    private static int[] Encode(RwkvTokenizer tokenizer, string text, string field, bool addEos)
+    /// <summary>
+    /// Token ids sent by the client (already checked to be this model's ids) + EOS, unless they end in EOS; over
+    /// <paramref name="max"/>: 422, or truncated like a text's tokens.
+    /// </summary>
+    public static int[] FromIds(int[] ids, string field, int max, bool truncate, bool fromLeft)
+    {
+        int[] withEos = ids[^1] == RwkvTokenizer.EosToken ? ids : [.. ids, RwkvTokenizer.EosToken];
+        if (withEos.Length <= max) return withEos;
+        if (!truncate) throw TooLong(field, withEos.Length, max);
+        var kept = new int[max];
+        int body = withEos.Length - 1;
+        Array.Copy(withEos, fromLeft ? body - (max - 1) : 0, kept, 0, max - 1);
+        kept[max - 1] = RwkvTokenizer.EosToken;
+        return kept;
+    }
+
+    public static int[] Encode(RwkvTokenizer tokenizer, string text, string field, bool addEos)
     {
         try { return tokenizer.Encode(text, addEos); }
-        catch (ArgumentException e) { throw new ApiException(422, ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {e.Message}", field); }
+        catch (ArgumentException e) { throw new ApiException(ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {e.Message}", field); }
     }
 
     private static ApiException TooLong(string field, int tokens, int max) =>
-        new(413, ErrorKind.Validation, $"input \"{field}\" has {tokens} tokens (EOS included), more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
+        new(ErrorKind.Validation, $"input \"{field}\" has {tokens} tokens (EOS included), more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
 }

@@ -3,6 +3,8 @@ using System.Net;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using RwkvNative.Server.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -88,14 +90,21 @@ public static class RwkvServer
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var s = endpoints.ServiceProvider.GetRequiredService<ServingContext>();
-        endpoints.MapPost("/embed", s.Wrap("/embed", true, false, Endpoints.TeiEmbed));
-        endpoints.MapPost("/rerank", s.Wrap("/rerank", true, false, RetrievalEndpoints.Rerank));
-        endpoints.MapPost("/search", s.Wrap("/search", true, false, RetrievalEndpoints.Search));
-        endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, true, Endpoints.OpenAIEmbeddings));
-        endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, true, Endpoints.CohereRerank));
-        endpoints.MapGet("/health", s.Wrap("/health", false, false, Endpoints.Health));
-        endpoints.MapGet("/info", s.Wrap("/info", false, false, Endpoints.Info));
-        endpoints.MapGet("/metrics", s.Wrap("/metrics", false, false, Endpoints.Metrics));
+        RequestDelegate Tei(string route, bool admit, Func<HttpContext, ServingContext, Task> h) => s.Wrap(route, admit, ErrorShape.Tei, h);
+        endpoints.MapPost("/", Tei("/", true, Endpoints.Root));
+        endpoints.MapPost("/embed", Tei("/embed", true, Endpoints.TeiEmbed));
+        endpoints.MapPost("/rerank", Tei("/rerank", true, RetrievalEndpoints.Rerank));
+        endpoints.MapPost("/search", Tei("/search", true, RetrievalEndpoints.Search));
+        endpoints.MapPost("/tokenize", Tei("/tokenize", false, Endpoints.Tokenize));
+        endpoints.MapPost("/decode", Tei("/decode", false, Endpoints.Decode));
+        endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, ErrorShape.OpenAI, Endpoints.OpenAIEmbeddings));
+        endpoints.MapGet("/v1/models", s.Wrap("/v1/models", false, ErrorShape.OpenAI, Endpoints.Models));
+        endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, ErrorShape.Cohere, Endpoints.CohereRerank));
+        endpoints.MapPost("/v2/rerank", s.Wrap("/v2/rerank", true, ErrorShape.Cohere, Endpoints.CohereV2Rerank));
+        endpoints.MapGet("/health", Tei("/health", false, Endpoints.Health));
+        endpoints.MapGet("/info", Tei("/info", false, Endpoints.Info));
+        endpoints.MapGet("/metrics", Tei("/metrics", false, Endpoints.Metrics));
+        if (s.Options.CorsAllowOrigins.Count > 0) endpoints.MapMethods("/{**path}", ["OPTIONS"], s.Preflight);
         return endpoints;
     }
 

@@ -40,6 +40,18 @@ public sealed record RwkvServerOptions
     /// <summary>Storage dtype of the weights reported by <c>/info</c> (e.g. <c>bf16</c>), when known.</summary>
     public string? ModelDType { get; init; }
 
+    /// <summary>
+    /// API keys: when any is given, every route but <c>/health</c> requires <c>Authorization: Bearer KEY</c> with one of them
+    /// (401 otherwise, in the route's error shape).
+    /// </summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>Origins allowed to call the server from a browser (CORS); <c>*</c> allows any. Empty: no CORS headers.</summary>
+    public IReadOnlyList<string> CorsAllowOrigins { get; init; } = [];
+
+    /// <summary>Truncate inputs over <see cref="MaxInputTokens"/> when a request does not say (TEI's <c>--auto-truncate</c>).</summary>
+    public bool AutoTruncate { get; init; }
+
     /// <summary>How long a shutdown waits for requests in flight to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -57,6 +69,8 @@ public sealed record RwkvServerOptions
             throw new ArgumentException($"max-queued-tokens ({MaxQueuedTokens}) must be at least max-input-tokens ({MaxInputTokens}): the queue must admit the longest input");
         if (QueueTimeout < TimeSpan.Zero) throw new ArgumentException("queue-timeout must not be negative");
         if (PayloadLimit <= 0) throw new ArgumentException($"payload-limit must be positive, got {PayloadLimit}");
+        foreach (var k in ApiKeys)
+            if (string.IsNullOrWhiteSpace(k) || k.Trim() != k) throw new ArgumentException("api-key must be non-empty and have no surrounding spaces");
         if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("shutdown timeout must not be negative");
     }
 }

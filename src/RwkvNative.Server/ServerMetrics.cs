@@ -64,6 +64,11 @@ internal sealed class ServerMetrics
     private readonly Histogram[] _batchSize = [new(BatchSizeBounds), new(BatchSizeBounds)];
     private readonly Histogram[] _batchTokens = [new(BatchTokenBounds), new(BatchTokenBounds)];
     private readonly Histogram[] _batchSeconds = [new(LatencyBounds), new(LatencyBounds)];
+    private static readonly double[] InputLengthBounds = [2, 8, 32, 128, 512, 2048, 8192, 32768];
+    private readonly Histogram _teDuration = new(LatencyBounds), _teTokenization = new(LatencyBounds), _teQueue = new(LatencyBounds),
+        _teInference = new(LatencyBounds), _teInputLength = new(InputLengthBounds), _teBatchSize = new(BatchSizeBounds), _teBatchTokens = new(BatchTokenBounds);
+    private readonly ConcurrentDictionary<string, long[]> _teFailures = new(StringComparer.Ordinal);
+    private long _teCount, _teSuccess;
     private long _inputTokens;
     private long _inputs;
     private long _inFlight;
@@ -104,8 +109,32 @@ internal sealed class ServerMetrics
         _latency.GetOrAdd(route, _ => new Histogram(LatencyBounds)).Observe(seconds);
     }
 
+    /// <summary>TEI's per-request figures of an inference request (te_request_*).</summary>
+    public void RecordTei(int status, double seconds, RequestTiming timing)
+    {
+        Interlocked.Increment(ref _teCount);
+        if (status == 200)
+        {
+            Interlocked.Increment(ref _teSuccess);
+            _teDuration.Observe(seconds);
+            _teTokenization.Observe(timing.Tokenization.TotalSeconds);
+            _teQueue.Observe(timing.Queue.TotalSeconds);
+            _teInference.Observe(timing.Inference.TotalSeconds);
+        }
+        else
+        {
+            string err = status switch { 429 => "overloaded", 503 => "unhealthy", 499 => "cancelled", >= 500 => "backend", 424 => "backend", _ => "validation" };
+            Interlocked.Increment(ref _teFailures.GetOrAdd(err, _ => new long[1])[0]);
+        }
+    }
+
+    /// <summary>Tokens of one accepted input (te_request_input_length).</summary>
+    public void RecordInputLength(int tokens) => _teInputLength.Observe(tokens);
+
     public void RecordBatch(WorkKind kind, int sequences, long tokens, double seconds)
     {
+        _teBatchSize.Observe(sequences);
+        _teBatchTokens.Observe(tokens);
         _batchSize[(int)kind].Observe(sequences);
         _batchTokens[(int)kind].Observe(tokens);
         _batchSeconds[(int)kind].Observe(seconds);
@@ -140,6 +169,30 @@ internal sealed class ServerMetrics
         for (int k = 0; k < 2; k++) _batchTokens[k].Write(sb, "rwkv_batch_tokens", $"kind=\"{kinds[k]}\"");
         Header(sb, "rwkv_batch_duration_seconds", "histogram", "Model time per batch, by kind.");
         for (int k = 0; k < 2; k++) _batchSeconds[k].Write(sb, "rwkv_batch_duration_seconds", $"kind=\"{kinds[k]}\"");
+        // text-embeddings-inference's names, so its dashboards and autoscalers (HPA on te_queue_size) work unchanged.
+        Header(sb, "te_request_count", "counter", "Inference requests received (TEI).");
+        sb.Append("te_request_count ").Append(Interlocked.Read(ref _teCount)).Append('\n');
+        Header(sb, "te_request_success", "counter", "Inference requests answered 200 (TEI).");
+        sb.Append("te_request_success ").Append(Interlocked.Read(ref _teSuccess)).Append('\n');
+        Header(sb, "te_request_failure", "counter", "Inference requests that failed, by error (TEI).");
+        foreach (var (err, c) in _teFailures.OrderBy(k => k.Key, StringComparer.Ordinal))
+            sb.Append("te_request_failure{err=\"").Append(err).Append("\"} ").Append(Interlocked.Read(ref c[0])).Append('\n');
+        Header(sb, "te_request_duration", "histogram", "Seconds from arrival to answer of successful inference requests (TEI).");
+        _teDuration.Write(sb, "te_request_duration", "");
+        Header(sb, "te_request_tokenization_duration", "histogram", "Seconds spent tokenizing a request (TEI).");
+        _teTokenization.Write(sb, "te_request_tokenization_duration", "");
+        Header(sb, "te_request_queue_duration", "histogram", "Seconds a request waited before its first batch (TEI).");
+        _teQueue.Write(sb, "te_request_queue_duration", "");
+        Header(sb, "te_request_inference_duration", "histogram", "Seconds from a request's first batch to its last result (TEI).");
+        _teInference.Write(sb, "te_request_inference_duration", "");
+        Header(sb, "te_request_input_length", "histogram", "Tokens per input (TEI).");
+        _teInputLength.Write(sb, "te_request_input_length", "");
+        Header(sb, "te_queue_size", "gauge", "Inputs waiting for a batch (TEI).");
+        sb.Append("te_queue_size ").Append(QueueDepth).Append('\n');
+        Header(sb, "te_batch_next_size", "histogram", "Inputs per model batch (TEI).");
+        _teBatchSize.Write(sb, "te_batch_next_size", "");
+        Header(sb, "te_batch_next_tokens", "histogram", "Tokens per model batch (TEI).");
+        _teBatchTokens.Write(sb, "te_batch_next_tokens", "");
         return sb.ToString();
     }
 

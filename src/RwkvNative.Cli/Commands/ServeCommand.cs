@@ -33,13 +33,17 @@ internal static class ServeCommand
         var queuedTokens = new Option<long>("--max-queued-tokens") { Description = "most tokens queued or running over all requests; more gets 429", DefaultValueFactory = _ => new RwkvServerOptions().MaxQueuedTokens };
         var queueTimeout = new Option<int>("--queue-timeout") { Description = "seconds a request may wait in the queue before it starts; then 429 (0: no limit)", DefaultValueFactory = _ => 60 };
         var payloadLimit = new Option<long>("--payload-limit") { Description = "most bytes of a request body; more gets 413", DefaultValueFactory = _ => new RwkvServerOptions().PayloadLimit };
+        var apiKey = new Option<string[]>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every route but /health (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var apiKeyFile = new Option<string>("--api-key-file") { Description = "file with one API key per line (blank lines and # comments skipped)" };
+        var cors = new Option<string[]>("--cors-allow-origin") { Description = "origin allowed to call from a browser (repeatable; * for any)" };
+        var autoTruncate = new Option<bool>("--auto-truncate") { Description = "truncate inputs over --max-input-tokens unless a request says \"truncate\": false" };
         var shutdown = new Option<int>("--shutdown-timeout") { Description = "seconds a shutdown waits for requests in flight", DefaultValueFactory = _ => 30 };
         var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index'), opened read-only: /rerank takes \"ids\"" };
         var vectors = VectorIndexes.Option(required: false);
         var table = VectorIndexes.Table();
         var cmd = new Command("serve", "serve embeddings and reranking over HTTP (TEI, OpenAI and Cohere/Jina compatible)")
         {
-            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, queuedTokens, queueTimeout, payloadLimit, modelId, shutdown, store, vectors, table,
+            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, queuedTokens, queueTimeout, payloadLimit, apiKey, apiKeyFile, cors, autoTruncate, modelId, shutdown, store, vectors, table,
         };
         // A synchronous action: the host handles SIGINT/SIGTERM itself and drains requests, with no forced exit.
         cmd.SetAction(p =>
@@ -56,6 +60,9 @@ internal static class ServeCommand
                 MaxQueuedTokens = p.GetValue(queuedTokens),
                 QueueTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(queueTimeout))),
                 PayloadLimit = p.GetValue(payloadLimit),
+                ApiKeys = ApiKeys(p.GetValue(apiKey), p.GetValue(apiKeyFile)),
+                CorsAllowOrigins = p.GetValue(cors) ?? [],
+                AutoTruncate = p.GetValue(autoTruncate),
                 ModelId = p.GetValue(modelId) ?? Path.GetFileName(modelPath),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(shutdown))),
             };
@@ -113,6 +120,23 @@ internal static class ServeCommand
         }
         Console.Error.WriteLine("rwkv-emb serve: stopped");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The keys of --api-key and of --api-key-file (one a line; blank lines and # comments skipped).</summary>
+    private static string[] ApiKeys(string[]? keys, string? file)
+    {
+        var all = new List<string>(keys ?? []);
+        if (file != null)
+        {
+            if (!File.Exists(file)) throw new InputException($"--api-key-file: file not found: {file}");
+            foreach (var line in File.ReadAllLines(file))
+            {
+                var k = line.Trim();
+                if (k.Length > 0 && !k.StartsWith('#')) all.Add(k);
+            }
+            if (all.Count == 0) throw new InputException($"--api-key-file {file} holds no key");
+        }
+        return [.. all];
     }
 
     /// <summary>The dtype holding most of the checkpoint's values, lower case (bf16, fp16, fp32).</summary>

@@ -60,11 +60,11 @@ internal sealed record EncodingRequest(TextEncoding Encoding, string? Instructio
         if (Encoding is SingleEos) return InputTokens.ForEmbedding(tokenizer, text, field, max, truncate, fromLeft);
         int[] ids;
         try { ids = tokenizer.Encode(text); }
-        catch (ArgumentException e) { throw new ApiException(422, ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {UserMessage(e)}", field); }
+        catch (ArgumentException e) { throw new ApiException(ErrorKind.Tokenizer, $"field \"{field}\" cannot be tokenized: {UserMessage(e)}", field); }
         if (ids.Length > max)
         {
             if (!truncate)
-                throw new ApiException(413, ErrorKind.Validation, $"input \"{field}\" has {ids.Length} tokens, more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
+                throw new ApiException(ErrorKind.Validation, $"input \"{field}\" has {ids.Length} tokens, more than the {max} allowed (--max-input-tokens); shorten it or send \"truncate\": true", field);
             ids = fromLeft ? ids[^max..] : ids[..max];
         }
         return Encoding.Tokens(ids);

@@ -20,4 +20,7 @@ internal enum ErrorKind
 
     /// <summary>The server is shutting down or cannot serve.</summary>
     Unhealthy,
+
+    /// <summary>No or a wrong API key (not one of TEI's types: TEI answers 401 with no body).</summary>
+    Unauthorized,
 }

@@ -17,13 +17,13 @@ internal static class RequestReader
         }
         catch (JsonException e)
         {
-            throw new ApiException(422, ErrorKind.Validation, $"malformed JSON in the request body: {e.Message}");
+            throw new ApiException(ErrorKind.Validation, $"malformed JSON in the request body: {e.Message}");
         }
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
         {
             var kind = doc.RootElement.ValueKind;
             doc.Dispose();
-            throw new ApiException(422, ErrorKind.Validation, $"the request body must be a JSON object, got {Kind(kind)}");
+            throw new ApiException(ErrorKind.Validation, $"the request body must be a JSON object, got {Kind(kind)}");
         }
         return doc;
     }
@@ -76,6 +76,67 @@ internal static class RequestReader
         return Strings(v, name);
     }
 
+    /// <summary>Largest token id of this model's tokenizer (the vocabulary is 0..65535, EOS = 65535).</summary>
+    private const int MaxTokenId = RwkvNative.Tokenizer.RwkvTokenizer.EosToken;
+
+    /// <summary>
+    /// Inputs as texts or token ids (TEI's <c>inputs</c>, OpenAI's <c>input</c>): a string, an array of token ids, or an array
+    /// whose items are strings or arrays of token ids. Ids above 65535 are another tokenizer's: refused, saying how to make
+    /// the client send text.
+    /// </summary>
+    public static List<Input> Inputs(JsonElement obj, string name, out bool single)
+    {
+        single = false;
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            throw ApiException.Invalid(name, $"missing field \"{name}\" (a string, an array of strings, or token ids)");
+        if (v.ValueKind == JsonValueKind.String)
+        {
+            single = true;
+            return [new Input(Text(v, name), null)];
+        }
+        if (v.ValueKind != JsonValueKind.Array)
+            throw ApiException.Invalid(name, $"field \"{name}\" must be a string, an array of strings, or token ids, got {Kind(v.ValueKind)}");
+        if (v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.Number)
+        {
+            single = true;
+            return [new Input(null, Ids(v, name))];
+        }
+        var list = new List<Input>(v.GetArrayLength());
+        int i = 0;
+        foreach (var e in v.EnumerateArray())
+        {
+            string field = $"{name}[{i++}]";
+            list.Add(e.ValueKind switch
+            {
+                JsonValueKind.String => new Input(Text(e, field), null),
+                JsonValueKind.Array => new Input(null, Ids(e, field)),
+                _ => throw ApiException.Invalid(field, $"field \"{field}\" must be a string or an array of token ids, got {Kind(e.ValueKind)}"),
+            });
+        }
+        if (list.Count == 0) throw new ApiException(ErrorKind.Empty, $"field \"{name}\" is empty", name);
+        return list;
+    }
+
+    /// <summary>A non-empty array of token ids of this model (0..65535).</summary>
+    public static int[] Ids(JsonElement array, string name)
+    {
+        var ids = new int[array.GetArrayLength()];
+        if (ids.Length == 0) throw new ApiException(ErrorKind.Empty, $"field \"{name}\" is an empty list of token ids", name);
+        int i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long id) || id < 0)
+                throw ApiException.Invalid($"{name}[{i}]", $"field \"{name}[{i}]\" must be a token id (an integer 0..{MaxTokenId}), got {Describe(e)}");
+            if (id > MaxTokenId)
+                throw new ApiException(ErrorKind.Tokenizer,
+                    $"field \"{name}[{i}]\": token id {id} is outside this model's vocabulary (0..{MaxTokenId}): the client tokenized the text with " +
+                    "another tokenizer (e.g. tiktoken). Send the text itself: in LangChain's OpenAIEmbeddings set check_embedding_ctx_length=False " +
+                    "(Python: also tiktoken_enabled=False); or send ids from this server's /tokenize", $"{name}[{i}]");
+            ids[i++] = (int)id;
+        }
+        return ids;
+    }
+
     /// <summary>A non-empty array of strings.</summary>
     public static List<string> StringArray(JsonElement obj, string name)
     {
@@ -107,7 +168,7 @@ internal static class RequestReader
             else throw ApiException.Invalid(field, $"field \"{field}\" must be a string or a {{\"text\": ...}} object, got {Kind(e.ValueKind)}");
             i++;
         }
-        if (list.Count == 0) throw new ApiException(422, ErrorKind.Empty, $"field \"{name}\" is empty", name);
+        if (list.Count == 0) throw new ApiException(ErrorKind.Empty, $"field \"{name}\" is empty", name);
         return list;
     }
 
@@ -119,13 +180,13 @@ internal static class RequestReader
         {
             if (e.ValueKind != JsonValueKind.String)
             {
-                string hint = e.ValueKind is JsonValueKind.Number or JsonValueKind.Array ? " (token-id inputs are not supported: send text)" : "";
+                string hint = e.ValueKind is JsonValueKind.Number or JsonValueKind.Array ? " (token ids are not accepted here: send text)" : "";
                 throw ApiException.Invalid($"{name}[{i}]", $"field \"{name}[{i}]\" must be a string, got {Kind(e.ValueKind)}{hint}");
             }
             list.Add(Text(e, $"{name}[{i}]"));
             i++;
         }
-        if (list.Count == 0) throw new ApiException(422, ErrorKind.Empty, $"field \"{name}\" is empty", name);
+        if (list.Count == 0) throw new ApiException(ErrorKind.Empty, $"field \"{name}\" is empty", name);
         return list;
     }
 

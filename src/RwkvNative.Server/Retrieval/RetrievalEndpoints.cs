@@ -78,11 +78,11 @@ internal static class RetrievalEndpoints
     private static DocumentRetriever Retriever(HttpContext ctx, ServingContext s, bool needIndex)
     {
         if (s.Reranker == null)
-            throw new ApiException(400, ErrorKind.Validation, "this server has no reranker loaded; start it with --reranker RR.pth");
+            throw new ApiException(ErrorKind.Validation, "this server has no reranker loaded; start it with --reranker RR.pth", httpStatus: 400);
         var retriever = ctx.RequestServices.GetService<DocumentRetriever>()
-            ?? throw new ApiException(400, ErrorKind.Validation, "this server has no document store; start it with --store STORE (made by 'rwkv-emb index')");
+            ?? throw new ApiException(ErrorKind.Validation, "this server has no document store; start it with --store STORE (made by 'rwkv-emb index')", httpStatus: 400);
         if (needIndex && retriever.Index == null)
-            throw new ApiException(400, ErrorKind.Validation, "this server has no vector index; start it with --vectors FILE|pg:CONNECTION-STRING (made by 'rwkv-emb index --vectors')");
+            throw new ApiException(ErrorKind.Validation, "this server has no vector index; start it with --vectors FILE|pg:CONNECTION-STRING (made by 'rwkv-emb index --vectors')", httpStatus: 400);
         return retriever;
     }
 
@@ -93,6 +93,6 @@ internal static class RetrievalEndpoints
         try { tokens = s.Model.Tokenizer.Encode(RwkvNative.Reranker.QueryText(query), addEos: true); }
         catch (ArgumentException e) { throw ApiException.Invalid("query", $"field \"query\": {e.Message}"); }
         if (tokens.Length > s.Options.MaxInputTokens)
-            throw new ApiException(413, ErrorKind.Validation, $"field \"query\" is {tokens.Length} tokens, more than --max-input-tokens ({s.Options.MaxInputTokens})", "query");
+            throw new ApiException(ErrorKind.Validation, $"field \"query\" is {tokens.Length} tokens, more than --max-input-tokens ({s.Options.MaxInputTokens})", "query", httpStatus: 413);
     }
 }

@@ -113,7 +113,7 @@ public sealed class ServerConcurrencyTests
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
             var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(timeout.Token)).RootElement;
-            Assert.Equal("overloaded", body.GetProperty("error_type").GetString());
+            Assert.Equal("Overloaded", body.GetProperty("error_type").GetString());
         }
         foreach (var h in held) h.Release();
         var done = await Task.WhenAll(pending);

@@ -138,7 +138,7 @@ public sealed class ServerEndpointTests
     }
 
     [Fact]
-    public async Task Malformed_json_and_wrong_types_get_422_naming_the_field()
+    public async Task Malformed_json_and_wrong_types_get_each_apis_status_and_body_naming_the_field()
     {
         await using var s = await ServerHarness.StartAsync(loopback: false);
         (string Path, string Body, string Field)[] cases =
@@ -160,29 +160,34 @@ public sealed class ServerEndpointTests
         foreach (var (path, json, field) in cases)
         {
             var (status, body) = await s.PostAsync(path, json);
-            Assert.True(status == (HttpStatusCode)422, $"{path} {json}: {status}");
             if (path.StartsWith("/v1/", StringComparison.Ordinal))
             {
-                // OpenAI's error shape on /v1 routes, the field also as "param".
-                Assert.Contains(field, body.GetProperty("error").GetProperty("message").GetString());
-                Assert.Equal(field.Trim('"'), body.GetProperty("error").GetProperty("param").GetString());
+                // Cohere's error shape {"message"} and 400 on its rerank route.
+                Assert.True(status == HttpStatusCode.BadRequest, $"{path} {json}: {status}");
+                Assert.Contains(field, body.GetProperty("message").GetString());
                 continue;
             }
+            // TEI's mapping: Validation 422, Empty 400; TEI's error type names.
+            bool empty = field.Contains("empty");
+            Assert.True(status == (empty ? HttpStatusCode.BadRequest : (HttpStatusCode)422), $"{path} {json}: {status}");
             Assert.Contains(field, body.GetProperty("error").GetString());
-            Assert.Equal(field.Contains("empty") ? "empty" : "validation", body.GetProperty("error_type").GetString());
+            Assert.Equal(empty ? "Empty" : "Validation", body.GetProperty("error_type").GetString());
         }
         // OpenAI routes answer in OpenAI's error shape, with the field as "param".
+        // OpenAI's SDKs raise BadRequestError on 400 with type invalid_request_error.
         var (st, b) = await s.PostAsync("/v1/embeddings", "{\"input\": \"a\", \"encoding_format\": \"hex\"}");
-        Assert.Equal((HttpStatusCode)422, st);
+        Assert.Equal(HttpStatusCode.BadRequest, st);
         Assert.Equal("encoding_format", b.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal("invalid_request_error", b.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("invalid_value", b.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains("\"encoding_format\"", b.GetProperty("error").GetProperty("message").GetString());
-        (st, b) = await s.PostAsync("/v1/embeddings", "{\"input\": [[1, 2, 3]]}");
-        Assert.Equal((HttpStatusCode)422, st);
-        Assert.Equal("input[0]", b.GetProperty("error").GetProperty("param").GetString());
+        (st, b) = await s.PostAsync("/v1/embeddings", "{\"input\": [[1, 2, \"x\"]]}");
+        Assert.Equal(HttpStatusCode.BadRequest, st);
+        Assert.Equal("input[0][2]", b.GetProperty("error").GetProperty("param").GetString());
     }
 
     [Fact]
-    public async Task Too_long_inputs_get_413_unless_truncated_and_truncation_keeps_the_first_tokens_and_eos()
+    public async Task Too_long_inputs_get_422_unless_truncated_and_truncation_keeps_the_first_tokens_and_eos()
     {
         await using var s = await ServerHarness.StartAsync(loopback: false,
             new RwkvServerOptions { MaxInputTokens = 8, MaxBatchTokens = 64, MaxClientBatchSize = 3 });
@@ -192,12 +197,12 @@ public sealed class ServerEndpointTests
         Assert.True(ids.Length > 8);
 
         var (status, body) = await s.PostAsync("/embed", JsonSerializer.Serialize(new { inputs = new[] { "short", text } }));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal((HttpStatusCode)422, status); // TEI: Validation
         Assert.Contains("\"inputs[1]\"", body.GetProperty("error").GetString());
         Assert.Contains("truncate", body.GetProperty("error").GetString());
 
         (status, body) = await s.PostAsync("/embed", JsonSerializer.Serialize(new { inputs = text }));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal((HttpStatusCode)422, status);
         Assert.StartsWith($"input \"inputs\" has {ids.Length} tokens", body.GetProperty("error").GetString());
         using (var raw = await s.Client.PostAsync("/embed", ServerHarness.Json(JsonSerializer.Serialize(new { inputs = text }))))
         {
@@ -218,11 +223,11 @@ public sealed class ServerEndpointTests
 
         // Rerank pairs are too long here whatever the document; with truncate the query part must still fit.
         (status, _) = await s.PostAsync("/rerank", JsonSerializer.Serialize(new { query = "q", texts = new[] { "d" } }));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal((HttpStatusCode)422, status);
 
         // More inputs than --max-client-batch-size.
         (status, body) = await s.PostAsync("/embed", JsonSerializer.Serialize(new { inputs = new[] { "a", "b", "c", "d" } }));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal((HttpStatusCode)422, status);
         Assert.Contains("max-client-batch-size", body.GetProperty("error").GetString());
     }
 
@@ -257,7 +262,7 @@ public sealed class ServerEndpointTests
         Assert.Equal(f.Model.Config.Channels, info.GetProperty("dimensions").GetInt32());
         Assert.Equal(f.Model.DeviceName, info.GetProperty("device").GetString());
         Assert.Equal(8192, info.GetProperty("max_input_length").GetInt32());
-        Assert.Equal(f.Reranker.Config.Blocks.Layers, info.GetProperty("model_type").GetProperty("reranker").GetProperty("layers").GetInt32());
+        Assert.Equal(f.Reranker.Config.Blocks.Layers, info.GetProperty("reranker").GetProperty("layers").GetInt32());
         Assert.Equal(RwkvServer.Version, info.GetProperty("version").GetString());
 
         for (int i = 0; i < 3; i++) await s.PostAsync("/embed", "{\"inputs\": [\"a\", \"b c\"]}");
@@ -286,6 +291,6 @@ public sealed class ServerEndpointTests
         var (status, body) = await s.PostAsync("/rerank", "{\"query\": \"q\", \"texts\": [\"a\"]}");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("--reranker", body.GetProperty("error").GetString());
-        Assert.False(JsonDocument.Parse(await s.Client.GetStringAsync("/info")).RootElement.GetProperty("model_type").TryGetProperty("reranker", out _));
+        Assert.False(JsonDocument.Parse(await s.Client.GetStringAsync("/info")).RootElement.TryGetProperty("reranker", out _));
     }
 }
