@@ -111,29 +111,31 @@ public sealed class ServerCompatibilityTests
     [Fact]
     public async Task Prompt_name_and_input_type_pick_the_task_head_and_auto_truncate_applies()
     {
-        await using var s = await ServerHarness.StartAsync(loopback: false, new RwkvServerOptions { MaxInputTokens = 8, MaxBatchTokens = 64, AutoTruncate = true });
+        // The instructions are longer than the truncating server's 8 tokens: the prompts are checked on a default server.
+        await using var p = await ServerHarness.StartAsync(loopback: false);
         var f = ServerHarness.Tiny;
         // prompt_name / input_type name task types (upstream's instructions and heads): Classification and Clustering
         // both use the cls head (task_tag.py), each with its own instruction.
         var classification = TaskInstructions.For("Classification");
         var cls = f.Model.Embed(["text"], classification.Head, classification.Instruction)[0];
-        var (_, a) = await s.PostAsync("/embed", "{\"inputs\": \"text\", \"normalize\": false, \"prompt_name\": \"classification\"}");
+        var (_, a) = await p.PostAsync("/embed", "{\"inputs\": \"text\", \"normalize\": false, \"prompt_name\": \"classification\"}");
         Assert.Equal(cls, ServerHarness.Floats(a)[0]);
         var clustering = TaskInstructions.For("Clustering");
         Assert.Equal(EmbeddingTask.Classification, clustering.Head);
-        var (_, b) = await s.PostAsync("/v1/embeddings", "{\"input\": \"text\", \"input_type\": \"clustering\"}");
+        var (_, b) = await p.PostAsync("/v1/embeddings", "{\"input\": \"text\", \"input_type\": \"clustering\"}");
         var clu = f.Model.Embed(["text"], clustering.Head, clustering.Instruction)[0];
         EmbeddingMath.Normalize(clu);
         Assert.Equal(clu, b.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(x => x.GetSingle()).ToArray());
-        var (bad, err) = await s.PostAsync("/embed", "{\"inputs\": \"text\", \"prompt_name\": \"summarize\"}");
+        var (bad, err) = await p.PostAsync("/embed", "{\"inputs\": \"text\", \"prompt_name\": \"summarize\"}");
         Assert.Equal((HttpStatusCode)422, bad);
         Assert.Contains("classification", err.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
         // An explicit "task" picks the head; prompt_name "query" (TEI's usual name) is the input type.
         var query = TaskInstructions.For("Retrieval", null, isQuery: true);
-        var (okTask, c) = await s.PostAsync("/embed", "{\"inputs\": \"text\", \"normalize\": false, \"prompt_name\": \"query\", \"task\": \"cls\"}");
+        var (okTask, c) = await p.PostAsync("/embed", "{\"inputs\": \"text\", \"normalize\": false, \"prompt_name\": \"query\", \"task\": \"cls\"}");
         Assert.Equal(HttpStatusCode.OK, okTask);
         Assert.Equal(f.Model.Embed(["text"], EmbeddingTask.Classification, query.Instruction)[0], ServerHarness.Floats(c)[0]);
 
+        await using var s = await ServerHarness.StartAsync(loopback: false, new RwkvServerOptions { MaxInputTokens = 8, MaxBatchTokens = 64, AutoTruncate = true });
         // --auto-truncate: a long input is cut without asking; "truncate": false still refuses.
         const string text = "one two three four five six seven eight nine ten eleven twelve";
         var (ok, _) = await s.PostAsync("/embed", JsonSerializer.Serialize(new { inputs = text }));
