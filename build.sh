@@ -18,6 +18,8 @@ usage: ./build.sh <command> [args]
   publish [rid] [isa]  NativeAOT single binary of rwkv-emb (default rid linux-x64, isa x86-64-v3 = AVX2+FMA;
                    'native' for this CPU, e.g. AVX-512) into artifacts/publish/<rid>
   kernels          compile-check every kernels/*.cu with clang-14 (no CUDA toolkit needed)
+  nvrtc-check      compile every kernels/*.cu with NVIDIA's NVRTC + ptxas 11.8 (fetched once from Debian non-free, cached)
+                   for sm_80 and sm_90; fails on errors, spills or registers over budget; prints the resource table
   native           configure and build the native CUDA harness with CMake (skips without a CUDA toolkit)
   emulate          run the CUDA backend's tests on the CPU emulator of the CUDA libraries (native/emu; slow, no GPU needed)
   bench [args]     run 'rwkv-emb bench' (Release)
@@ -70,6 +72,17 @@ case "$cmd" in
       ${isa:+-p:IlcInstructionSet=$isa} -o "artifacts/publish/$rid"
     ;;
   kernels) bash kernels/ci/check.sh ;;
+  nvrtc-check)
+    toolchain="$(bash scripts/ci/nvrtc-toolchain.sh)" || { echo "error: NVRTC/ptxas 11.8 could not be fetched (see above)" >&2; exit 1; }
+    eval "$toolchain"
+    export RWKV_CHECK_REPORT="$ROOT/artifacts/kernel-resources"
+    rm -rf "$RWKV_CHECK_REPORT"
+    dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c "$CONFIG" -v quiet -nologo
+    status=0
+    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -class RwkvNative.Tests.Cuda.RealNvrtcTests "$@" || status=$?
+    bash scripts/ci/kernel-table.sh "$RWKV_CHECK_REPORT"
+    exit "$status"
+    ;;
   native)
     cmake -S . -B native/build -G "${CMAKE_GENERATOR:-Unix Makefiles}" -DCMAKE_BUILD_TYPE=Release
     cmake --build native/build -j

@@ -25,8 +25,10 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -381,13 +383,32 @@ struct Node
     GemmArgs gemm{};
 };
 
-struct EmuGraph { std::vector<Node> nodes; };
-struct EmuGraphExec { std::vector<Node> nodes; };
+// Graphs and instantiated graphs alive, so tests can see that a failed capture leaks neither (rwkv_emu_live_graphs).
+static std::atomic<long> g_live_graphs{ 0 };
+struct EmuGraph
+{
+    std::vector<Node> nodes;
+    EmuGraph() { ++g_live_graphs; }
+    ~EmuGraph() { --g_live_graphs; }
+};
+struct EmuGraphExec
+{
+    std::vector<Node> nodes;
+    explicit EmuGraphExec(std::vector<Node> n) : nodes(std::move(n)) { ++g_live_graphs; }
+    ~EmuGraphExec() { --g_live_graphs; }
+};
 
+// Capture modes (CUstreamCaptureMode) as the driver applies them to "potentially unsafe" calls (allocation, freeing,
+// synchronisation, synchronous copies) made by a thread whose own interaction mode is the default, GLOBAL:
+//   GLOBAL (0)       unsafe calls fail on the capturing thread and on every other thread;
+//   THREAD_LOCAL (1) unsafe calls fail on the capturing thread only;
+//   RELAXED (2)      nothing is refused.
 struct EmuStream
 {
     bool capturing = false;
     bool invalidated = false;
+    int mode = 0;
+    std::thread::id owner;
     EmuGraph* graph = nullptr;
 };
 
@@ -398,19 +419,21 @@ static std::set<EmuStream*> g_capturing;
 
 static bool ctx_current() { return !t_ctx_stack.empty() && t_ctx_stack.back() != nullptr; }
 
-static bool any_capture()
-{
-    std::lock_guard<std::mutex> lock(g_capture_mutex);
-    return !g_capturing.empty();
-}
-
-// A call that is illegal while any stream captures (global capture mode): invalidates the captures.
+// A potentially unsafe call on this thread: refused (and the captures that forbid it invalidated) when a capture on this
+// thread in GLOBAL or THREAD_LOCAL mode, or a capture on another thread in GLOBAL mode, is in progress.
 static bool refuse_during_capture(const char* what)
 {
     std::lock_guard<std::mutex> lock(g_capture_mutex);
-    if (g_capturing.empty()) return false;
-    fail(std::string(what) + " while a stream is capturing (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)");
-    for (auto* s : g_capturing) s->invalidated = true;
+    auto self = std::this_thread::get_id();
+    std::vector<EmuStream*> forbidding;
+    for (auto* s : g_capturing)
+        if ((s->owner == self && s->mode != 2) || (s->owner != self && s->mode == 0)) forbidding.push_back(s);
+    if (forbidding.empty()) return false;
+    bool here = false;
+    for (auto* s : forbidding) here |= s->owner == self;
+    fail(std::string(what) + (here ? " while this thread's stream is capturing" : " while another thread captures in global mode") +
+         " (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)");
+    for (auto* s : forbidding) s->invalidated = true;
     return true;
 }
 
@@ -679,11 +702,13 @@ EXPORT CUresult cuStreamSynchronize(void* s)
 {
     if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;
     auto* st = static_cast<EmuStream*>(s);
-    if ((st && st->capturing) || any_capture())
+    if (st && st->capturing)
     {
-        refuse_during_capture("cuStreamSynchronize");
+        fail("cuStreamSynchronize on a capturing stream (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)");
+        st->invalidated = true;
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     }
+    if (refuse_during_capture("cuStreamSynchronize")) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamBeginCapture_v2(void* s, int mode)
@@ -695,6 +720,8 @@ EXPORT CUresult cuStreamBeginCapture_v2(void* s, int mode)
     if (st->capturing) return CUDA_ERROR_INVALID_VALUE;
     st->capturing = true;
     st->invalidated = false;
+    st->mode = mode;
+    st->owner = std::this_thread::get_id();
     st->graph = new EmuGraph();
     std::lock_guard<std::mutex> lock(g_capture_mutex);
     g_capturing.insert(st);
@@ -731,7 +758,7 @@ EXPORT CUresult cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned l
 {
     if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;
     if (!graph) return CUDA_ERROR_INVALID_VALUE;
-    *exec = new EmuGraphExec{ static_cast<EmuGraph*>(graph)->nodes };
+    *exec = new EmuGraphExec(static_cast<EmuGraph*>(graph)->nodes);
     return CUDA_SUCCESS;
 }
 EXPORT CUresult cuGraphLaunch(void* exec, void* s)
@@ -875,6 +902,9 @@ static const char* error_name(int r)
     default: return nullptr;
     }
 }
+// Not a CUDA function: how many graphs and instantiated graphs are alive (tests check that failures leak none).
+EXPORT long rwkv_emu_live_graphs() { return g_live_graphs.load(); }
+
 EXPORT CUresult cuGetErrorName(int r, const char** s)
 {
     *s = error_name(r);
@@ -1050,6 +1080,12 @@ EXPORT int cublasCreate_v2(void** h)
 }
 EXPORT int cublasDestroy_v2(void* h) { delete static_cast<EmuBlas*>(h); return 0; }
 EXPORT int cublasGetVersion_v2(void*, int* v) { *v = 130000; return 0; }
+EXPORT int cublasGetProperty(int type, int* v)
+{
+    if (!v || type < 0 || type > 2) return 7; // CUBLAS_STATUS_INVALID_VALUE
+    *v = type == 0 ? 13 : 0;
+    return 0;
+}
 EXPORT int cublasSetStream_v2(void* h, void* s)
 {
     static_cast<EmuBlas*>(h)->stream = s;

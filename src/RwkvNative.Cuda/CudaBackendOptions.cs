@@ -47,6 +47,12 @@ public sealed record CudaBackendOptions
     /// <summary>Folder for compiled kernels; null uses RWKV_KERNEL_CACHE or the user cache folder.</summary>
     public string? KernelCacheDirectory { get; init; }
 
+    /// <summary>
+    /// Compile kernels with line tables for profilers (<c>--generate-line-info</c>). Off by default (NVRTC 11.8's ptxas
+    /// crashed on it); <c>RWKV_CUDA_LINEINFO=1</c> turns it on.
+    /// </summary>
+    public bool KernelLineInfo { get; init; } = EnvironmentFlag("RWKV_CUDA_LINEINFO", false);
+
     /// <summary>Receives diagnostics (kernel compile times); null writes them to standard error.</summary>
     public Action<string>? Log { get; init; }
 

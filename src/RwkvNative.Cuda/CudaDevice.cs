@@ -14,10 +14,12 @@ public sealed record CudaDevice(int Ordinal, string Name, int ComputeCapability,
 {
     private static readonly Lock Gate = new();
     private static int initializedDriverVersion;
+    private static LoadedLibraries? libraries;
 
     /// <summary>
-    /// Loads the driver, NVRTC and cuBLAS and initialises the driver (once per process); returns the driver version.
-    /// Throws <see cref="CudaLibraryNotFoundException"/> or <see cref="CudaException"/> with a message saying what is missing.
+    /// Loads the driver, NVRTC (refusing one older than 12, and loading its builtins from its own folder) and cuBLAS, and
+    /// initialises the driver (once per process); returns the driver version. Throws
+    /// <see cref="CudaLibraryNotFoundException"/> or <see cref="CudaException"/> with a message saying what is missing.
     /// </summary>
     internal static int InitializeDriver()
     {
@@ -27,10 +29,32 @@ public sealed record CudaDevice(int Ordinal, string Name, int ComputeCapability,
             NativeLibraryLoader.EnsureLoaded(NativeLibraryLoader.Driver);
             CudaCheck.Driver(CudaDriver.Init(0));
             CudaCheck.Driver(CudaDriver.DriverGetVersion(out var version));
-            NativeLibraryLoader.EnsureLoaded(NativeLibraryLoader.Nvrtc(version));
-            NativeLibraryLoader.EnsureLoaded(NativeLibraryLoader.Cublas(version));
+            var nvrtcSpec = NativeLibraryLoader.Nvrtc(version);
+            NativeLibraryLoader.EnsureLoaded(nvrtcSpec);
+            var nvrtcPath = NativeLibraryLoader.PathOf(nvrtcSpec, "nvrtcVersion");
+            CudaCheck.Nvrtc(Nvrtc.Version(out var nvMajor, out var nvMinor));
+            NvrtcLibrary.RequireSupported(nvMajor, nvMinor, nvrtcPath);
+            var builtins = NvrtcLibrary.PreloadBuiltins(nvrtcPath, nvMajor, nvMinor);
+            var cublasSpec = NativeLibraryLoader.Cublas(version);
+            NativeLibraryLoader.EnsureLoaded(cublasSpec);
+            CudaCheck.Cublas(Cublas.GetProperty(0, out var blasMajor));
+            CudaCheck.Cublas(Cublas.GetProperty(1, out var blasMinor));
+            CudaCheck.Cublas(Cublas.GetProperty(2, out var blasPatch));
+            libraries = new LoadedLibraries(NativeLibraryLoader.PathOf(NativeLibraryLoader.Driver, "cuInit"), version,
+                nvrtcPath, $"{nvMajor}.{nvMinor}", builtins, NativeLibraryLoader.PathOf(cublasSpec, "cublasCreate_v2"),
+                $"{blasMajor}.{blasMinor}.{blasPatch}");
             initializedDriverVersion = version;
             return version;
+        }
+    }
+
+    /// <summary>The libraries loaded by <see cref="InitializeDriver"/> (files and versions).</summary>
+    internal static LoadedLibraries Libraries
+    {
+        get
+        {
+            InitializeDriver();
+            lock (Gate) return libraries!;
         }
     }
 

@@ -31,8 +31,9 @@ internal sealed class CudaSession : IDisposable
             Start = Own(EventHandle.Create(context));
             End = Own(EventHandle.Create(context));
             var log = options.Log ?? (message => Console.Error.WriteLine(message));
+            CudaDevice.Libraries.ReportOnce(log);
             var cache = new KernelCache(options.KernelCacheDirectory ?? KernelCache.DefaultDirectory());
-            Modules = Own(new KernelModules(context, new KernelCompiler(device.ComputeCapability, cache, log)));
+            Modules = Own(new KernelModules(context, new KernelCompiler(device.ComputeCapability, cache, log, options.KernelLineInfo)));
             var launch = new LaunchContext(Stream, Modules, device.Multiprocessors);
             Embedding = new EmbeddingLauncher(launch);
             LayerNorm = new LayerNormLauncher(launch);

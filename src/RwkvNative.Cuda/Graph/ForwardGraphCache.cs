@@ -1,3 +1,4 @@
+using RwkvNative.Cuda.Capture;
 using RwkvNative.Cuda.Handles;
 using RwkvNative.Cuda.Interop;
 using RwkvNative.Cuda.Kernels;
@@ -143,38 +144,35 @@ internal sealed class ForwardGraphCache : IDisposable
         if (ws.Growth.Generation != generation) return null; // something grew after all: run eagerly, capture next time
 
         ws.Growth.Frozen = true;
-        nint graph = 0;
-        CudaCheck.Driver(CudaDriver.StreamBeginCapture(stream.Value, CUstreamCaptureMode.Global));
         try
         {
-            void Up(DeviceView<int> d, long at, long n) =>
-                CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
-            void UpF(DeviceView<float> d, long at, long n) =>
-                CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
-            void DownF(DeviceView<float> d, long at, long n) =>
-                CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + at * 4, d.Address, (nuint)(n * 4), stream.Value));
-            Up(ids, 0, t);
-            Up(offsets, OffsetsAt, 2);
-            Up(sequence, SequenceAt, t);
-            UpF(shift, ShiftAt, ShiftElements);
-            UpF(wkv, WkvAt, WkvElements);
-            DeviceCopy.Zero(stream, sums);
-            DeviceCopy.Zero(stream, counts);
-            owner.EnqueuePass(new RaggedBatch(t, 1, ids, offsets, sequence), shift, wkv, sums, counts);
-            DownF(shift, ShiftAt, ShiftElements);
-            DownF(wkv, WkvAt, WkvElements);
-            DownF(sums, SumsAt, channels);
-            CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + CountsAt * 4, counts.Address, 4, stream.Value));
+            var exec = StreamCapture.Record(session.Context, stream, () =>
+            {
+                void Up(DeviceView<int> d, long at, long n) =>
+                    CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
+                void UpF(DeviceView<float> d, long at, long n) =>
+                    CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
+                void DownF(DeviceView<float> d, long at, long n) =>
+                    CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + at * 4, d.Address, (nuint)(n * 4), stream.Value));
+                Up(ids, 0, t);
+                Up(offsets, OffsetsAt, 2);
+                Up(sequence, SequenceAt, t);
+                UpF(shift, ShiftAt, ShiftElements);
+                UpF(wkv, WkvAt, WkvElements);
+                DeviceCopy.Zero(stream, sums);
+                DeviceCopy.Zero(stream, counts);
+                owner.EnqueuePass(new RaggedBatch(t, 1, ids, offsets, sequence), shift, wkv, sums, counts);
+                DownF(shift, ShiftAt, ShiftElements);
+                DownF(wkv, WkvAt, WkvElements);
+                DownF(sums, SumsAt, channels);
+                CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + CountsAt * 4, counts.Address, 4, stream.Value));
+            });
+            return new Entry(exec, generation);
         }
         finally
         {
             ws.Growth.Frozen = false;
-            // Always leave capture mode, also when enqueueing threw; a failed capture gives no graph.
-            var end = CudaDriver.StreamEndCapture(stream.Value, out graph);
-            if (end != CUresult.Success && graph != 0) { CudaDriver.GraphDestroy(graph); graph = 0; }
         }
-        if (graph == 0) return null;
-        return new Entry(GraphExecHandle.Instantiate(session.Context, graph), generation);
     }
 
     private void EvictBeyond(int capacity)

@@ -30,31 +30,3 @@ internal sealed class PinnedHostHandle : ContextBoundHandle
     /// <inheritdoc/>
     protected override bool Free() => CudaDriver.MemFreeHost(Value) == CUresult.Success;
 }
-
-/// <summary>An instantiated CUDA graph (CUgraphExec).</summary>
-internal sealed class GraphExecHandle : ContextBoundHandle
-{
-    private GraphExecHandle(ContextHandle context) : base(context) { }
-
-    /// <summary>Instantiates <paramref name="graph"/> and destroys it (the exec keeps what it needs).</summary>
-    public static GraphExecHandle Instantiate(ContextHandle context, nint graph)
-    {
-        var h = new GraphExecHandle(context);
-        try
-        {
-            CudaCheck.Driver(CudaDriver.GraphInstantiateWithFlags(out var exec, graph, 0));
-            h.Own(exec);
-        }
-        finally
-        {
-            CudaDriver.GraphDestroy(graph);
-        }
-        return h;
-    }
-
-    /// <summary>Enqueues one replay on <paramref name="stream"/>.</summary>
-    public void Launch(StreamHandle stream) => CudaCheck.Driver(CudaDriver.GraphLaunch(Value, stream.Value));
-
-    /// <inheritdoc/>
-    protected override bool Free() => CudaDriver.GraphExecDestroy(Value) == CUresult.Success;
-}

@@ -22,6 +22,10 @@ internal static unsafe partial class Cublas
     [LibraryImport(Lib, EntryPoint = "cublasGetVersion_v2")]
     public static partial CublasStatus GetVersion(nint handle, out int version);
 
+    // cublasStatus_t cublasGetProperty(libraryPropertyType type, int* value);  type: 0 major, 1 minor, 2 patch level
+    [LibraryImport(Lib, EntryPoint = "cublasGetProperty")]
+    public static partial CublasStatus GetProperty(int type, out int value);
+
     // cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId);
     [LibraryImport(Lib, EntryPoint = "cublasSetStream_v2")]
     public static partial CublasStatus SetStream(nint handle, nint stream);

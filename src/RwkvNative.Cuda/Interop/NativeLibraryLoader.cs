@@ -35,6 +35,7 @@ internal static class NativeLibraryLoader
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, nint> Loaded = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string> LoadedAs = new(StringComparer.Ordinal);
     private static readonly Dictionary<string, string> Failed = new(StringComparer.Ordinal);
     private static bool resolverInstalled;
 
@@ -57,15 +58,15 @@ internal static class NativeLibraryLoader
         Versioned(driverVersion, "cublas64_{0}.dll", "libcublas.so"),
         "install cuBLAS (package libcublas-12-x or -13-x), or set RWKV_CUBLAS to the full path of libcublas");
 
-    // CUDA 13 libraries need a CUDA 13 driver, so a 12.x driver gets the 12 names first. Bare names (found by the
-    // loader's search path) come before the toolkit's own directories.
+    // CUDA 13 libraries need a CUDA 13 driver, so a 12.x driver gets the 12 names first. Names found by the loader's
+    // search path come before the toolkit's own directories. Only versioned names: the bare libnvrtc.so/libcublas.so is
+    // a development symlink that on Debian/Ubuntu often points at 11.x (NVRTC < 12 is refused anyway, see NvrtcLibrary).
     private static string[] Versioned(int driverVersion, string windowsPattern, string linuxStem)
     {
         int[] majors = driverVersion is > 0 and < 13000 ? [12, 13] : [13, 12];
         string Name(int major) => OperatingSystem.IsWindows() ? string.Format(null, windowsPattern, major) : $"{linuxStem}.{major}";
         var list = new List<string>();
         foreach (var v in majors) list.Add(Name(v));
-        if (!OperatingSystem.IsWindows()) list.Add(linuxStem);
         foreach (var dir in ToolkitDirectories())
             foreach (var v in majors)
                 list.Add(Path.Combine(dir, Name(v)));
@@ -109,9 +110,10 @@ internal static class NativeLibraryLoader
             InstallResolver();
             if (Loaded.ContainsKey(spec.LogicalName)) { report = ""; return true; }
             if (Failed.TryGetValue(spec.LogicalName, out var failure)) { report = failure; return false; }
-            if (TryLoad(spec, Environment.GetEnvironmentVariable(spec.EnvironmentVariable), out var handle, out report))
+            if (TryLoad(spec, Environment.GetEnvironmentVariable(spec.EnvironmentVariable), out var handle, out report, out var name))
             {
                 Loaded[spec.LogicalName] = handle;
+                LoadedAs[spec.LogicalName] = name;
                 return true;
             }
             Failed[spec.LogicalName] = report;
@@ -123,7 +125,10 @@ internal static class NativeLibraryLoader
     /// Tries <paramref name="spec"/>'s candidates (only <paramref name="overridePath"/> when it is set: a path the user
     /// named explicitly must not be silently replaced by another library). Does not touch the process-wide cache.
     /// </summary>
-    public static bool TryLoad(NativeLibrarySpec spec, string? overridePath, out nint handle, out string report)
+    public static bool TryLoad(NativeLibrarySpec spec, string? overridePath, out nint handle, out string report) =>
+        TryLoad(spec, overridePath, out handle, out report, out _);
+
+    private static bool TryLoad(NativeLibrarySpec spec, string? overridePath, out nint handle, out string report, out string loadedName)
     {
         var candidates = string.IsNullOrWhiteSpace(overridePath) ? spec.Candidates : [overridePath];
         var reasons = new List<string>(candidates.Count);
@@ -133,6 +138,7 @@ internal static class NativeLibraryLoader
             {
                 handle = NativeLibrary.Load(name);
                 report = "";
+                loadedName = name;
                 return true;
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
@@ -141,11 +147,28 @@ internal static class NativeLibraryLoader
             }
         }
         handle = 0;
+        loadedName = "";
         var how = string.IsNullOrWhiteSpace(overridePath)
             ? $"tried {candidates.Count} names ({spec.EnvironmentVariable} is not set)"
             : $"tried only {spec.EnvironmentVariable}={overridePath}";
         report = $"could not load the {spec.Description}: {how}:{Environment.NewLine}{string.Join(Environment.NewLine, reasons)}{Environment.NewLine}To fix: {spec.Remedy}.";
         return false;
+    }
+
+    /// <summary>
+    /// The file <paramref name="spec"/> was loaded from (the module that holds <paramref name="export"/>), or the name it
+    /// was loaded by when the file cannot be found out. Throws when it is not loaded.
+    /// </summary>
+    public static string PathOf(NativeLibrarySpec spec, string export)
+    {
+        nint handle;
+        string name;
+        lock (Gate)
+        {
+            if (!Loaded.TryGetValue(spec.LogicalName, out handle)) throw new InvalidOperationException($"the {spec.Description} is not loaded");
+            name = LoadedAs[spec.LogicalName];
+        }
+        return LibraryFile.Containing(handle, export) ?? name;
     }
 
     // .NET's message starts with generic advice; the loader's own words (dlopen's error on Linux) follow on later lines,

@@ -14,10 +14,10 @@ internal enum Activation
 /// <summary>activations.cu: in-place element-wise activations.</summary>
 internal sealed unsafe class ActivationLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Tanh = new("activations.cu", "activation_tanh");
-    public static readonly KernelName Sigmoid = new("activations.cu", "activation_sigmoid");
-    public static readonly KernelName Relu = new("activations.cu", "activation_relu");
-    public static readonly KernelName ReluSquare = new("activations.cu", "activation_relu_square");
+    public static readonly KernelName Tanh = new("activations.cu", "activation_tanh", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName Sigmoid = new("activations.cu", "activation_sigmoid", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName Relu = new("activations.cu", "activation_relu", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName ReluSquare = new("activations.cu", "activation_relu_square", LaunchContext.ElementwiseBlock);
 
     private readonly nint tanh = launch.Modules.Function(Tanh);
     private readonly nint sigmoid = launch.Modules.Function(Sigmoid);
@@ -40,6 +40,6 @@ internal sealed unsafe class ActivationLauncher(LaunchContext launch)
         ulong px = x.Address;
         long n = elements;
         void** args = stackalloc void*[] { &px, &n };
-        launch.Launch(name.Function, function, launch.GridFor(elements), LaunchContext.ElementwiseBlock, args);
+        launch.Launch(name, function, launch.GridFor(elements), LaunchContext.ElementwiseBlock, args);
     }
 }

@@ -6,8 +6,8 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>convert.cu: float32 activations to bf16/fp16 GEMM inputs.</summary>
 internal sealed unsafe class ConvertLauncher(LaunchContext launch)
 {
-    public static readonly KernelName ToBf16 = new("convert.cu", "convert_f32_to_bf16");
-    public static readonly KernelName ToF16 = new("convert.cu", "convert_f32_to_f16");
+    public static readonly KernelName ToBf16 = new("convert.cu", "convert_f32_to_bf16", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName ToF16 = new("convert.cu", "convert_f32_to_f16", LaunchContext.ElementwiseBlock);
 
     private readonly nint toBf16 = launch.Modules.Function(ToBf16);
     private readonly nint toF16 = launch.Modules.Function(ToF16);
@@ -27,6 +27,6 @@ internal sealed unsafe class ConvertLauncher(LaunchContext launch)
         ulong px = x.Address, py = y.Address;
         long n = elements;
         void** args = stackalloc void*[] { &px, &py, &n };
-        launch.Launch(name.Function, function, launch.GridFor(elements), LaunchContext.ElementwiseBlock, args);
+        launch.Launch(name, function, launch.GridFor(elements), LaunchContext.ElementwiseBlock, args);
     }
 }

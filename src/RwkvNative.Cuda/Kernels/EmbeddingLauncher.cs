@@ -7,9 +7,9 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>embedding.cu: x[t] = LN(table[tokens[t]]; ln0) for every packed token.</summary>
 internal sealed unsafe class EmbeddingLauncher(LaunchContext launch)
 {
-    public static readonly KernelName F32 = new("embedding.cu", "embedding_layernorm_f32");
-    public static readonly KernelName Bf16 = new("embedding.cu", "embedding_layernorm_bf16");
-    public static readonly KernelName F16 = new("embedding.cu", "embedding_layernorm_f16");
+    public static readonly KernelName F32 = new("embedding.cu", "embedding_layernorm_f32", LaunchContext.MaxRowBlock);
+    public static readonly KernelName Bf16 = new("embedding.cu", "embedding_layernorm_bf16", LaunchContext.MaxRowBlock);
+    public static readonly KernelName F16 = new("embedding.cu", "embedding_layernorm_f16", LaunchContext.MaxRowBlock);
 
     private readonly nint f32 = launch.Modules.Function(F32);
     private readonly nint bf16 = launch.Modules.Function(Bf16);
@@ -35,6 +35,6 @@ internal sealed unsafe class EmbeddingLauncher(LaunchContext launch)
         ulong pTable = table.Buffer.View<byte>().Address, pTokens = tokens.Address, pW = weight.View.Address, pB = bias.View.Address, pY = y.Address;
         int c = channels;
         void** args = stackalloc void*[] { &pTable, &pTokens, &pW, &pB, &pY, &c, &eps };
-        launch.Launch(name.Function, function, (uint)count, LaunchContext.RowBlock(channels), args);
+        launch.Launch(name, function, (uint)count, LaunchContext.RowBlock(channels), args);
     }
 }

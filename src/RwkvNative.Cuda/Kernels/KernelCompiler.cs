@@ -44,11 +44,17 @@ internal sealed unsafe class KernelCompiler
     private readonly KernelCache cache;
     private readonly Action<string> log;
     private readonly int deviceArch;
+    private readonly bool lineInfo;
 
     /// <summary>Creates a compiler for a device of compute capability <paramref name="deviceArch"/> (major*10+minor).</summary>
-    public KernelCompiler(int deviceArch, KernelCache cache, Action<string> log)
+    /// <param name="deviceArch">Compute capability, major*10+minor.</param>
+    /// <param name="cache">Where compiled images are kept.</param>
+    /// <param name="log">Receives one line per compiled file.</param>
+    /// <param name="lineInfo">Add <see cref="KernelSources.LineInfoOption"/> (for profilers; off by default).</param>
+    public KernelCompiler(int deviceArch, KernelCache cache, Action<string> log, bool lineInfo = false)
     {
         this.deviceArch = deviceArch;
+        this.lineInfo = lineInfo;
         this.cache = cache;
         this.log = log;
         CudaCheck.Nvrtc(Nvrtc.Version(out var major, out var minor));
@@ -67,8 +73,12 @@ internal sealed unsafe class KernelCompiler
     /// <summary>Architecture and format compiled for.</summary>
     public CompileTarget Target { get; }
 
-    /// <summary>The NVRTC options (the same for every file): target, language, line info and the model constants.</summary>
-    public IReadOnlyList<string> Options => [$"--gpu-architecture={Target.GpuArch}", "--std=c++17", "--generate-line-info", .. KernelDefines.Options];
+    /// <summary>The NVRTC options (the same for every file): the target, kernels/nvrtc.options, the model constants, line info when asked.</summary>
+    public IReadOnlyList<string> Options => For(Target.GpuArch, lineInfo);
+
+    /// <summary>The options for <paramref name="gpuArch"/> (e.g. <c>sm_90</c>): what the backend passes, for any checker to reuse.</summary>
+    public static IReadOnlyList<string> For(string gpuArch, bool lineInfo) =>
+        [$"--gpu-architecture={gpuArch}", .. KernelSources.CompilerOptions, .. KernelDefines.Options, .. (lineInfo ? new[] { KernelSources.LineInfoOption } : [])];
 
     /// <summary>The image of <paramref name="file"/> (cubin, or NUL-terminated PTX) and its cache file name.</summary>
     public (byte[] Image, string CacheName) Compile(string file)

@@ -3,11 +3,6 @@ using RwkvNative.Cuda.Interop;
 
 namespace RwkvNative.Cuda.Kernels;
 
-/// <summary>A kernel: the source file that defines it and its <c>extern "C"</c> name.</summary>
-/// <param name="File">e.g. <c>wkv7.cu</c>.</param>
-/// <param name="Function">e.g. <c>wkv7_forward</c>.</param>
-internal sealed record KernelName(string File, string Function);
-
 /// <summary>The modules of one backend instance: each kernels/*.cu compiled (or read from cache) and loaded once.</summary>
 internal sealed class KernelModules(ContextHandle context, KernelCompiler compiler) : IDisposable
 {

@@ -17,6 +17,21 @@ internal static class KernelSources
         .Order(StringComparer.Ordinal)
         .ToArray();
 
+    /// <summary>The file of NVRTC options shared with the native harness and the CI check (kernels/nvrtc.options).</summary>
+    public const string OptionsFile = "nvrtc.options";
+
+    /// <summary>Option for profiler line tables, added only when asked for (<c>RWKV_CUDA_LINEINFO=1</c>).</summary>
+    public const string LineInfoOption = "--generate-line-info";
+
+    /// <summary>The options of <see cref="OptionsFile"/>: one per line, blank lines and '#' comments skipped.</summary>
+    public static IReadOnlyList<string> CompilerOptions { get; } = ParseOptions(Read(OptionsFile));
+
+    /// <summary>Splits an options file into its options.</summary>
+    public static IReadOnlyList<string> ParseOptions(string text) => text.Split('\n')
+        .Select(line => (line.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 ? line[..hash] : line).Trim())
+        .Where(line => line.Length > 0)
+        .ToArray();
+
     /// <summary>The text of an embedded file, e.g. <c>wkv7.cu</c> or <c>common.cuh</c>.</summary>
     public static string Read(string file)
     {

@@ -6,8 +6,8 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>layernorm.cu: LN over rows, and LN(a + b) for the embedding heads.</summary>
 internal sealed unsafe class LayerNormLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Plain = new("layernorm.cu", "layernorm");
-    public static readonly KernelName Add = new("layernorm.cu", "add_layernorm");
+    public static readonly KernelName Plain = new("layernorm.cu", "layernorm", LaunchContext.MaxRowBlock);
+    public static readonly KernelName Add = new("layernorm.cu", "add_layernorm", LaunchContext.MaxRowBlock);
 
     private readonly nint plain = launch.Modules.Function(Plain);
     private readonly nint add = launch.Modules.Function(Add);
@@ -19,7 +19,7 @@ internal sealed unsafe class LayerNormLauncher(LaunchContext launch)
         ulong px = x.Address, pw = weight.View.Address, pb = bias.View.Address, py = y.Address;
         int c = channels;
         void** args = stackalloc void*[] { &px, &pw, &pb, &py, &c, &eps };
-        launch.Launch(Plain.Function, plain, (uint)rows, LaunchContext.RowBlock(channels), args);
+        launch.Launch(Plain, plain, (uint)rows, LaunchContext.RowBlock(channels), args);
     }
 
     /// <summary>y[rows, C] = LN(a + b) with weight, bias [C]; y may be a or b.</summary>
@@ -31,7 +31,7 @@ internal sealed unsafe class LayerNormLauncher(LaunchContext launch)
         ulong pa = a.Address, pb2 = b.Address, pw = weight.View.Address, pb = bias.View.Address, py = y.Address;
         int c = channels;
         void** args = stackalloc void*[] { &pa, &pb2, &pw, &pb, &py, &c, &eps };
-        launch.Launch(Add.Function, add, (uint)rows, LaunchContext.RowBlock(channels), args);
+        launch.Launch(Add, add, (uint)rows, LaunchContext.RowBlock(channels), args);
     }
 
     private static void Check(DeviceView<float> x, DeviceVector weight, DeviceVector bias, DeviceView<float> y, int rows, int channels)

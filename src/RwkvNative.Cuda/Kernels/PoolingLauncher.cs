@@ -6,7 +6,7 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>pooling.cu: adds each sequence's EOS rows and counts them.</summary>
 internal sealed unsafe class PoolingLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("pooling.cu", "eos_pool");
+    public static readonly KernelName Kernel = new("pooling.cu", "eos_pool", LaunchContext.MaxRowBlock);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 
@@ -20,6 +20,6 @@ internal sealed unsafe class PoolingLauncher(LaunchContext launch)
         ulong px = x.Address, pt = batch.TokenIds.Address, po = batch.Offsets.Address, ps = eosSum.Address, pc = eosCount.Address;
         int c = channels, eos = ModelConfig.EosToken;
         void** args = stackalloc void*[] { &px, &pt, &po, &ps, &pc, &c, &eos };
-        launch.Launch(Kernel.Function, function, (uint)batch.Sequences, LaunchContext.RowBlock(channels), args);
+        launch.Launch(Kernel, function, (uint)batch.Sequences, LaunchContext.RowBlock(channels), args);
     }
 }

@@ -6,7 +6,7 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>heads.cu: the reranker's logit = head.2 · tanh(head.0 x + bias).</summary>
 internal sealed unsafe class RerankerScoreLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("heads.cu", "reranker_score");
+    public static readonly KernelName Kernel = new("heads.cu", "reranker_score", LaunchContext.MaxRowBlock);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 
@@ -20,6 +20,6 @@ internal sealed unsafe class RerankerScoreLauncher(LaunchContext launch)
         ulong py = y.Address, pb = bias.View.Address, pw = w2.View.Address, pl = logits.Address;
         int c = channels;
         void** args = stackalloc void*[] { &py, &pb, &pw, &pl, &c };
-        launch.Launch(Kernel.Function, function, (uint)batch, LaunchContext.RowBlock(channels), args);
+        launch.Launch(Kernel, function, (uint)batch, LaunchContext.RowBlock(channels), args);
     }
 }

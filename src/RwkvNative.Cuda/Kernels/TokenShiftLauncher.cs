@@ -6,9 +6,9 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>token_shift.cu: the lerps with the previous token of each sequence, and the carried shift state.</summary>
 internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
 {
-    public static readonly KernelName MixKernel = new("token_shift.cu", "token_shift_mix");
-    public static readonly KernelName StoreKernel = new("token_shift.cu", "token_shift_store");
-    public static readonly KernelName NormMixKernel = new("token_shift.cu", "layernorm_shift_mix");
+    public static readonly KernelName MixKernel = new("token_shift.cu", "token_shift_mix", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName StoreKernel = new("token_shift.cu", "token_shift_store", LaunchContext.ElementwiseBlock);
+    public static readonly KernelName NormMixKernel = new("token_shift.cu", "layernorm_shift_mix", LaunchContext.MaxRowBlock);
 
     private readonly nint mix = launch.Modules.Function(MixKernel);
     private readonly nint store = launch.Modules.Function(StoreKernel);
@@ -35,10 +35,10 @@ internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
             pShift = shift.Address, pMix = coefficients.View.Address, pOut = output.Address, pNormed = normed.Address;
         int count = n, t = tokens, c = channels, b = sequences;
         void** args = stackalloc void*[] { &px, &pw, &pb, &eps, &pSeq, &pOff, &pShift, &pMix, &count, &pOut, &pNormed, &t, &c };
-        launch.Launch(NormMixKernel.Function, normMix, (uint)tokens, LaunchContext.RowBlock(channels), args);
+        launch.Launch(NormMixKernel, normMix, (uint)tokens, LaunchContext.RowBlock(channels), args);
 
         void** storeArgs = stackalloc void*[] { &pNormed, &pOff, &pShift, &b, &c };
-        launch.Launch(StoreKernel.Function, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
+        launch.Launch(StoreKernel, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
     }
 
     /// <summary>
@@ -60,9 +60,9 @@ internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
             pMix = coefficients.View.Address, pOut = output.Address;
         int count = n, t = tokens, c = channels, b = sequences;
         void** mixArgs = stackalloc void*[] { &px, &pSeq, &pOff, &pShift, &pMix, &count, &pOut, &t, &c };
-        launch.Launch(MixKernel.Function, mix, launch.GridFor(elements), LaunchContext.ElementwiseBlock, mixArgs);
+        launch.Launch(MixKernel, mix, launch.GridFor(elements), LaunchContext.ElementwiseBlock, mixArgs);
 
         void** storeArgs = stackalloc void*[] { &px, &pOff, &pShift, &b, &c };
-        launch.Launch(StoreKernel.Function, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
+        launch.Launch(StoreKernel, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
     }
 }

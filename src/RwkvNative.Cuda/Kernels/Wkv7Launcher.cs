@@ -6,8 +6,8 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>wkv7.cu: the recurrence over a ragged batch, one block per (sequence, head), one thread per state row.</summary>
 internal sealed unsafe class Wkv7Launcher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("wkv7.cu", "wkv7_forward");
-    public static readonly KernelName SplitKernel = new("wkv7.cu", "wkv7_forward_split");
+    public static readonly KernelName Kernel = new("wkv7.cu", "wkv7_forward", ModelConfig.HeadSize);
+    public static readonly KernelName SplitKernel = new("wkv7.cu", "wkv7_forward_split", ModelConfig.HeadSize * SplitThreadsPerRow);
 
     /// <summary>Threads per state row of <see cref="SplitKernel"/> (RWKV_WKV7_SPLIT in wkv7.cu).</summary>
     public const int SplitThreadsPerRow = 4;
@@ -35,8 +35,8 @@ internal sealed unsafe class Wkv7Launcher(LaunchContext launch)
         void** args = stackalloc void*[] { &ps, &po, &pr, &pw, &pk, &pv, &pa, &pb, &py, &h };
         uint grid = checked((uint)((long)batch.Sequences * heads));
         if (variant == CudaWkv7Kernel.SplitRow)
-            launch.Launch(SplitKernel.Function, split, grid, ModelConfig.HeadSize * SplitThreadsPerRow, args);
+            launch.Launch(SplitKernel, split, grid, ModelConfig.HeadSize * SplitThreadsPerRow, args);
         else
-            launch.Launch(Kernel.Function, function, grid, ModelConfig.HeadSize, args);
+            launch.Launch(Kernel, function, grid, ModelConfig.HeadSize, args);
     }
 }

@@ -7,7 +7,7 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>wkv_output.cu: GroupNorm per head, r_k bonus and output gate.</summary>
 internal sealed unsafe class WkvOutputLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("wkv_output.cu", "wkv_output");
+    public static readonly KernelName Kernel = new("wkv_output.cu", "wkv_output", Model.ModelConfig.HeadSize);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 
@@ -26,6 +26,6 @@ internal sealed unsafe class WkvOutputLauncher(LaunchContext launch)
             pb = lnB.View.Address, prk = rk.View.Address, pout = output.Address;
         int h = heads;
         void** args = stackalloc void*[] { &py, &pr, &pk, &pv, &pg, &pw, &pb, &prk, &pout, &h, &eps };
-        launch.Launch(Kernel.Function, function, checked((uint)((long)tokens * heads)), ModelConfig.HeadSize, args);
+        launch.Launch(Kernel, function, checked((uint)((long)tokens * heads)), ModelConfig.HeadSize, args);
     }
 }

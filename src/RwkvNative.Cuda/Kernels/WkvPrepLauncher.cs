@@ -6,7 +6,7 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>wkv_prep.cu: decay, kk, k update, in-context learning rate and value residual, per (token, head).</summary>
 internal sealed unsafe class WkvPrepLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("wkv_prep.cu", "wkv_prep");
+    public static readonly KernelName Kernel = new("wkv_prep.cu", "wkv_prep", Model.ModelConfig.HeadSize);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 
@@ -36,6 +36,6 @@ internal sealed unsafe class WkvPrepLauncher(LaunchContext launch)
             pv0 = v0?.View.Address ?? 0, pd = io.Decay.Address, pao = io.AOut.Address, pbo = io.BOut.Address;
         int first = firstLayer ? 1 : 0, h = heads;
         void** args = stackalloc void*[] { &pk, &pa, &pw, &pv, &pvl, &pvf, &first, &pw0, &pa0, &pkk, &pka, &pv0, &pd, &pao, &pbo, &h };
-        launch.Launch(Kernel.Function, function, checked((uint)((long)tokens * heads)), Model.ModelConfig.HeadSize, args);
+        launch.Launch(Kernel, function, checked((uint)((long)tokens * heads)), Model.ModelConfig.HeadSize, args);
     }
 }

@@ -70,7 +70,7 @@ public sealed partial class KernelSourceTests
                 Assert.Equal("common.cuh", m.Groups["file"].Value);
     }
 
-    private static List<KernelName> LauncherKernelNames() =>
+    internal static List<KernelName> LauncherKernelNames() =>
         typeof(KernelName).Assembly.GetTypes()
             .Where(t => t.Name.EndsWith("Launcher", StringComparison.Ordinal))
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))

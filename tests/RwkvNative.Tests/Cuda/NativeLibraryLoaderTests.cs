@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using RwkvNative.Cuda.Interop;
+using RwkvNative.Tests.Checkpoints;
 
 namespace RwkvNative.Tests.Cuda;
 
@@ -64,10 +66,84 @@ public sealed class NativeLibraryLoaderTests
             Assert.Equal("cublas64_12.dll", NativeLibraryLoader.Cublas(12040).Candidates[0]);
             return;
         }
-        Assert.Equal(["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"], NativeLibraryLoader.Nvrtc(13000).Candidates.Take(3));
-        Assert.Equal(["libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so"], NativeLibraryLoader.Nvrtc(12080).Candidates.Take(3));
-        Assert.Equal(["libcublas.so.12", "libcublas.so.13", "libcublas.so"], NativeLibraryLoader.Cublas(12040).Candidates.Take(3));
+        Assert.Equal(["libnvrtc.so.13", "libnvrtc.so.12"], NativeLibraryLoader.Nvrtc(13000).Candidates.Take(2));
+        Assert.Equal(["libnvrtc.so.12", "libnvrtc.so.13"], NativeLibraryLoader.Nvrtc(12080).Candidates.Take(2));
+        Assert.Equal(["libcublas.so.12", "libcublas.so.13"], NativeLibraryLoader.Cublas(12040).Candidates.Take(2));
         Assert.Contains("/usr/local/cuda/lib64/libcublas.so.13", NativeLibraryLoader.Cublas(0).Candidates);
         Assert.Equal("libcuda.so.1", NativeLibraryLoader.Driver.Candidates[0]);
+    }
+
+    [Fact]
+    public void Unversioned_names_are_never_tried()
+    {
+        // libnvrtc.so / libcublas.so are development symlinks, on Debian/Ubuntu often to 11.x.
+        foreach (var spec in new[] { NativeLibraryLoader.Nvrtc(12080), NativeLibraryLoader.Nvrtc(13000), NativeLibraryLoader.Cublas(0) })
+            foreach (var name in spec.Candidates)
+                Assert.False(name.EndsWith(".so", StringComparison.Ordinal), $"{spec.Description} tries the unversioned name {name}");
+    }
+
+    [Fact]
+    public void Nvrtc_older_than_12_is_refused_naming_the_file_and_what_to_install()
+    {
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => NvrtcLibrary.RequireSupported(11, 8, "/usr/lib/x86_64-linux-gnu/libnvrtc.so.11.2"));
+        Assert.Contains("/usr/lib/x86_64-linux-gnu/libnvrtc.so.11.2", e.Message);
+        Assert.Contains("version 11.8", e.Message);
+        Assert.Contains("NVRTC 12 or newer", e.Message);
+        Assert.Contains("cuda-nvrtc-12-x", e.Message);
+        Assert.Contains("RWKV_NVRTC", e.Message);
+        NvrtcLibrary.RequireSupported(12, 0, "libnvrtc.so.12");
+        NvrtcLibrary.RequireSupported(13, 1, "libnvrtc.so.13");
+    }
+
+    [Fact]
+    public void Builtins_are_found_next_to_an_nvrtc_loaded_by_path()
+    {
+        if (OperatingSystem.IsWindows()) return; // the Windows names are covered by the same code path; files below are Linux names
+        using var dir = new TempDir();
+        var nvrtc = dir.File("libnvrtc.so.12");
+        File.WriteAllText(nvrtc, "");
+        Assert.Null(NvrtcLibrary.FindBuiltins(nvrtc, 12, 8));
+        File.WriteAllText(dir.File("libnvrtc-builtins.so.13.0"), "");
+        Assert.Null(NvrtcLibrary.FindBuiltins(nvrtc, 12, 8)); // another major version is never taken
+        File.WriteAllText(dir.File("libnvrtc-builtins.so.12.4"), "");
+        File.WriteAllText(dir.File("libnvrtc-builtins.so.12.6"), "");
+        Assert.Equal(dir.File("libnvrtc-builtins.so.12.6"), NvrtcLibrary.FindBuiltins(nvrtc, 12, 8)); // same major, newest
+        File.WriteAllText(dir.File("libnvrtc-builtins.so.12.8"), "");
+        Assert.Equal(dir.File("libnvrtc-builtins.so.12.8"), NvrtcLibrary.FindBuiltins(nvrtc, 12, 8)); // exact version first
+        Assert.Null(NvrtcLibrary.FindBuiltins("libnvrtc.so.12", 12, 8)); // a bare name: left to NVRTC's own search
+    }
+
+    [Fact]
+    public void A_builtins_file_that_cannot_be_loaded_is_reported_with_the_fix()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempDir();
+        var nvrtc = dir.File("libnvrtc.so.12");
+        File.WriteAllText(nvrtc, "");
+        File.WriteAllText(dir.File("libnvrtc-builtins.so.12.8"), "not an ELF file");
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => NvrtcLibrary.PreloadBuiltins(nvrtc, 12, 8));
+        Assert.Contains(dir.File("libnvrtc-builtins.so.12.8"), e.Message);
+        Assert.Contains("reinstall", e.Message);
+    }
+
+    [Fact]
+    public void The_file_of_a_loaded_library_is_found_from_one_of_its_exports()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var libc = NativeLibrary.Load("libc.so.6");
+        var path = LibraryFile.Containing(libc, "malloc");
+        Assert.NotNull(path);
+        Assert.True(Path.IsPathRooted(path), path);
+        Assert.Contains("libc", Path.GetFileName(path));
+        Assert.Null(LibraryFile.Containing(libc, "no_such_export_rwkvnative"));
+    }
+
+    [Fact]
+    public void The_loaded_libraries_line_names_every_file_and_version()
+    {
+        var line = new LoadedLibraries("/usr/lib/x86_64-linux-gnu/libcuda.so.1", 12080, "/usr/local/cuda/lib64/libnvrtc.so.12", "12.8",
+            "/usr/local/cuda/lib64/libnvrtc-builtins.so.12.8", "/usr/local/cuda/lib64/libcublas.so.12", "12.8.4").ToString();
+        Assert.Equal("rwkvnative: CUDA driver 12.8 (/usr/lib/x86_64-linux-gnu/libcuda.so.1), NVRTC 12.8 (/usr/local/cuda/lib64/libnvrtc.so.12; " +
+            "builtins: /usr/local/cuda/lib64/libnvrtc-builtins.so.12.8), cuBLAS 12.8.4 (/usr/local/cuda/lib64/libcublas.so.12)", line);
     }
 }
