@@ -23,6 +23,7 @@ usage: ./build.sh <command> [args]
   native           configure and build the native CUDA harness with CMake (skips without a CUDA toolkit)
   emulate          run the CUDA backend's tests on the CPU emulator of the CUDA libraries (native/emu; slow, no GPU needed)
   bench [args]     run 'rwkv-emb bench' (Release)
+  fuzz [target|all] [seconds]  fuzz the parsers with AFL++ + SharpFuzz (docs/fuzzing.md; 0 s = until Ctrl-C)
 USAGE
 }
 
@@ -88,6 +89,7 @@ case "$cmd" in
     cmake --build native/build -j
     ;;
   emulate) bash scripts/gpu/emulate.sh "$@" ;;
+  fuzz) bash scripts/fuzz/afl.sh "$@" ;;
   ""|-h|--help|help) usage ;;
   *) echo "error: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
 esac
