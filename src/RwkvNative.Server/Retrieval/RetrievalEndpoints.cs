@@ -70,7 +70,7 @@ internal static class RetrievalEndpoints
             try { hits = await Task.Run(() => retriever.SearchAsync(query, topK, topN, ctx.RequestAborted), ctx.RequestAborted); }
             catch (RwkvNative.Store.StaleDocumentStateException e)
             {
-                throw new ApiException(409, ErrorKind.Backend, $"the vector index and the store disagree about document '{e.DocumentId}' (its embedding and its state come from different texts); re-index it with 'rwkv-emb index'");
+                throw new ApiException(ErrorKind.Backend, $"the vector index and the store disagree about document '{e.DocumentId}' (its embedding and its state come from different texts); re-index it with 'rwkv-emb index'", httpStatus: 409);
             }
         }
         var results = new List<SearchResult>(hits.Length);
