@@ -68,7 +68,7 @@ public static class FuzzTargets
         while (io.Next() is { } doc)
             using (doc)
             {
-                EmbedCommand.ReadSequence(io, doc.RootElement, Mini.Value);
+                EmbedCommand.ReadSequence(io, doc.RootElement, Mini.Value, new TextEncoder(TextEncoding.Single, null, EmbeddingTask.Retrieval));
                 IndexCommand.ReadId(io, doc.RootElement);
             }
     }

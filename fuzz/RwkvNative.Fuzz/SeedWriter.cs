@@ -28,7 +28,7 @@ internal static class SeedWriter
 
         var storeDir = Path.Combine(Path.GetTempPath(), $"rwkv-fuzz-seed-{Environment.ProcessId}");
         using (var store = DocumentStateStore.OpenForWriting(storeDir, model, new DocumentStateStoreOptions { Precision = StatePrecision.Float16 }))
-            store.Append(["d1"], states);
+            store.Append("d1", ContentHash.Of("a"), states[0]);
         var sd = Directory.CreateDirectory(Path.Combine(root, "store")).FullName;
         File.Copy(Path.Combine(storeDir, DocumentStateStore.LogFileName), Path.Combine(sd, "one-record.log"), overwrite: true);
         Directory.Delete(storeDir, recursive: true);
