@@ -165,12 +165,7 @@ internal sealed class DynamicBatcher : IDisposable
                 Take(batch);
                 Publish();
             }
-            long tokens = batch.Count > 0 ? Run(batch) : 0;
-            lock (_lock)
-            {
-                _queuedTokens -= tokens;
-                Publish();
-            }
+            if (batch.Count > 0) Run(batch);
             batch.Clear();
         }
     }
@@ -208,8 +203,8 @@ internal sealed class DynamicBatcher : IDisposable
         if (_jobs.Remove(head)) _jobs.Add(head);
     }
 
-    /// <summary>Runs one batch; returns its tokens.</summary>
-    private long Run(List<(BatchJob Job, int Index)> batch)
+    /// <summary>Runs one batch; its tokens leave the budget before any result is handed back (so an answered client may send again at once).</summary>
+    private void Run(List<(BatchJob Job, int Index)> batch)
     {
         var first = batch[0].Job;
         var seqs = new int[batch.Count][];
@@ -220,26 +215,31 @@ internal sealed class DynamicBatcher : IDisposable
             tokens += seqs[i].Length;
         }
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        float[][]? embs = null;
+        float[]? logits = null;
+        Exception? failure = null;
         try
         {
-            if (first.Kind == WorkKind.Embed)
-            {
-                var embs = _model.EmbedTokens(seqs, first.Task);
-                for (int i = 0; i < seqs.Length; i++) batch[i].Job.SetEmbedding(batch[i].Index, embs[i]);
-            }
-            else
-            {
-                var result = _model.Forward(seqs, null, EmbeddingTask.Retrieval);
-                var logits = _reranker!.LogitsOf(result.State);
-                for (int i = 0; i < seqs.Length; i++) batch[i].Job.SetLogit(batch[i].Index, logits[i]);
-            }
+            if (first.Kind == WorkKind.Embed) embs = _model.EmbedTokens(seqs, first.Task);
+            else logits = _reranker!.LogitsOf(_model.Forward(seqs, null, EmbeddingTask.Retrieval).State);
         }
         catch (Exception e)
         {
-            foreach (var (job, _) in batch) job.Fail(e);
+            failure = e;
         }
         _metrics.RecordBatch(first.Kind, seqs.Length, tokens, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
-        return tokens;
+        lock (_lock)
+        {
+            _queuedTokens -= tokens;
+            Publish();
+        }
+        for (int i = 0; i < seqs.Length; i++)
+        {
+            var (job, index) = batch[i];
+            if (failure != null) job.Fail(failure);
+            else if (embs != null) job.SetEmbedding(index, embs[i]);
+            else job.SetLogit(index, logits![i]);
+        }
     }
 
     /// <summary>Stops taking work, finishes every queued sequence, then ends the worker.</summary>
