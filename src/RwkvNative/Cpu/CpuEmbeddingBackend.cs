@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
@@ -49,23 +50,32 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
         int c = Config.Channels, t = batch.TokenCount;
         if (t == 0) return;
 
-        var x = new float[t * c];
-        CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c));
-        CpuGraph.RunBlocks(_blocks, Config, x, batch, state);
-
-        var outRow = new float[c];
-        var tokens = batch.Tokens;
-        var offsets = batch.Offsets;
-        for (int s = 0; s < b; s++)
+        // The residual stream of a pass is rented, not allocated: a long text runs in many passes of the same size, and a
+        // fresh [T, C] array per pass is large-object garbage that only a full collection returns (RSS crept with length).
+        var x = ArrayPool<float>.Shared.Rent(t * c);
+        try
         {
-            var sum = eosSum.Slice(s * c, c);
-            for (int i = offsets[s]; i < offsets[s + 1]; i++)
+            CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c));
+            CpuGraph.RunBlocks(_blocks, Config, x, batch, state);
+
+            var outRow = new float[c];
+            var tokens = batch.Tokens;
+            var offsets = batch.Offsets;
+            for (int s = 0; s < b; s++)
             {
-                if (tokens[i] != ModelSchema.EosToken) continue;
-                Ops.LayerNorm(x.AsSpan(i * c, c), _lnOutW, _lnOutB, outRow);
-                Ops.Add(sum, outRow);
-                eosCount[s]++;
+                var sum = eosSum.Slice(s * c, c);
+                for (int i = offsets[s]; i < offsets[s + 1]; i++)
+                {
+                    if (tokens[i] != ModelSchema.EosToken) continue;
+                    Ops.LayerNorm(x.AsSpan(i * c, c), _lnOutW, _lnOutB, outRow);
+                    Ops.Add(sum, outRow);
+                    eosCount[s]++;
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(x);
         }
     }
 
