@@ -170,7 +170,7 @@ internal static class GemmVsOpenBlas
         var cfg = preset.Model;
         int threads = o.Threads[0], m = o.Batch * o.Tokens, c = cfg.Channels;
         blas.SetThreads(threads);
-        Gemm.MaxThreads = threads;
+        CpuBackendProvider.Register(new CpuBackendOptions { Threads = threads });
         Console.WriteLine($"# roofline: preset {preset.Name} (L={cfg.Layers} C={c}, random bf16 weights), prefill B={o.Batch} T={o.Tokens} (M={m}), {threads} thread(s)");
 
         // (N, K, how many per forward) of every linear layer.

@@ -23,9 +23,9 @@ public static class FuzzTargets
         return dir;
     });
 
-    /// <summary>The repository's tests/fixtures (the mini model), found above the binary or the working directory.</summary>
-    public static string FixturesDirectory => CommonOptions.FindFixtures()
-        ?? throw new DirectoryNotFoundException("tests/fixtures not found above the fuzz binary nor the working directory; run from the repository");
+    /// <summary>The library's bundled data beside the fuzz binary (the mini model).</summary>
+    public static string FixturesDirectory => RwkvNative.Verification.BundledData.Exists ? RwkvNative.Verification.BundledData.Directory
+        : throw new DirectoryNotFoundException($"{RwkvNative.Verification.BundledData.Directory} is missing: the build copies src/RwkvNative/Data there");
 
     public static readonly IReadOnlyList<FuzzTarget> All =
     [

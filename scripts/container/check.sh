@@ -47,8 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$W/models"
-cp tests/fixtures/tiny-bf16.emb.pth "$W/models/emb.pth"
-cp tests/fixtures/tiny-bf16.reranker.pth "$W/models/reranker.pth"
+cp src/RwkvNative/Data/tiny-bf16.emb.pth "$W/models/emb.pth"
+cp src/RwkvNative/Data/tiny-bf16.reranker.pth "$W/models/reranker.pth"
 
 if docker info >/dev/null 2>&1; then
   # 2a. The real thing.

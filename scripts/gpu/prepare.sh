@@ -35,7 +35,8 @@ if [ "$tests" = 1 ]; then
     echo "== test binaries -> .gpu/tests.tar.xz, .NET runtime -> .gpu/dotnet.tar.xz"
     dotnet build tests/RwkvNative.Tests -c Release --artifacts-path "$art" -v quiet -nologo
     bin="$art/bin/RwkvNative.Tests/release"
-    tar -C "$bin" -cJf .gpu/tests.tar.xz .
+    # The bundled data (rwkvnative-data) travels in the tree already (src/RwkvNative/Data); run-all.sh puts it back.
+    tar -C "$bin" --exclude=./rwkvnative-data -cJf .gpu/tests.tar.xz .
     dn="$(dirname "$(readlink -f "$(command -v dotnet)")")"
     tar -C "$dn" -cf - dotnet host shared/Microsoft.NETCore.App | xz -9e -T0 > .gpu/dotnet.tar.xz
 fi

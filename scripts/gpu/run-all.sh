@@ -61,7 +61,7 @@ correctness() {
 
         # First embedding after process start (0.1B shape would need its weights; the bundled fixtures show the startup
         # path: load, context, cached kernels, one forward).
-        step first-embedding bash -c "echo '{\"tokens\": [1, 2, 3, 65535]}' | $cli embed --device cuda --model tests/fixtures/tiny-bf16.emb.pth > /dev/null"
+        step first-embedding bash -c "echo '{\"tokens\": [1, 2, 3, 65535]}' | $cli embed --device cuda --model src/RwkvNative/Data/tiny-bf16.emb.pth > /dev/null"
 
         # Sanitizers on the small reference suite: a full forward, ragged batches and offline reranking.
         step memcheck compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 "$cli" verify --device cuda --reduced-precision
@@ -106,9 +106,12 @@ tests() {
         device_banner
         mkdir -p /tmp/dn /tmp/rwkv-tests
         tar -C /tmp/dn -xJf .gpu/dotnet.tar.xz && tar -C /tmp/rwkv-tests -xJf .gpu/tests.tar.xz || { echo "carry .gpu/dotnet.tar.xz and .gpu/tests.tar.xz"; return 1; }
-        # The tests find tests/fixtures by walking up from the binary, so it must sit inside the tree.
+        # The tests read their data beside the binary (rwkvnative-data) and the kernels from the repository root above it,
+        # so the binary must sit inside the tree.
         rm -rf .gpu/tests-bin && cp -r /tmp/rwkv-tests .gpu/tests-bin
-        step cuda-tests /tmp/dn/dotnet .gpu/tests-bin/RwkvNative.Tests.dll -noColor -namespace RwkvNative.Tests.Cuda
+        mkdir -p .gpu/tests-bin/rwkvnative-data && cp src/RwkvNative/Data/*.* .gpu/tests-bin/rwkvnative-data/
+        step cuda-tests /tmp/dn/dotnet .gpu/tests-bin/RwkvNative.Tests.dll -noColor -namespace RwkvNative.Tests.Cuda \
+            -class RwkvNative.Tests.Backends.CudaEmbeddingBackendContractTests
         RWKV_CUDA_GRAPHS=0 RWKV_CUDA_FUSED=0 step cuda-tests-no-levers /tmp/dn/dotnet .gpu/tests-bin/RwkvNative.Tests.dll -noColor \
             -class RwkvNative.Tests.Cuda.CudaBackendTests
     } 2>&1 | tee "$log"

@@ -59,7 +59,7 @@ fi
 
 # 1. The models (mounted read-only in a container) and the shared store + vector index, made once.
 mkdir -p "$W/models"
-cp "$ROOT/tests/fixtures/tiny-bf16.emb.pth" "$ROOT/tests/fixtures/tiny-bf16.reranker.pth" "$W/models/"
+cp "$ROOT/src/RwkvNative/Data/tiny-bf16.emb.pth" "$ROOT/src/RwkvNative/Data/tiny-bf16.reranker.pth" "$W/models/"
 MODEL="$W/models/tiny-bf16.emb.pth" RR="$W/models/tiny-bf16.reranker.pth"
 for i in $(seq 0 23); do
   printf '{"id": "doc-%02d", "text": "Document %d is about topic %d: trains, rivers, apples, databases and the end of a sentence, in that order %d."}\n' \

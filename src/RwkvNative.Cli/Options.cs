@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RwkvNative.Verification;
 
 namespace RwkvNative.Cli;
 
@@ -6,7 +7,7 @@ namespace RwkvNative.Cli;
 internal static class CommonOptions
 {
     /// <summary>
-    /// <c>--threads N</c> on every command (default: all cores): the CPU backend's thread limit for the whole process.
+    /// <c>--threads N</c> on every command (default: all cores): <see cref="RwkvNative.Cpu.CpuBackendOptions.Threads"/> of the CPU backend the command registers.
     /// </summary>
     public static readonly Option<int> Threads = new("--threads")
     {
@@ -81,26 +82,11 @@ internal static class CommonOptions
         if (File.Exists(path)) throw new InputException($"{option} {path} is a file: a store is a folder (made by 'rwkv-emb index'); name a folder");
     }
 
-    /// <summary>The bundled demo model: models/ beside the binary, else tests/fixtures in a source checkout.</summary>
+    /// <summary>The bundled demo model (<see cref="BundledData"/>, beside the binary).</summary>
     public static (string Model, string Reranker) BundledModel()
     {
-        const string emb = "tiny-bf16.emb.pth", rr = "tiny-bf16.reranker.pth";
-        var beside = Path.Combine(AppContext.BaseDirectory, "models");
-        if (File.Exists(Path.Combine(beside, emb))) return (Path.Combine(beside, emb), Path.Combine(beside, rr));
-        var fixtures = FindFixtures();
-        if (fixtures != null && File.Exists(Path.Combine(fixtures, emb))) return (Path.Combine(fixtures, emb), Path.Combine(fixtures, rr));
-        throw new InputException($"the bundled model ({emb}) is not beside the binary (models/) nor under tests/fixtures; pass --model/--reranker");
-    }
-
-    /// <summary>The repository's tests/fixtures folder, searched above the binary and above the working directory; null if none.</summary>
-    public static string? FindFixtures()
-    {
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-            {
-                var f = Path.Combine(d.FullName, "tests", "fixtures");
-                if (Directory.Exists(f)) return f;
-            }
-        return null;
+        if (!BundledData.Exists)
+            throw new InputException($"the bundled model ({BundledData.DemoModelFile}) is not in {BundledData.Directory}; pass --model/--reranker");
+        return (BundledData.PathOf(BundledData.DemoModelFile), BundledData.PathOf(BundledData.DemoRerankerFile));
     }
 }

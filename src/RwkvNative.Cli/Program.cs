@@ -45,7 +45,7 @@ namespace RwkvNative.Cli
                 Console.Error.WriteLine($"error: --threads must be at least 1, got {threads}");
                 return ExitCodes.BadInput;
             }
-            RwkvNative.Cpu.Gemm.MaxThreads = threads;
+            RwkvNative.Cpu.CpuBackendProvider.Register(new RwkvNative.Cpu.CpuBackendOptions { Threads = threads });
             try
             {
                 CommonOptions.SelectedPrecision = PrecisionOption.Parse(parsed.GetValue(PrecisionOption.Option)!);

@@ -48,7 +48,7 @@ internal static class BenchCommand
             ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
-            Positive(p.GetValue(iters), "--iters"), Gemm.MaxThreads, p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"))));
+            Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"))));
         return cmd;
     }
 

@@ -9,7 +9,7 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var device = CommonOptions.Device();
-        var fixtures = new Option<string>("--fixtures") { Description = "folder with *.cases.json (default: the bundled tests/fixtures)" };
+        var fixtures = new Option<string>("--fixtures") { Description = "folder with *.cases.json (default: the bundled reference cases beside the binary)" };
         var reduced = new Option<bool>("--reduced-precision") { Description = "judge with the reduced-precision tolerance (cosine >= 0.999, logits within 2e-2)" };
         var cmd = new Command("verify", "run every reference case and compare with upstream's tensors") { device, fixtures, reduced };
         cmd.SetAction(p => Run(p.GetValue(device)!, p.GetValue(fixtures), p.GetValue(reduced)));
@@ -38,5 +38,5 @@ internal static class VerifyCommand
     }
 
     private static string DefaultFixtures() =>
-        CommonOptions.FindFixtures() ?? throw new InputException("no fixtures folder found (tests/fixtures); pass --fixtures DIR");
+        BundledData.Exists ? BundledData.Directory : throw new InputException($"no bundled reference cases in {BundledData.Directory}; pass --fixtures DIR");
 }

@@ -1,18 +1,14 @@
-using RwkvNative.Cpu;
-
 namespace RwkvNative.Backends;
 
 /// <summary>
-/// The backend providers this process knows. The CPU provider is always present; a GPU assembly adds its
-/// provider with <see cref="Register"/> (e.g. <c>RwkvNative.Cuda.CudaBackendProvider.Register()</c>).
+/// The backend providers this process knows, by kind. It names no implementation: the CPU provider registers itself
+/// when the library loads, a GPU assembly adds its provider with <see cref="Register"/> (e.g.
+/// <c>RwkvNative.Cuda.CudaBackendProvider.Register()</c>).
 /// </summary>
 public static class BackendRegistry
 {
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<string, IBackendProvider> Providers = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["cpu"] = CpuBackendProvider.Instance,
-    };
+    private static readonly Dictionary<string, IBackendProvider> Providers = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Adds or replaces the provider for <see cref="IBackendProvider.Kind"/>.</summary>
     public static void Register(IBackendProvider provider)

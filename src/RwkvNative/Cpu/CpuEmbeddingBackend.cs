@@ -17,8 +17,12 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
     private readonly float[] _ln0W, _ln0B, _lnOutW, _lnOutB;
     private readonly Dictionary<EmbeddingTask, TaskHead> _heads = new();
 
-    public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config, Precision precision = Precision.Float32)
+    private readonly int _threads;
+
+    public CpuEmbeddingBackend(Checkpoint ckpt, ModelConfig config, int threads, Precision precision = Precision.Float32)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _threads = threads;
         Config = config;
         _emb = new EmbeddingTable(ckpt.Get(ModelSchema.EmbeddingTable));
         _ln0W = ckpt.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Weight)).ToFloat32();
@@ -36,7 +40,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
                 ckpt.Get(p + ModelSchema.HeadNormWeight).ToFloat32(),
                 ckpt.Get(p + ModelSchema.HeadNormBias).ToFloat32());
         }
-        DeviceName = $"cpu ({Gemm.MaxThreads} of {Environment.ProcessorCount} threads, {SimdName()}"
+        DeviceName = $"cpu ({threads} of {Environment.ProcessorCount} threads, {SimdName()}"
             + (precision == Precision.Int8 ? $", int8 {Int8Gemm.BestIsa})" : ")");
     }
 
@@ -55,8 +59,8 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
         var x = ArrayPool<float>.Shared.Rent(t * c);
         try
         {
-            CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c));
-            CpuGraph.RunBlocks(_blocks, Config, x, batch, state);
+            CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c), _threads);
+            CpuGraph.RunBlocks(_blocks, Config, x, batch, state, _threads);
 
             var outRow = new float[c];
             var tokens = batch.Tokens;
@@ -86,7 +90,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
         if (features.Length % c != 0) throw new ArgumentException($"features length {features.Length} is not a multiple of C={c}", nameof(features));
         int b = features.Length / c;
         if (embeddings.Length < features.Length) throw new ArgumentException($"embeddings needs {features.Length} floats", nameof(embeddings));
-        head.Apply(features, b, embeddings);
+        head.Apply(features, b, embeddings, _threads);
     }
 
     public void Dispose() { }
@@ -113,14 +117,14 @@ internal readonly struct EmbedJob(EmbeddingTable table, int[] tokens, float[] ln
 internal sealed class TaskHead(LinearWeight fc1, LinearWeight fc2, float[] normW, float[] normB)
 {
     /// <summary>features: [B, C]; embeddings: [B, C].</summary>
-    public void Apply(ReadOnlySpan<float> features, int batch, Span<float> embeddings)
+    public void Apply(ReadOnlySpan<float> features, int batch, Span<float> embeddings, int threads)
     {
         int c = normW.Length;
         var h = new float[batch * c];
         var h2 = new float[batch * c];
-        Gemm.Linear(features, batch, fc1, h);
+        Gemm.Linear(features, batch, fc1, h, false, threads);
         for (int i = 0; i < h.Length; i++) h[i] = MathF.Max(h[i], 0f);
-        Gemm.Linear(h, batch, fc2, h2);
+        Gemm.Linear(h, batch, fc2, h2, false, threads);
         for (int b = 0; b < batch; b++)
         {
             var row = h2.AsSpan(b * c, c);

@@ -19,8 +19,9 @@ internal static class CpuGraph
     /// <summary>
     /// x: [T, C] packed rows of <paramref name="batch"/> (only its layout is read), replaced by the last block's output.
     /// state: [L,2,B,C] + [L,B,H,64,64] with L = blocks.Length; block l reads and writes state layer l.
+    /// threads: most threads any step uses.
     /// </summary>
-    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, float[] x, PackedBatch batch, ModelState state)
+    public static void RunBlocks(CpuBlockWeights[] blocks, ModelConfig config, float[] x, PackedBatch batch, ModelState state, int threads)
     {
         int t = batch.TokenCount;
         if (t == 0) return;
@@ -36,34 +37,34 @@ internal static class CpuGraph
             {
                 var w = blocks[l];
                 // ---- time mix ----
-                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln1W, w.Ln1B, ws.A, c));
-                CpuParallel.ForRows(t, 6 * c, new ShiftMixJob(rows, ws.A, state, l, 0, w.TimeMix, ws.Mix));
+                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln1W, w.Ln1B, ws.A, c), threads);
+                CpuParallel.ForRows(t, 6 * c, new ShiftMixJob(rows, ws.A, state, l, 0, w.TimeMix, ws.Mix), threads);
                 SaveShift(rows, ws.A, state, l, 0);
 
                 var xr = ws.Mix[0].AsSpan(0, tc); var xw = ws.Mix[1].AsSpan(0, tc); var xk = ws.Mix[2].AsSpan(0, tc);
                 var xv = ws.Mix[3].AsSpan(0, tc); var xa = ws.Mix[4].AsSpan(0, tc); var xg = ws.Mix[5].AsSpan(0, tc);
-                Gemm.Linear(xr, t, w.Wr, ws.R);
-                Gemm.Linear(xk, t, w.Wk, ws.K);
-                Gemm.Linear(xv, t, w.Wv, ws.V);
-                Lora(xw, t, w.W1, w.W2, ws.Lora, ws.Decay, Activation.Tanh);
-                Lora(xa, t, w.A1, w.A2, ws.Lora, ws.Ag, Activation.None);
-                Lora(xg, t, w.G1, w.G2, ws.Lora, ws.G, Activation.Sigmoid);
+                Gemm.Linear(xr, t, w.Wr, ws.R, false, threads);
+                Gemm.Linear(xk, t, w.Wk, ws.K, false, threads);
+                Gemm.Linear(xv, t, w.Wv, ws.V, false, threads);
+                Lora(xw, t, w.W1, w.W2, ws.Lora, ws.Decay, Activation.Tanh, threads);
+                Lora(xa, t, w.A1, w.A2, ws.Lora, ws.Ag, Activation.None, threads);
+                Lora(xg, t, w.G1, w.G2, ws.Lora, ws.G, Activation.Sigmoid, threads);
                 // xr is free now: it receives the value-residual LoRA of later layers.
-                if (l > 0) Lora(xv, t, w.V1!, w.V2!, ws.Lora, ws.Mix[0], Activation.None);
-                CpuParallel.ForRows(t, c, new PrepareJob(w, l == 0, ws, c));
+                if (l > 0) Lora(xv, t, w.V1!, w.V2!, ws.Lora, ws.Mix[0], Activation.None, threads);
+                CpuParallel.ForRows(t, c, new PrepareJob(w, l == 0, ws, c), threads);
 
-                Recurrence(ws, rows, state, l);
-                CpuParallel.ForRows(t, c, new GroupNormGateJob(w, ws, c));
-                Gemm.Linear(ws.Y.AsSpan(0, tc), t, w.Wo, x, accumulate: true);
+                Recurrence(ws, rows, state, l, threads);
+                CpuParallel.ForRows(t, c, new GroupNormGateJob(w, ws, c), threads);
+                Gemm.Linear(ws.Y.AsSpan(0, tc), t, w.Wo, x, true, threads);
 
                 // ---- channel mix ----
-                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln2W, w.Ln2B, ws.A, c));
-                CpuParallel.ForRows(t, c, new ShiftMixJob(rows, ws.A, state, l, 1, [w.FfnXK], [ws.Mix[2]]));
+                CpuParallel.ForRows(t, c, new LayerNormJob(x, w.Ln2W, w.Ln2B, ws.A, c), threads);
+                CpuParallel.ForRows(t, c, new ShiftMixJob(rows, ws.A, state, l, 1, [w.FfnXK], [ws.Mix[2]]), threads);
                 SaveShift(rows, ws.A, state, l, 1);
                 int f = config.FfnWidth;
-                Gemm.Linear(xk, t, w.FfnKey, ws.Hidden);
-                CpuParallel.ForRows(t, f, new ActivateJob(ws.Hidden, f, Activation.ReluSquared));
-                Gemm.Linear(ws.Hidden.AsSpan(0, t * f), t, w.FfnValue, x, accumulate: true);
+                Gemm.Linear(xk, t, w.FfnKey, ws.Hidden, false, threads);
+                CpuParallel.ForRows(t, f, new ActivateJob(ws.Hidden, f, Activation.ReluSquared), threads);
+                Gemm.Linear(ws.Hidden.AsSpan(0, t * f), t, w.FfnValue, x, true, threads);
             }
         }
         finally
@@ -76,12 +77,12 @@ internal static class CpuGraph
     private sealed record Rows(int[] Offsets, int[] Sequence, int Count, int Channels);
 
     /// <summary>y = act(x @ w1) @ w2 with x: [T, C], hidden: at least [T, D], y: [T, C].</summary>
-    private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, float[] hidden, float[] y, Activation act)
+    private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, float[] hidden, float[] y, Activation act, int threads)
     {
         int d = w1.Outputs;
-        Gemm.Linear(x, t, w1, hidden);
-        if (act != Activation.None) CpuParallel.ForRows(t, d, new ActivateJob(hidden, d, act));
-        Gemm.Linear(hidden.AsSpan(0, t * d), t, w2, y);
+        Gemm.Linear(x, t, w1, hidden, false, threads);
+        if (act != Activation.None) CpuParallel.ForRows(t, d, new ActivateJob(hidden, d, act), threads);
+        Gemm.Linear(hidden.AsSpan(0, t * d), t, w2, y, false, threads);
     }
 
     /// <summary>The state's shift vector of slot <paramref name="slot"/> becomes each sequence's last row of <paramref name="a"/>.</summary>
@@ -97,7 +98,7 @@ internal static class CpuGraph
     }
 
     /// <summary>The wkv7 recurrence, one parallel item per (sequence, head).</summary>
-    private static void Recurrence(CpuWorkspace ws, Rows rows, ModelState state, int layer)
+    private static void Recurrence(CpuWorkspace ws, Rows rows, ModelState state, int layer, int threads)
     {
         int c = rows.Channels, heads = c / N, batch = rows.Offsets.Length - 1;
         CpuParallel.ForItems(batch * heads, item =>
@@ -110,7 +111,7 @@ internal static class CpuGraph
             Wkv7.Run(end - start, c, h * N,
                 ws.R.AsSpan(o, len), ws.Decay.AsSpan(o, len), ws.K.AsSpan(o, len), ws.V.AsSpan(o, len),
                 ws.KK.AsSpan(o, len), ws.Ag.AsSpan(o, len), wkv, ws.Y.AsSpan(o, len));
-        });
+        }, threads);
     }
 
     /// <summary>out = LN(x) row by row.</summary>

@@ -16,8 +16,12 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
     private readonly LinearWeight _head0;
     private readonly int[] _layers;
 
-    public CpuRerankerBackend(Checkpoint ckpt, RerankerConfig config, Precision precision = Precision.Float32)
+    private readonly int _threads;
+
+    public CpuRerankerBackend(Checkpoint ckpt, RerankerConfig config, int threads, Precision precision = Precision.Float32)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _threads = threads;
         var blocks = config.Blocks;
         Config = blocks;
         _layers = config.LayerIndices.ToArray();
@@ -55,12 +59,12 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
             wkv.Slice(_layers[r] * batch * per, batch * per).CopyTo(state.Wkv.AsSpan(r * batch * per, batch * per));
         var x = new float[batch * c];
         for (int b = 0; b < batch; b++) _x0.CopyTo(x.AsSpan(b * c, c));
-        CpuGraph.RunBlocks(_blocks, Config, x, PackedBatch.OneTokenEach(batch), state);
+        CpuGraph.RunBlocks(_blocks, Config, x, PackedBatch.OneTokenEach(batch), state, _threads);
 
         var norm = new float[batch * c];
         Ops.LayerNormRows(x, batch, _lnOutW, _lnOutB, norm);
         var hidden = new float[batch * c];
-        Gemm.Linear(norm, batch, _head0, hidden);
+        Gemm.Linear(norm, batch, _head0, hidden, false, _threads);
         for (int b = 0; b < batch; b++)
         {
             var h = hidden.AsSpan(b * c, c);

@@ -20,28 +20,12 @@ namespace RwkvNative.Cpu;
 /// </remarks>
 public static class Gemm
 {
-    private static int s_maxThreads = Environment.ProcessorCount;
-
     /// <summary>
-    /// Most threads a call without an explicit count may use, and the bound of every other parallel loop of the CPU
-    /// backend (the process-wide <c>--threads</c> knob). Default: processor count.
-    /// </summary>
-    public static int MaxThreads
-    {
-        get => s_maxThreads;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            s_maxThreads = value;
-        }
-    }
-
-    /// <summary>
-    /// y = x · Wᵀ (or y += x · Wᵀ when <paramref name="accumulate"/>) with up to <see cref="MaxThreads"/> threads.
+    /// y = x · Wᵀ (or y += x · Wᵀ when <paramref name="accumulate"/>) with up to one thread per core.
     /// x: [M, K] row-major; y: [M, N] row-major (must not overlap x); W: [N, K].
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate = false)
-        => Run(x, m, w, y, accumulate, s_maxThreads, BestIsa);
+        => Run(x, m, w, y, accumulate, Environment.ProcessorCount, BestIsa);
 
     /// <summary>
     /// y = x · Wᵀ (or y += x · Wᵀ when <paramref name="accumulate"/>) with at most <paramref name="maxThreads"/> threads.

@@ -41,7 +41,7 @@ internal static class CudaTolerance
 
     /// <summary>
     /// Reranker logits with GEMM inputs rounded to the checkpoint's bf16/fp16 (AsStored) against float32 on the CPU: the
-    /// fixtures' reduced-precision rule (tests/fixtures/README.md).
+    /// fixtures' reduced-precision rule (src/RwkvNative/Data/README.md).
     /// </summary>
     public const double ReducedPrecisionLogits = 2e-2;
 

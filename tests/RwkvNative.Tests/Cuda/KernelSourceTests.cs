@@ -6,7 +6,7 @@ namespace RwkvNative.Tests.Cuda;
 
 public sealed partial class KernelSourceTests
 {
-    internal static string KernelDirectory => Path.GetFullPath(Path.Combine(Fixtures.Directory, "..", "..", "kernels"));
+    internal static string KernelDirectory => Path.Combine(Fixtures.RepositoryRoot, "kernels");
 
     [Fact]
     public void Every_kernel_file_in_the_tree_is_embedded_unchanged()

@@ -6,7 +6,7 @@ namespace RwkvNative.Tests.Reference;
 
 /// <summary>
 /// The multi-EOS encoding against <c>NAME.multi-eos.json</c> (upstream's eval code at batch size 1, see
-/// tests/fixtures/gen_multi_eos.py), written once and run against every backend like <see cref="ReferenceCasesTests"/>: the
+/// src/RwkvNative/Data/gen_multi_eos.py), written once and run against every backend like <see cref="ReferenceCasesTests"/>: the
 /// instruction and head upstream picks, the token layout upstream builds, the pad, and the embedding.
 /// </summary>
 public abstract class MultiEosReferenceTests

@@ -1,4 +1,4 @@
-// The world tokenizer against upstream's output (tests/fixtures/tokenizer.cases.jsonl) and a brute-force greedy oracle.
+// The world tokenizer against upstream's output (src/RwkvNative/Data/tokenizer.cases.jsonl) and a brute-force greedy oracle.
 using System.Text;
 using System.Text.Json;
 using RwkvNative.Tokenizer;
