@@ -48,10 +48,12 @@ case "$cmd" in
   restore) dotnet restore RwkvNative.sln ;;
   build) dotnet build RwkvNative.sln -c "$CONFIG" ;;
   test)
-    dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c "$CONFIG"
+    dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c "$CONFIG" -v quiet -nologo
     mkdir -p artifacts/test-results
     rm -f artifacts/test-results/tests.trx
-    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -trx artifacts/test-results/tests.trx "$@"
+    # One line per skipped test class (scripts/collapse-skips.awk); every skip reason is in the TRX file.
+    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -trx artifacts/test-results/tests.trx "$@" \
+      | awk -f scripts/collapse-skips.awk
     ;;
   demo|run|bench)
     build_cli

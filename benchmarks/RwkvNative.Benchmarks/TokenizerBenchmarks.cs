@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using RwkvNative.Tokenizer;
+using RwkvNative.Benchmarking;
 
 namespace RwkvNative.Benchmarks;
 

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Text;
 using RwkvNative.Tokenizer;
+using RwkvNative.Benchmarking;
 
 namespace RwkvNative.Benchmarks;
 

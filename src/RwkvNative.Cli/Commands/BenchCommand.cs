@@ -126,7 +126,7 @@ internal static class BenchCommand
     private static Figure Prefill(EmbeddingModel m, Settings s, Random rng, double flopsPerToken)
     {
         var batch = RandomSequences(rng, s.Batch, s.Tokens, eos: true);
-        var t = Time(() => m.Forward(batch), s.Warmup, s.Iters);
+        var t = Timing.Measure(() => m.Forward(batch), s.Warmup, s.Iters);
         double tokens = (double)s.Batch * s.Tokens;
         return new Figure("prefill",
             [("tokens_per_s", tokens / t.Median), ("sequences_per_s", s.Batch / t.Median), ("gflop_per_s", tokens * flopsPerToken / t.Median / 1e9),
@@ -189,18 +189,10 @@ internal static class BenchCommand
     private static Figure Latency(EmbeddingModel m, Settings s, Random rng)
     {
         var q = RandomSequences(rng, 1, 32, eos: true);
-        for (int i = 0; i < 7 * s.Warmup; i++) m.Forward(q);
         int n = 20 * s.Iters;
-        var times = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            m.Forward(q);
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(times);
+        var t = Timing.Measure(() => m.Forward(q), 7 * s.Warmup, n);
         return new Figure("latency_b1_t32",
-            [("ms_p50", times[n / 2] * 1e3), ("ms_p99", times[Math.Min(n - 1, (int)(n * 0.99))] * 1e3), ("ms_min", times[0] * 1e3), ("ms_max", times[^1] * 1e3)],
+            [("ms_p50", t.Median * 1e3), ("ms_p99", t.P99 * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
             [("batch", "1"), ("tokens", "32"), ("calls", Str(n))]);
     }
 
@@ -213,7 +205,7 @@ internal static class BenchCommand
         var queries = Enumerable.Repeat(query, s.Batch).ToArray();
         var embed = new List<double>();
         var rerank = new List<double>();
-        var t = Time(() =>
+        var t = Timing.Measure(() =>
         {
             long t0 = Stopwatch.GetTimestamp();
             var r = m.Forward(queries, cached); // the given state is not modified: every iteration starts from the cache
@@ -223,8 +215,8 @@ internal static class BenchCommand
             rerank.Add(Stopwatch.GetElapsedTime(t1).TotalSeconds);
         }, s.Warmup, s.Iters);
         return new Figure("offline_rerank",
-            [("pairs_per_s", s.Batch / t.Median), ("ms_median", t.Median * 1e3), ("ms_embed", Median(embed, s.Iters) * 1e3),
-             ("ms_rerank", Median(rerank, s.Iters) * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("pairs_per_s", s.Batch / t.Median), ("ms_median", t.Median * 1e3), ("ms_embed", Timing.Of(embed.Skip(embed.Count - s.Iters)).Median * 1e3),
+             ("ms_rerank", Timing.Of(rerank.Skip(rerank.Count - s.Iters)).Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
             [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens))]);
     }
 
@@ -232,7 +224,7 @@ internal static class BenchCommand
     private static Figure Online(EmbeddingModel m, Reranker rr, Settings s, Random rng)
     {
         var pairs = RandomSequences(rng, s.OnlineDocs, s.Tokens + s.QueryTokens, eos: true);
-        var t = Time(() =>
+        var t = Timing.Measure(() =>
         {
             for (int i = 0; i < pairs.Length; i += s.Batch)
                 rr.LogitsOf(m.Forward(pairs[i..Math.Min(pairs.Length, i + s.Batch)]).State);
@@ -245,36 +237,12 @@ internal static class BenchCommand
     /// <summary>Encoding 4 MB of mixed text (English, code, CJK, emoji) to token ids.</summary>
     private static Figure Tokenizer(EmbeddingModel m, Settings s)
     {
-        string text = MixedText(4 << 20, s.Seed);
+        string text = MixedText.Generate(4 << 20, s.Seed);
         int bytes = Encoding.UTF8.GetByteCount(text);
-        var t = Time(() => m.Tokenizer.Encode(text), Math.Min(1, s.Warmup), s.Iters);
+        var t = Timing.Measure(() => m.Tokenizer.Encode(text), Math.Min(1, s.Warmup), s.Iters);
         return new Figure("tokenizer",
             [("mb_per_s", bytes / t.Median / 1e6), ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
             [("bytes", Str(bytes))]);
-    }
-
-    private readonly record struct Timing(double Median, double Min, double Max);
-
-    private static Timing Time(Action call, int warmup, int iters)
-    {
-        for (int i = 0; i < warmup; i++) call();
-        var times = new double[iters];
-        for (int i = 0; i < iters; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            call();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(times);
-        return new Timing(times[iters / 2], times[0], times[^1]);
-    }
-
-    /// <summary>Median of the last <paramref name="count"/> entries (the timed iterations after the warmup ones).</summary>
-    private static double Median(List<double> values, int count)
-    {
-        var last = values.GetRange(values.Count - count, count);
-        last.Sort();
-        return last[count / 2];
     }
 
     private static int[][] RandomSequences(Random rng, int count, int length, bool eos)
@@ -287,27 +255,6 @@ internal static class BenchCommand
             if (eos) seqs[i][^1] = ModelConfig.EosToken;
         }
         return seqs;
-    }
-
-    /// <summary>Deterministic text mixing English words, code, CJK, accents and emoji, about <paramref name="bytes"/> UTF-8 bytes.</summary>
-    private static string MixedText(int bytes, int seed)
-    {
-        string[] pieces =
-        [
-            "the ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dog. ", "Embedding ", "state ", "retrieval ", "model ",
-            "for (int i = 0; i < n; i++) { sum += x[i]; }\n", "def f(x):\n    return x * 2\n", "数据", "模型", "検索", "東京 ",
-            "café ", "naïve ", "Zürich ", "😀 ", "🚀 ", "1234567890 ", "\n\n", "https://example.com/a?b=c ", "  ",
-        ];
-        var rng = new Random(seed);
-        var sb = new StringBuilder(bytes);
-        int size = 0;
-        while (size < bytes)
-        {
-            var p = pieces[rng.Next(pieces.Length)];
-            sb.Append(p);
-            size += Encoding.UTF8.GetByteCount(p);
-        }
-        return sb.ToString();
     }
 
     private static void WriteJson(Settings s, EmbeddingModel m, string preset, string weights, double flopsPerToken, List<Figure> figures)

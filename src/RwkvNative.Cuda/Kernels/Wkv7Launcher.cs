@@ -3,7 +3,11 @@ using RwkvNative.Model;
 
 namespace RwkvNative.Cuda.Kernels;
 
-/// <summary>wkv7.cu: the recurrence over a ragged batch, one block per (sequence, head), one thread per state row.</summary>
+/// <summary>
+/// wkv7.cu: the recurrence over a ragged batch, one block per (sequence, head): <see cref="Kernel"/> with one thread per
+/// state row, or <see cref="SplitKernel"/> with each row split over <see cref="SplitThreadsPerRow"/> threads
+/// (<see cref="CudaWkv7Kernel"/> chooses).
+/// </summary>
 internal sealed unsafe class Wkv7Launcher(LaunchContext launch)
 {
     public static readonly KernelName Kernel = new("wkv7.cu", "wkv7_forward", ModelConfig.HeadSize);

@@ -10,11 +10,36 @@ public static class BackendRegistry
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, IBackendProvider> Providers = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Adds or replaces the provider for <see cref="IBackendProvider.Kind"/>.</summary>
-    public static void Register(IBackendProvider provider)
+    /// <summary>
+    /// Adds or replaces the provider for <see cref="IBackendProvider.Kind"/>. Disposing the result puts back what was
+    /// registered for that kind before (for tests and scoped overrides; applications may ignore it).
+    /// </summary>
+    public static IDisposable Register(IBackendProvider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        lock (Gate) Providers[provider.Kind] = provider;
+        lock (Gate)
+        {
+            var previous = Providers.GetValueOrDefault(provider.Kind);
+            Providers[provider.Kind] = provider;
+            return new Registration(provider, previous);
+        }
+    }
+
+    // Restores the previous provider of a kind, unless someone registered another one since.
+    private sealed class Registration(IBackendProvider added, IBackendProvider? previous) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+            lock (Gate)
+            {
+                if (!ReferenceEquals(Providers.GetValueOrDefault(added.Kind), added)) return;
+                if (previous == null) Providers.Remove(added.Kind);
+                else Providers[added.Kind] = previous;
+            }
+        }
     }
 
     /// <summary>The provider for <paramref name="kind"/>, or null.</summary>

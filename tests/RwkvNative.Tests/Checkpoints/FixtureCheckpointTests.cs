@@ -172,6 +172,7 @@ public class FixtureCheckpointTests
         double expected = SequentialSum(emb.ToFloat32());
         int completed = 0, refused = 0;
         using var started = new CountdownEvent(4);
+        using var readOnce = new CountdownEvent(4); // four full reads have completed
         var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
         {
             started.Signal();
@@ -188,11 +189,11 @@ public class FixtureCheckpointTests
                     return;
                 }
                 Assert.Equal(expected, SequentialSum(buffer));
-                Interlocked.Increment(ref completed);
+                if (Interlocked.Increment(ref completed) <= 4) readOnce.Signal();
             }
         })).ToArray();
         started.Wait(TestContext.Current.CancellationToken);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        readOnce.Wait(TestContext.Current.CancellationToken); // reads are running: dispose under them
         ck.Dispose();
         await Task.WhenAll(readers);
         Assert.Equal(4, refused);

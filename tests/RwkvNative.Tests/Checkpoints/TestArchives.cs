@@ -5,21 +5,6 @@ using System.Text;
 
 namespace RwkvNative.Tests.Checkpoints;
 
-/// <summary>A temporary folder deleted on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir() => System.IO.Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ckpt-tests-" + Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { System.IO.Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
-
 /// <summary>Emits pickle opcodes one by one (protocol 2 unless told otherwise).</summary>
 internal sealed class PickleBuilder
 {

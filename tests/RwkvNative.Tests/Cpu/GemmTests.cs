@@ -35,7 +35,7 @@ public class GemmTests
             var w = LinearWeight.FromRows(wRows, n, k);
             var y = new float[m * n];
             Gemm.Run(x, m, w, y, accumulate: false, maxThreads: 2, isa);
-            AssertClose(Reference(x, m, wRows, n, k, null), y, x, wRows, m, n, k, $"{isa} {m}x{n}x{k}");
+            AssertWithinRoundingBound(Reference(x, m, wRows, n, k, null), y, x, wRows, m, n, k, $"{isa} {m}x{n}x{k}");
         }
     }
 
@@ -52,7 +52,7 @@ public class GemmTests
             var w = LinearWeight.FromBFloat16Rows(bits, n, k);
             var y = new float[m * n];
             Gemm.Run(x, m, w, y, accumulate: false, maxThreads: 2, isa);
-            AssertClose(Reference(x, m, widened, n, k, null), y, x, widened, m, n, k, $"{isa} bf16 {m}x{n}x{k}");
+            AssertWithinRoundingBound(Reference(x, m, widened, n, k, null), y, x, widened, m, n, k, $"{isa} bf16 {m}x{n}x{k}");
         }
     }
 
@@ -69,7 +69,7 @@ public class GemmTests
             var y0 = RandomArray(rng, m * n);
             var y = (float[])y0.Clone();
             Gemm.Run(x, m, LinearWeight.FromRows(wRows, n, k), y, accumulate: true, maxThreads: 2, isa);
-            AssertClose(Reference(x, m, wRows, n, k, y0), y, x, wRows, m, n, k, $"{isa} accumulate {m}x{n}x{k}");
+            AssertWithinRoundingBound(Reference(x, m, wRows, n, k, y0), y, x, wRows, m, n, k, $"{isa} accumulate {m}x{n}x{k}");
         }
     }
 
@@ -259,7 +259,7 @@ public class GemmTests
     }
 
     /// <summary>float32 accumulation error bound: a few ulps of the sum of |terms| per output.</summary>
-    private static void AssertClose(double[] expected, float[] actual, float[] x, float[] wRows, int m, int n, int k, string what)
+    private static void AssertWithinRoundingBound(double[] expected, float[] actual, float[] x, float[] wRows, int m, int n, int k, string what)
     {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)

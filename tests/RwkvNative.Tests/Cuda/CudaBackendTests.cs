@@ -58,20 +58,6 @@ public sealed class CudaBackendTests
         return e;
     }
 
-    /// <summary>max |a - b| ≤ tol · max(1, max |a|): absolute for O(1) tensors, relative for larger ones (wkv states).</summary>
-    private static void AssertClose(float[] expected, float[] actual, double tol, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = 1, worst = 0;
-        int at = -1;
-        foreach (var v in expected) scale = Math.Max(scale, Math.Abs(v));
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double d = Math.Abs(expected[i] - (double)actual[i]);
-            if (!(d <= worst)) { worst = d; at = i; }
-        }
-        Assert.True(worst <= tol * scale, $"{what}: max difference {worst:E3} at {at} exceeds {tol:E1} x {scale:G4}");
-    }
 
     private static void AssertCosine(float[] expected, float[] actual, int channels, double min, string what)
     {
@@ -101,11 +87,11 @@ public sealed class CudaBackendTests
         Assert.Equal(expected.Counts, actual.Counts);
         if (precision == CudaWeightPrecision.Float32)
         {
-            AssertClose(expected.State.Shift, actual.State.Shift, CudaTolerance.VersusCpu, "shift state");
-            AssertClose(expected.State.Wkv, actual.State.Wkv, CudaTolerance.VersusCpu, "wkv state");
-            AssertClose(expected.Sums, actual.Sums, CudaTolerance.VersusCpu, "EOS sums");
+            Approx.AssertClose(expected.State.Shift, actual.State.Shift, CudaTolerance.VersusCpu, "shift state", scaled: true);
+            Approx.AssertClose(expected.State.Wkv, actual.State.Wkv, CudaTolerance.VersusCpu, "wkv state", scaled: true);
+            Approx.AssertClose(expected.Sums, actual.Sums, CudaTolerance.VersusCpu, "EOS sums", scaled: true);
             foreach (var task in new[] { EmbeddingTask.Retrieval, EmbeddingTask.Classification, EmbeddingTask.Similarity })
-                AssertClose(Embeddings(cpu, expected, task), Embeddings(gpu, actual, task), CudaTolerance.VersusCpu, $"{task} embeddings");
+                Approx.AssertClose(Embeddings(cpu, expected, task), Embeddings(gpu, actual, task), CudaTolerance.VersusCpu, $"{task} embeddings", scaled: true);
         }
         else
         {
@@ -148,9 +134,9 @@ public sealed class CudaBackendTests
         var a = Run(whole, tokens, offsets, start);
         var b = Run(pieces, tokens, offsets, start);
         Assert.Equal(a.Counts, b.Counts);
-        AssertClose(a.State.Wkv, b.State.Wkv, CudaTolerance.OtherGemmShapes, "wkv state");
-        AssertClose(a.State.Shift, b.State.Shift, CudaTolerance.OtherGemmShapes, "shift state");
-        AssertClose(a.Sums, b.Sums, CudaTolerance.OtherGemmShapes, "EOS sums");
+        Approx.AssertClose(a.State.Wkv, b.State.Wkv, CudaTolerance.OtherGemmShapes, "wkv state", scaled: true);
+        Approx.AssertClose(a.State.Shift, b.State.Shift, CudaTolerance.OtherGemmShapes, "shift state", scaled: true);
+        Approx.AssertClose(a.Sums, b.Sums, CudaTolerance.OtherGemmShapes, "EOS sums", scaled: true);
     }
 
     [Theory]

@@ -46,7 +46,15 @@ public sealed class CudaProviderTests
     [Fact]
     public void Provider_kind_is_cuda_and_register_makes_it_findable()
     {
-        CudaBackendProvider.Register();
+        var before = BackendRegistry.Find("cuda");
+        using (BackendRegistry.Register(new CudaBackendProvider()))
+            Check();
+        // The registration is undone: the process-wide registry is as this test found it.
+        Assert.Same(before, BackendRegistry.Find("cuda"));
+    }
+
+    private static void Check()
+    {
         var found = BackendRegistry.Find("cuda");
         Assert.IsType<CudaBackendProvider>(found);
         Assert.Equal("cuda", found!.Kind);

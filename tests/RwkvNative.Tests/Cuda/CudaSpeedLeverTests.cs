@@ -44,21 +44,13 @@ public sealed class CudaSpeedLeverTests
         return new Result(state.Shift, state.Wkv, sums, counts);
     }
 
-    private static void AssertClose(float[] expected, float[] actual, double tol, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = 1, worst = 0;
-        foreach (var v in expected) scale = Math.Max(scale, Math.Abs(v));
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - (double)actual[i]));
-        Assert.True(worst <= tol * scale, $"{what}: max difference {worst:E3} exceeds {tol:E1} x {scale:G4}");
-    }
 
     private static void AssertSame(Result expected, Result actual, double tol)
     {
         Assert.Equal(expected.Counts, actual.Counts);
-        AssertClose(expected.Shift, actual.Shift, tol, "shift state");
-        AssertClose(expected.Wkv, actual.Wkv, tol, "wkv state");
-        AssertClose(expected.Sums, actual.Sums, tol, "EOS sums");
+        Approx.AssertClose(expected.Shift, actual.Shift, tol, "shift state", scaled: true);
+        Approx.AssertClose(expected.Wkv, actual.Wkv, tol, "wkv state", scaled: true);
+        Approx.AssertClose(expected.Sums, actual.Sums, tol, "EOS sums", scaled: true);
     }
 
     private static readonly int[] Ragged = [5, 1, 17, 0, 9];

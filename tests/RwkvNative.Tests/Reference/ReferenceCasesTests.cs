@@ -59,9 +59,9 @@ public abstract class ReferenceCasesTests
             var first = m.Forward([text[..cut]]);
             Assert.Null(first.Embeddings[0]);
             var second = m.Forward([text[cut..]], first.State);
-            AssertClose(whole.State.Wkv, second.State.Wkv, Consistency);
-            AssertClose(whole.State.Shift, second.State.Shift, Consistency);
-            AssertClose(whole.GetEmbedding(0), second.GetEmbedding(0), Consistency);
+            Approx.AssertClose(whole.State.Wkv, second.State.Wkv, Consistency);
+            Approx.AssertClose(whole.State.Shift, second.State.Shift, Consistency);
+            Approx.AssertClose(whole.GetEmbedding(0), second.GetEmbedding(0), Consistency);
         }
     }
 
@@ -76,10 +76,10 @@ public abstract class ReferenceCasesTests
         for (int i = 0; i < seqs.Length; i++)
         {
             var alone = m.Forward([seqs[i]]);
-            AssertClose(alone.GetEmbedding(0), batch.GetEmbedding(i), Consistency);
+            Approx.AssertClose(alone.GetEmbedding(0), batch.GetEmbedding(i), Consistency);
             var slice = batch.State.Slice(i);
-            AssertClose(alone.State.Wkv, slice.Wkv, Consistency);
-            AssertClose(alone.State.Shift, slice.Shift, Consistency);
+            Approx.AssertClose(alone.State.Wkv, slice.Wkv, Consistency);
+            Approx.AssertClose(alone.State.Shift, slice.Shift, Consistency);
         }
     }
 
@@ -115,7 +115,7 @@ public abstract class ReferenceCasesTests
         var expected = texts.Select(t => m.Embed(t)).ToArray();
         var got = new float[texts.Length * 4][];
         Parallel.For(0, got.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => got[i] = m.Embed(texts[i % texts.Length]));
-        for (int i = 0; i < got.Length; i++) AssertClose(expected[i % texts.Length], got[i], ConcurrentTolerance);
+        for (int i = 0; i < got.Length; i++) Approx.AssertClose(expected[i % texts.Length], got[i], ConcurrentTolerance);
     }
 
     [Theory]
@@ -155,18 +155,6 @@ public abstract class ReferenceCasesTests
     /// <summary>Concurrent callers of one model: the CPU gives identical bits; other backends may differ by batching.</summary>
     protected virtual double ConcurrentTolerance => 0;
 
-    internal static void AssertClose(float[] expected, float[] actual, double tol)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double d = Math.Abs(expected[i] - (double)actual[i]);
-            if (!(d <= worst)) { worst = d; at = i; }
-        }
-        Assert.True(worst <= tol, $"max difference {worst:E3} at {at} exceeds {tol:E1}");
-    }
 }
 
 /// <summary>The reference suite on the CPU backend (float32, 1e-4 absolute).</summary>

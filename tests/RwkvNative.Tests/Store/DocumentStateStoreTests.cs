@@ -4,20 +4,6 @@ using RwkvNative.Tests.Reference;
 
 namespace RwkvNative.Tests.Store;
 
-/// <summary>A temporary folder deleted at dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rwkv-store-" + Guid.NewGuid().ToString("N"));
-
-    public string Log => System.IO.Path.Combine(Path, DocumentStateStore.LogFileName);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (DirectoryNotFoundException) { }
-    }
-}
-
 public sealed class DocumentStateStoreTests(ITestOutputHelper output)
 {
     private static LoadedFixtures.Loaded Tiny => LoadedFixtures.Get("tiny-bf16", "cpu");
@@ -141,12 +127,12 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         long[] ends = new long[4];
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model))
             for (int i = 0; i < 4; i++) { w.Append(Entries(f, states, i, i + 1)); ends[i] = w.LogBytes; }
-        var full = File.ReadAllBytes(dir.Log);
+        var full = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         // Cut the last record at every kind of place: inside its header, its id, its payload, one byte short.
         long[] cuts = [ends[2] + 3, ends[2] + 20, ends[2] + 30, ends[2] + 45, ends[2] + 5000, ends[3] - 1];
         foreach (var cut in cuts)
         {
-            File.WriteAllBytes(dir.Log, full[..(int)cut]);
+            File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), full[..(int)cut]);
             using (var r = DocumentStateStore.Open(dir.Path, f.Model))
             {
                 Assert.Equal(3, r.Count);
@@ -158,20 +144,20 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             }
         }
         // A complete record followed by zeros (a file system that grew the file but lost the data): cut by the writer.
-        File.WriteAllBytes(dir.Log, [.. full, .. new byte[4096]]);
+        File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), [.. full, .. new byte[4096]]);
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
         {
             Assert.Equal(4, r.Count);
             Assert.Equal(StateLogTail.Zeros, r.Tail);
         }
-        using (DocumentStateStore.OpenForWriting(dir.Path, f.Model)) Assert.Equal(full.Length, new FileInfo(dir.Log).Length);
+        using (DocumentStateStore.OpenForWriting(dir.Path, f.Model)) Assert.Equal(full.Length, new FileInfo(dir.File(DocumentStateStore.LogFileName)).Length);
 
         // A writer cuts the torn tail and appends after the last complete record.
-        File.WriteAllBytes(dir.Log, full[..(int)(ends[2] + 5000)]);
+        File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), full[..(int)(ends[2] + 5000)]);
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model))
         {
             Assert.Equal(3, w.Count);
-            Assert.Equal(ends[2], new FileInfo(dir.Log).Length);
+            Assert.Equal(ends[2], new FileInfo(dir.File(DocumentStateStore.LogFileName)).Length);
             w.Append(Entries(f, states, 3, 5));
         }
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
@@ -189,11 +175,11 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         var states = f.Reranker.IndexDocuments(Docs);
         using var dir = new TempDir();
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 0, 3));
-        var full = File.ReadAllBytes(dir.Log);
+        var full = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         // 301 bytes that are no record (a damaged last record looks like this): a writer must not delete them.
         var garbage = new byte[301];
         new Random(3).NextBytes(garbage);
-        File.WriteAllBytes(dir.Log, [.. full, .. garbage]);
+        File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), [.. full, .. garbage]);
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
         {
             Assert.Equal(3, r.Count);
@@ -202,7 +188,7 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             Assert.Contains("unreadable bytes at the end", r.DescribeSkipped());
         }
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 3, 4));
-        var after = File.ReadAllBytes(dir.Log);
+        var after = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         Assert.Equal([.. full, .. garbage], after[..(full.Length + garbage.Length)]);
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
         {

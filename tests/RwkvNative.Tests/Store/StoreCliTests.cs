@@ -126,7 +126,7 @@ public sealed class StoreCliTests(ITestOutputHelper output)
             await feeding;
             acknowledged += freshAcks;
 
-            long fileBytes = new FileInfo(dir.Log).Length;
+            long fileBytes = new FileInfo(dir.File(DocumentStateStore.LogFileName)).Length;
             using var r = DocumentStateStore.Open(dir.Path, f.Model);
             output.WriteLine($"round {round}: killed after {acknowledged} acknowledged documents: {r.Count} complete, log {fileBytes} bytes, torn tail {fileBytes - r.LogBytes} bytes; writer stderr: {(await stderr).Trim()}");
             Assert.True(r.Count >= acknowledged, $"{r.Count} stored < {acknowledged} acknowledged");

@@ -2,9 +2,12 @@
 // Russian and emoji, mixed paragraph by paragraph.
 using System.Text;
 
-namespace RwkvNative.Benchmarks;
+namespace RwkvNative.Benchmarking;
 
-/// <summary>Generates the same mixed text for the same (size, seed) on every machine and runtime.</summary>
+/// <summary>
+/// Generates the same mixed text for the same (size, seed) on every machine and runtime: the one text workload of
+/// <c>rwkv-emb bench</c> and the BenchmarkDotNet tokenizer benchmarks.
+/// </summary>
 public static class MixedText
 {
     private static readonly string[] EnglishWords =
