@@ -68,7 +68,7 @@ libraries() {
     echo "-- CLI: ${cli[*]}"
     [ -x "${cli[0]}" ] || command -v "${cli[0]}" >/dev/null || { echo "missing ${cli[0]}: run scripts/gpu/prepare.sh here and carry .gpu/cli"; return 1; }
     # The backend prints the files and versions it loaded (driver, NVRTC + builtins, cuBLAS) once per process.
-    echo '{"tokens": [1, 2, 3, 65535]}' | "${cli[@]}" embed --device cuda --model tests/fixtures/tiny-bf16.emb.pth > /dev/null
+    echo '{"tokens": [1, 2, 3, 65535]}' | "${cli[@]}" embed --device cuda --model src/RwkvNative/Data/tiny-bf16.emb.pth > /dev/null
 }
 
 harness() {

@@ -8,13 +8,13 @@ namespace RwkvNative.Tests.Cli;
 /// </summary>
 public sealed class BuildScriptTests
 {
-    private static string Script => Path.Combine(Fixtures.Directory, "..", "..", "build.sh");
+    private static string Script => Path.Combine(Fixtures.RepositoryRoot, "build.sh");
 
     /// <summary>Runs build.sh with a fake dotnet that fails its build when <paramref name="buildFails"/>, else echoes where it ran.</summary>
     private static CliRunner.Result Run(string workingDirectory, bool buildFails, params string[] args)
     {
         if (!OperatingSystem.IsLinux()) { Assert.Skip("build.sh is the Linux entry point"); return null!; }
-        using var bin = new Checkpoints.TempDir();
+        using var bin = new TempDir();
         var fake = bin.File("dotnet");
         File.WriteAllText(fake, """
             #!/bin/sh

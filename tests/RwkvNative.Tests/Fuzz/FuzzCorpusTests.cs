@@ -8,7 +8,7 @@ namespace RwkvNative.Tests.Fuzz;
 /// </summary>
 public sealed class FuzzCorpusTests
 {
-    private static string FuzzRoot => Path.GetFullPath(Path.Combine(Fixtures.Directory, "..", "..", "fuzz"));
+    private static string FuzzRoot => Path.Combine(Fixtures.RepositoryRoot, "fuzz");
 
     public static TheoryData<string> Targets => new(FuzzTargets.All.Select(t => t.Name));
 

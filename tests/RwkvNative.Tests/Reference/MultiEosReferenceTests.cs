@@ -92,9 +92,9 @@ public abstract class MultiEosReferenceTests
         {
             using var m = EmbeddingModel.Load(path, new ModelOptions { Device = Device, MaxBatchTokens = pass });
             var split = m.Forward(seqs);
-            for (int i = 0; i < seqs.Length; i++) ReferenceCasesTests.AssertClose(whole.GetEmbedding(i), split.GetEmbedding(i), PassTolerance);
-            ReferenceCasesTests.AssertClose(whole.State.Wkv, split.State.Wkv, PassTolerance);
-            ReferenceCasesTests.AssertClose(whole.State.Shift, split.State.Shift, PassTolerance);
+            for (int i = 0; i < seqs.Length; i++) Approx.AssertClose(whole.GetEmbedding(i), split.GetEmbedding(i), PassTolerance);
+            Approx.AssertClose(whole.State.Wkv, split.State.Wkv, PassTolerance);
+            Approx.AssertClose(whole.State.Shift, split.State.Shift, PassTolerance);
         }
     }
 
@@ -106,7 +106,7 @@ public abstract class MultiEosReferenceTests
             double cos = EmbeddingMath.Cosine(expected, actual);
             Assert.True(cos >= tol.MinCosine, $"cosine {cos:F6} to the reference is below {tol.MinCosine}");
         }
-        else ReferenceCasesTests.AssertClose(expected, actual, tol.Absolute);
+        else Approx.AssertClose(expected, actual, tol.Absolute);
     }
 }
 

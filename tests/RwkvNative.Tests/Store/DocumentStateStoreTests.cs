@@ -57,10 +57,10 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
             Assert.Equal(f.Model.Embed(Docs[i]), r.GetEmbedding(i));
         }
         Assert.Equal(f.Reranker.Score(Query, states), f.Reranker.Score(Query, r.GetRange(0, r.Count)));
-        long manifestRecord = new FileInfo(dir.Log).Length - r.Count * (r.BytesPerDocument + 4L * f.Model.Config.Channels)
+        long manifestRecord = new FileInfo(dir.File(DocumentStateStore.LogFileName)).Length - r.Count * (r.BytesPerDocument + 4L * f.Model.Config.Channels)
             - Ids.Sum(id => (System.Text.Encoding.UTF8.GetByteCount(id) + 7) / 8 * 8);
         Assert.InRange(manifestRecord, StateLog.HeaderSize + 100, StateLog.HeaderSize + 1000);
-        Assert.Equal(new FileInfo(dir.Log).Length, r.LogBytes);
+        Assert.Equal(new FileInfo(dir.File(DocumentStateStore.LogFileName)).Length, r.LogBytes);
         Assert.Empty(r.DamagedRegions);
         Assert.Equal(StateLogTail.None, r.Tail);
         Assert.Null(r.DescribeSkipped());
@@ -208,10 +208,10 @@ public sealed class DocumentStateStoreTests(ITestOutputHelper output)
         using var dir = new TempDir();
         var states = f.Reranker.IndexDocuments(Docs[..3]);
         using (var w = DocumentStateStore.OpenForWriting(dir.Path, f.Model)) w.Append(Entries(f, states, 0, 3));
-        var bytes = File.ReadAllBytes(dir.Log);
+        var bytes = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         long stateOfSecond = StateLog.Scan(bytes).Records[2].StateOffset; // records: manifest, doc 0, doc 1, ...
         bytes[stateOfSecond + 1000] ^= 0x40;
-        File.WriteAllBytes(dir.Log, bytes);
+        File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), bytes);
         using (var r = DocumentStateStore.Open(dir.Path, f.Model))
         {
             Assert.Equal(3, r.Count);

@@ -165,12 +165,12 @@ public sealed class StoreCliTests(ITestOutputHelper output)
         Assert.Equal(0, Index(input, dir.Path).ExitCode);
         var clean = RerankStore(dir.Path);
         Assert.Equal(0, clean.ExitCode);
-        var log = File.ReadAllBytes(dir.Log);
+        var log = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         var records = StateLog.Scan(log).Records; // manifest, then the 4 documents
         var damaged = (byte[])log.Clone();
         damaged[records[2].Offset + 1] ^= 0xFF;          // document 1: its header (the reported bug: readers stopped here)
         damaged[records[3].StateOffset + 99] ^= 0xFF;    // document 2: its state (the reported bug: the whole store failed)
-        File.WriteAllBytes(dir.Log, damaged);
+        File.WriteAllBytes(dir.File(DocumentStateStore.LogFileName), damaged);
 
         // rerank scores every intact document, names the damaged one, warns about the skipped region, and exits 1.
         var rr = RerankStore(dir.Path);
@@ -188,14 +188,14 @@ public sealed class StoreCliTests(ITestOutputHelper output)
         Assert.False(report.GetProperty("clean").GetBoolean());
         Assert.Equal(1, report.GetProperty("damaged_regions").GetArrayLength());
         Assert.Equal(docs[2].First, report.GetProperty("damaged_documents")[0].GetProperty("id").GetString());
-        Assert.Equal(damaged, File.ReadAllBytes(dir.Log));
+        Assert.Equal(damaged, File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName)));
 
         // index of the same input appends; it re-indexes exactly the two lost documents and deletes nothing.
         var again = Index(input, dir.Path);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Equal([false, true, true, false], StoredOf(again));
         Assert.Contains("1 new documents stored, 0 changed and 1 damaged", again.Stderr);
-        Assert.Equal(damaged, File.ReadAllBytes(dir.Log)[..damaged.Length]);
+        Assert.Equal(damaged, File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName))[..damaged.Length]);
         var healed = RerankStore(dir.Path);
         Assert.Equal(0, healed.ExitCode);
         Assert.Equal(4, healed.Lines.Length);
@@ -238,12 +238,12 @@ public sealed class StoreCliTests(ITestOutputHelper output)
         using var dir = new TempDir();
         var docs = DocumentStateStoreTests.Ids.Zip(DocumentStateStoreTests.Docs).ToArray();
         Assert.Equal(0, Index(Jsonl(docs), dir.Path).ExitCode);
-        var log = File.ReadAllBytes(dir.Log);
+        var log = File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName));
         File.Delete(Path.Combine(dir.Path, DocumentStateStore.ManifestFileName));
         var fp16 = Index(Jsonl(docs[..1]), dir.Path, "--fp16");
         Assert.Equal(2, fp16.ExitCode);
         Assert.Contains("f32", fp16.Stderr);
-        Assert.Equal(log, File.ReadAllBytes(dir.Log));
+        Assert.Equal(log, File.ReadAllBytes(dir.File(DocumentStateStore.LogFileName)));
         // Without --fp16 the manifest is rebuilt from the log and nothing is recomputed.
         var plain = Index(Jsonl(docs), dir.Path);
         Assert.True(plain.ExitCode == 0, plain.Stderr);

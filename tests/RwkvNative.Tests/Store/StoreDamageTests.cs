@@ -24,7 +24,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
             States = f.Reranker.IndexDocuments(Docs);
             Entries = DocumentStateStoreTests.Entries(f, States, 0, Docs.Length);
             using (var w = DocumentStateStore.OpenForWriting(Dir.Path, f.Model)) w.Append(Entries[..documents]);
-            Log = File.ReadAllBytes(Dir.Log);
+            Log = File.ReadAllBytes(Dir.File(DocumentStateStore.LogFileName));
             Records = StateLog.Scan(Log).Records;
         }
 
@@ -65,7 +65,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
             {
                 var damaged = (byte[])fx.Log.Clone();
                 damaged[o] ^= 0xFF;
-                File.WriteAllBytes(fx.Dir.Log, damaged);
+                File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), damaged);
                 int[] survivors = [.. Enumerable.Range(0, 4).Where(i => i != r - 1)];
                 using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
                 {
@@ -88,7 +88,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
                     if (r > 0) w.Append([fx.Entries[r - 1]]);
                     w.Append([fx.Entries[4]]);
                 }
-                Assert.Equal(damaged, File.ReadAllBytes(fx.Dir.Log)[..damaged.Length]);
+                Assert.Equal(damaged, File.ReadAllBytes(fx.Dir.File(DocumentStateStore.LogFileName))[..damaged.Length]);
                 using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
                 {
                     int[] now = r > 0 ? [.. survivors, r - 1, 4] : [.. survivors, 4];
@@ -116,7 +116,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         cuts.RemoveWhere(c => c < fx.Records[0].End || c > fx.Log.Length); // the manifest record stays (its loss is tested below)
         foreach (var cut in cuts)
         {
-            File.WriteAllBytes(fx.Dir.Log, fx.Log[..(int)cut]);
+            File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), fx.Log[..(int)cut]);
             int complete = fx.Records.Count(r => r.Kind == StateLogRecordKind.Document && r.End <= cut);
             long end = fx.Records.Where(r => r.End <= cut).Max(r => r.End);
             using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
@@ -128,7 +128,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
             }
             using (var w = DocumentStateStore.OpenForWriting(fx.Dir.Path, f.Model, NoFlush))
             {
-                Assert.Equal(end, new FileInfo(fx.Dir.Log).Length);
+                Assert.Equal(end, new FileInfo(fx.Dir.File(DocumentStateStore.LogFileName)).Length);
                 w.Append([fx.Entries[4]]);
             }
             using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
@@ -155,7 +155,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
             {
                 var damaged = (byte[])fx.Log.Clone();
                 damaged[o] ^= 0x01;
-                File.WriteAllBytes(fx.Dir.Log, damaged);
+                File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), damaged);
                 using var store = DocumentStateStore.Open(fx.Dir.Path, f.Model);
                 Assert.Equal(Ids[..4], store.GetIds());
                 Assert.Empty(store.DamagedRegions);
@@ -200,7 +200,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         var zeroed = (byte[])fx.Log.Clone();
         var boundary = fx.Records[3].Offset;
         Array.Clear(zeroed, (int)boundary - 2048, 4096);
-        File.WriteAllBytes(fx.Dir.Log, zeroed);
+        File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), zeroed);
         using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
         {
             Assert.Equal([Ids[0], Ids[1], Ids[3]], store.GetIds());
@@ -210,7 +210,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         }
         // Three bytes inserted before document 2 shift everything after them; the scan still finds every record.
         byte[] inserted = [.. fx.Log.AsSpan(0, (int)boundary), 1, 2, 3, .. fx.Log.AsSpan((int)boundary)];
-        File.WriteAllBytes(fx.Dir.Log, inserted);
+        File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), inserted);
         using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
         {
             AssertServes(store, fx, Enumerable.Range(0, 4));
@@ -236,7 +236,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         Assert.Contains("f32", e.Message);
         var other = Assert.Throws<CheckpointException>(() => DocumentStateStore.OpenForWriting(fx.Dir.Path, LoadedFixtures.Get("mini-fp16", "cpu").Model));
         Assert.Contains("another model", other.Message);
-        Assert.Equal(fx.Log, File.ReadAllBytes(fx.Dir.Log));
+        Assert.Equal(fx.Log, File.ReadAllBytes(fx.Dir.File(DocumentStateStore.LogFileName)));
         Assert.False(File.Exists(manifestPath));
         // The right writer rebuilds store.json from the log and appends.
         using (var w = DocumentStateStore.OpenForWriting(fx.Dir.Path, f.Model)) w.Append([fx.Entries[4]]);
@@ -246,13 +246,13 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
 
         // With the log's manifest record damaged as well, nothing says which model made the log: refused, nothing written.
         File.Delete(manifestPath);
-        var log = File.ReadAllBytes(fx.Dir.Log);
+        var log = File.ReadAllBytes(fx.Dir.File(DocumentStateStore.LogFileName));
         log[10] ^= 0xFF;
-        File.WriteAllBytes(fx.Dir.Log, log);
+        File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), log);
         var unknown = Assert.Throws<CheckpointException>(() => DocumentStateStore.OpenForWriting(fx.Dir.Path, f.Model));
         Assert.Contains("restore store.json", unknown.Message);
         Assert.Throws<CheckpointException>(() => DocumentStateStore.Open(fx.Dir.Path, f.Model));
-        Assert.Equal(log, File.ReadAllBytes(fx.Dir.Log));
+        Assert.Equal(log, File.ReadAllBytes(fx.Dir.File(DocumentStateStore.LogFileName)));
         // Putting store.json back makes it readable again (the manifest record's loss is then a damaged region).
         File.WriteAllBytes(manifestPath, manifest);
         using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
@@ -274,7 +274,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         var e = Assert.Throws<CheckpointException>(() => DocumentStateStore.OpenForWriting(fx.Dir.Path, f.Model));
         Assert.Contains("does not describe", e.Message);
         Assert.Throws<CheckpointException>(() => DocumentStateStore.Open(fx.Dir.Path, f.Model));
-        Assert.Equal(fx.Log, File.ReadAllBytes(fx.Dir.Log));
+        Assert.Equal(fx.Log, File.ReadAllBytes(fx.Dir.File(DocumentStateStore.LogFileName)));
     }
 
     [Fact]
@@ -285,7 +285,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         var damaged = (byte[])fx.Log.Clone();
         damaged[fx.Records[2].Offset + 5] ^= 0xFF;           // document 1: header
         damaged[fx.Records[3].StateOffset + 77] ^= 0xFF;     // document 2: state
-        File.WriteAllBytes(fx.Dir.Log, [.. damaged, 9, 9, 9]); // and garbage at the end
+        File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), [.. damaged, 9, 9, 9]); // and garbage at the end
         using (var w = DocumentStateStore.OpenForWriting(fx.Dir.Path, f.Model)) w.Append([fx.Entries[0], fx.Entries[4]]); // 0 superseded
         using var reader = DocumentStateStore.Open(fx.Dir.Path, f.Model);
         Assert.Equal([Ids[0], Ids[2], Ids[3], Ids[4]], reader.GetIds());
@@ -303,7 +303,7 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
         reader.Refresh();
         AssertServes(reader, fx, [0, 3, 4]);
         Assert.Empty(reader.DamagedRegions);
-        Assert.False(File.Exists(fx.Dir.Log + ".repair.tmp"));
+        Assert.False(File.Exists(fx.Dir.File(DocumentStateStore.LogFileName) + ".repair.tmp"));
     }
 
     [Fact]
