@@ -369,21 +369,22 @@ public sealed class DocumentStateStore : IDisposable
     /// <exception cref="DamagedRecordException">The record fails its checksum (the file was damaged).</exception>
     public DocumentState Get(int index)
     {
+        var (record, id, log) = Snapshot(index);
+        var state = new ModelState(Layers, 1, Channels);
+        ReadState(log, record, id, state);
+        return new DocumentState(state, ModelIdentity);
+    }
+
+    /// <summary>Document <paramref name="index"/>'s record, id and the log it lives in, read together under the lock.</summary>
+    private (StateLogRecord Record, string Id, SafeFileHandle Log) Snapshot(int index)
+    {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        StateLogRecord record;
-        string id;
-        SafeFileHandle log;
         lock (_sync)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _docs.Count);
-            record = _docs[index].Record;
-            id = _docs[index].Id;
-            log = _log;
+            return (_docs[index].Record, _docs[index].Id, _log);
         }
-        var state = new ModelState(Layers, 1, Channels);
-        ReadState(log, record, id, state);
-        return new DocumentState(state, ModelIdentity);
     }
 
     /// <summary>States of documents [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), in order.</summary>
@@ -401,18 +402,7 @@ public sealed class DocumentStateStore : IDisposable
     /// <exception cref="DamagedRecordException">The embedding fails its checksum.</exception>
     public float[]? GetEmbedding(int index)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        StateLogRecord record;
-        string id;
-        SafeFileHandle log;
-        lock (_sync)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _docs.Count);
-            record = _docs[index].Record;
-            id = _docs[index].Id;
-            log = _log;
-        }
+        var (record, id, log) = Snapshot(index);
         if (record.EmbeddingDimensions == 0) return null;
         var embedding = new float[record.EmbeddingDimensions + (record.EmbeddingDimensions & 1)]; // padded to 8 bytes, as stored
         var bytes = MemoryMarshal.AsBytes(embedding.AsSpan());
