@@ -137,10 +137,17 @@ public sealed class Reranker : IDisposable
     /// <param name="ids">Optional id per document, to score a subset by id later.</param>
     /// <param name="cancellationToken">Checked between internal batches.</param>
     public ResidentDocuments IndexResident(IReadOnlyList<string> documents, StatePrecision precision = StatePrecision.Float32,
+        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default) =>
+        IndexResidentTokens(DocumentTokens(documents), precision, ids, cancellationToken);
+
+    /// <summary>As <see cref="IndexResident"/> for token sequences used as given (the document template already applied).</summary>
+    public ResidentDocuments IndexResidentTokens(IReadOnlyList<int[]> sequences, StatePrecision precision = StatePrecision.Float32,
         IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default)
     {
-        var seqs = DocumentTokens(documents);
-        var store = Model.Backend.CreateStore(seqs.Length, precision);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(sequences);
+        var seqs = sequences;
+        var store = Model.Backend.CreateStore(seqs.Count, precision);
         try
         {
             var resident = new ResidentDocuments(store, Model.Identity, ids);
