@@ -1,4 +1,5 @@
 using RwkvNative.Checkpoints;
+using RwkvNative.Model;
 using RwkvNative.Store;
 
 namespace RwkvNative.Fuzz;

@@ -68,10 +68,12 @@ public sealed class CudaBackendProvider : IBackendProvider
     }
 
     /// <inheritdoc/>
-    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32)
+    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, IEmbeddingBackend model, Precision precision = Precision.Float32)
     {
         RequireFloat32(precision);
-        return new CudaRerankerBackend(checkpoint, config, index, Options);
+        return model is CudaEmbeddingBackend cuda
+            ? new CudaRerankerBackend(checkpoint, config, cuda, Options)
+            : throw new ArgumentException($"the CUDA reranker pairs with a CUDA embedding backend, not {model?.DeviceName ?? "null"}", nameof(model));
     }
 
     /// <summary>The CUDA backend's arithmetic is set by <see cref="CudaBackendOptions.Weights"/>; int8 is a CPU precision.</summary>

@@ -9,13 +9,13 @@ using RwkvNative.Model;
 namespace RwkvNative.Cuda;
 
 /// <summary>
-/// The embedding model on one CUDA device. Weights are uploaded once; each call uploads its tokens and state, runs
-/// every layer on the device in passes of at most <see cref="CudaBackendOptions.MaxTokensPerPass"/> tokens, and
-/// downloads the state and pooled sums. Calls are serialised per instance (one stream), so it is thread-safe.
+/// The embedding model on one CUDA device. Weights are uploaded once; states live in device memory
+/// (<see cref="CudaState"/>), so a call uploads only its tokens, runs every layer in passes of at most
+/// <see cref="CudaBackendOptions.MaxTokensPerPass"/> tokens, and downloads only the pooled sums. Calls are serialised per
+/// device session (one stream, shared with a paired reranker), so it is thread-safe.
 /// </summary>
 public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 {
-    private readonly Lock gate = new();
     private readonly CudaSession session;
     private readonly List<IDisposable> weights = [];
     private readonly DeviceMatrix table;
@@ -76,47 +76,141 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
     /// <summary>The device this backend runs on.</summary>
     public CudaDevice Device => session.Device;
 
-    /// <summary>GPU time of the last <see cref="Forward"/> (uploads, layers, downloads), from CUDA events.</summary>
+    /// <summary>GPU time of the last forward call (layers and copies), from CUDA events.</summary>
     public TimeSpan LastForwardGpuTime { get; private set; }
 
-    /// <inheritdoc/>
-    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
-    {
-        int b = BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
-        if (b == 0) return;
+    /// <summary>The device session (shared with a paired reranker).</summary>
+    internal CudaSession Session => session;
 
-        lock (gate)
+    /// <inheritdoc/>
+    public BackendCounters Counters => session.Stream.Counters.Read();
+
+    /// <inheritdoc/>
+    public BackendState CreateState(int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        lock (session.Gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             using var scope = session.Enter();
+            return CudaState.Zero(session, Config, batch);
+        }
+    }
+
+    /// <inheritdoc/>
+    public BackendState Upload(ModelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureShape(Config, state.Batch, nameof(state));
+        lock (session.Gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = session.Enter();
+            return CudaState.Upload(session, state);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The host state goes up, the layers run on the device copy, and the result comes back: the explicit form of
+    /// <see cref="Upload"/> + forward + <see cref="BackendState.ToHost"/>.</remarks>
+    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    {
+        BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
+        using var onDevice = (CudaState)Upload(state);
+        Forward(batch, onDevice, eosSum, eosCount);
+        lock (session.Gate)
+        {
+            using var scope = session.Enter();
+            DeviceCopy.Download(session.Stream, onDevice.Shift, state.Shift);
+            DeviceCopy.Download(session.Stream, onDevice.Wkv, state.Wkv);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Forward(PackedBatch batch, BackendState state, Span<float> eosSum, Span<int> eosCount)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureShape(Config, batch.Count, nameof(state));
+        int b = batch.Count, c = Config.Channels;
+        if (eosSum.Length < (long)b * c) throw new ArgumentException($"eosSum has {eosSum.Length} floats, needs [B={b}, C={c}]", nameof(eosSum));
+        if (eosCount.Length < b) throw new ArgumentException($"eosCount has {eosCount.Length} entries, needs B={b}", nameof(eosCount));
+        if (b == 0) return;
+
+        lock (session.Gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var s = CudaState.Of(state, session, nameof(state));
+            using var scope = session.Enter();
             int t = batch.TokenCount;
             if (graphs != null && b == 1 && t <= graphs.MaxTokens && t <= session.Options.MaxTokensPerPass &&
-                graphs.TryForward(batch.Tokens, state, eosSum, eosCount, out var gpuTime))
+                graphs.TryForward(batch.Tokens, s, eosSum, eosCount, out var gpuTime))
             {
                 LastForwardGpuTime = gpuTime;
                 return;
             }
-            ForwardEager(batch, state, eosSum, eosCount);
+            ForwardEager(batch, s, eosSum, eosCount, pool: true);
             graphs?.NoteEager(b, t);
         }
     }
 
-    // Uploads the state, runs every pass and downloads the results (pageable host memory, the driver stages it).
-    private void ForwardEager(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    /// <inheritdoc/>
+    public void ForwardState(PackedBatch batch, BackendState state)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureShape(Config, batch.Count, nameof(state));
+        if (batch.Count == 0) return;
+        lock (session.Gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var s = CudaState.Of(state, session, nameof(state));
+            using var scope = session.Enter();
+            ForwardEager(batch, s, [], [], pool: false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public StateStore CreateStore(int count, StatePrecision precision)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return new CudaStateStore(session, Config, count, precision);
+    }
+
+    /// <summary>Device memory kept free for the workspace and the states of a batch when sizing resident stores.</summary>
+    public const long StoreReserveBytes = 1L << 30;
+
+    /// <inheritdoc/>
+    /// <remarks>Free device memory less <see cref="StoreReserveBytes"/> (workspace growth, batch states), per state.</remarks>
+    public long StoreCapacity(StatePrecision precision)
+    {
+        lock (session.Gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            using var scope = session.Enter();
+            Interop.CudaCheck.Driver(Interop.CudaDriver.MemGetInfo(out var free, out _));
+            return Math.Max(0, (long)free - StoreReserveBytes) / StateStore.BytesPerState(Config, precision);
+        }
+    }
+
+    // Runs every pass on the state where it is; uploads only each pass's tokens and layout, downloads only the pooled
+    // sums and counts (added to the caller's, as the backend contract says).
+    private void ForwardEager(PackedBatch batch, CudaState state, Span<float> eosSum, Span<int> eosCount, bool pool)
     {
         int b = batch.Count, c = Config.Channels;
         var ws = session.Workspace;
         var stream = session.Stream;
 
         session.Start.Record(stream);
-        var shift = ws.Shift.Get<float>(state.Shift.Length);
-        var wkv = ws.Wkv.Get<float>(state.Wkv.Length);
-        DeviceCopy.Upload<float>(stream, state.Shift, shift);
-        DeviceCopy.Upload<float>(stream, state.Wkv, wkv);
-        var sums = ws.EosSum.Get<float>((long)b * c);
-        var counts = ws.EosCount.Get<int>(b);
-        DeviceCopy.Zero(stream, sums);
-        DeviceCopy.Zero(stream, counts);
+        DeviceView<float> sums = default;
+        DeviceView<int> counts = default;
+        if (pool)
+        {
+            sums = ws.EosSum.Get<float>((long)b * c);
+            counts = ws.EosCount.Get<int>(b);
+            DeviceCopy.Zero(stream, sums);
+            DeviceCopy.Zero(stream, counts);
+        }
 
         int total = batch.TokenCount, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
         var hostOffsets = ArrayPool<int>.Shared.Rent(b + 1);
@@ -126,31 +220,36 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             {
                 int t1 = Math.Min(total, t0 + passSize);
                 var pass = UploadPass(batch, t0, t1, hostOffsets);
-                EnqueuePass(pass, shift, wkv, sums, counts);
+                EnqueuePass(pass, state.Shift, state.Wkv, sums, counts, pool);
             }
         }
         finally
         {
             ArrayPool<int>.Shared.Return(hostOffsets);
         }
+        state.IsZero = state.IsZero && total == 0;
 
-        DeviceCopy.Download<float>(stream, shift, state.Shift);
-        DeviceCopy.Download<float>(stream, wkv, state.Wkv);
-        var passSums = new float[b * c];
-        var passCounts = new int[b];
-        DeviceCopy.Download<float>(stream, sums, passSums);
-        DeviceCopy.Download<int>(stream, counts, passCounts);
+        float[] passSums = [];
+        int[] passCounts = [];
+        if (pool)
+        {
+            passSums = new float[b * c];
+            passCounts = new int[b];
+            DeviceCopy.Download<float>(stream, sums, passSums);
+            DeviceCopy.Download<int>(stream, counts, passCounts);
+        }
         session.End.Record(stream);
         for (int i = 0; i < passSums.Length; i++) eosSum[i] += passSums[i];
-        for (int i = 0; i < b; i++) eosCount[i] += passCounts[i];
+        for (int i = 0; i < passCounts.Length; i++) eosCount[i] += passCounts[i];
         LastForwardGpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start));
     }
 
     /// <summary>
-    /// Enqueues one pass (no host work, no synchronisation, so it can be captured): embedding + ln0, every layer,
-    /// ln_out and EOS pooling. shift: [L, 2, B, C], wkv: [L, B, H, 64, 64], sums: [B, C], counts: [B], all on the device.
+    /// Enqueues one pass (no host work, no synchronisation, so it can be captured): embedding + ln0, every layer, then,
+    /// when <paramref name="pool"/>, ln_out and EOS pooling. shift: [L, 2, B, C], wkv: [L, B, H, 64, 64], sums: [B, C],
+    /// counts: [B], all on the device.
     /// </summary>
-    internal void EnqueuePass(RaggedBatch pass, DeviceView<float> shift, DeviceView<float> wkv, DeviceView<float> sums, DeviceView<int> counts)
+    internal void EnqueuePass(RaggedBatch pass, DeviceView<float> shift, DeviceView<float> wkv, DeviceView<float> sums, DeviceView<int> counts, bool pool = true)
     {
         var ws = session.Workspace;
         int c = Config.Channels, count = pass.Tokens, batch = pass.Sequences;
@@ -162,6 +261,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
                 shift.Slice((2L * l) * perLayerShift, perLayerShift),
                 shift.Slice((2L * l + 1) * perLayerShift, perLayerShift),
                 wkv.Slice(l * perLayerWkv, perLayerWkv), c);
+        if (!pool) return;
         var normed = ws.Normed.Get<float>((long)count * c);
         session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, ModelSchema.LayerNormEps);
         session.Pooling.Run(normed, pass, sums, counts, c);
@@ -196,7 +296,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         var (fc1, fc2, normW, normB) = heads[(int)task];
         if (batch == 0) return;
 
-        lock (gate)
+        lock (session.Gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             using var scope = session.Enter();
@@ -218,7 +318,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
     /// <summary>Frees the device memory and the context reference.</summary>
     public void Dispose()
     {
-        lock (gate)
+        lock (session.Gate)
         {
             if (disposed) return;
             disposed = true;

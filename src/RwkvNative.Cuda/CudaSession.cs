@@ -7,8 +7,10 @@ using RwkvNative.Cuda.Memory;
 namespace RwkvNative.Cuda;
 
 /// <summary>
-/// Everything one backend instance owns on its device: the (primary) context, one stream, a cuBLAS handle, the loaded
-/// kernels and their launchers, and the workspace. Not thread-safe: the backends serialise calls with a lock.
+/// Everything the backends of one device share: the (primary) context, one stream, a cuBLAS handle, the loaded kernels
+/// and their launchers, and the workspace. An embedding backend opens it; a reranker paired with that backend takes a
+/// reference to the same session (<see cref="AddRef"/>), so both run on one stream and read each other's device states in
+/// order. Not thread-safe by itself: every user holds <see cref="Gate"/> while it issues work.
 /// </summary>
 internal sealed class CudaSession : IDisposable
 {
@@ -17,6 +19,7 @@ internal sealed class CudaSession : IDisposable
 
     private readonly ContextHandle context;
     private readonly List<IDisposable> ownedInOrder = [];
+    private int references = 1;
 
     private CudaSession(CudaDevice device, CudaBackendOptions options)
     {
@@ -48,7 +51,8 @@ internal sealed class CudaSession : IDisposable
             // A fixed cuBLAS workspace: without one cuBLAS may allocate while a CUDA graph is being captured.
             var blasWorkspace = Own(DeviceBuffer.Allocate(context, BlasWorkspaceBytes));
             CudaCheck.Cublas(Cublas.SetWorkspace(Blas.Value, blasWorkspace.View<byte>().Address, (nuint)BlasWorkspaceBytes));
-            Gemm = new CublasGemm(Blas, new ConvertLauncher(launch), Workspace.Conversion);
+            Gemm = new CublasGemm(Blas, new ConvertLauncher(launch), Workspace.Conversion, Stream.Counters);
+            StateStore = new StateStoreLauncher(launch);
             Blocks = new BlockRunner(this);
         }
         catch
@@ -60,6 +64,9 @@ internal sealed class CudaSession : IDisposable
 
     /// <summary>Opens device <paramref name="index"/>.</summary>
     public static CudaSession Open(int index, CudaBackendOptions options) => new(CudaDevice.Query(index), options);
+
+    /// <summary>Held while issuing work on the stream or touching the workspace (by every backend and state of the session).</summary>
+    public Lock Gate { get; } = new();
 
     /// <summary>The device.</summary>
     public CudaDevice Device { get; }
@@ -82,6 +89,18 @@ internal sealed class CudaSession : IDisposable
     public Workspace Workspace { get; }
     public CublasGemm Gemm { get; }
     public BlockRunner Blocks { get; }
+    public StateStoreLauncher StateStore { get; }
+
+    /// <summary>Takes one more reference (a paired reranker); each reference is released by one <see cref="Dispose"/>.</summary>
+    public CudaSession AddRef()
+    {
+        lock (Gate)
+        {
+            ObjectDisposedException.ThrowIf(references == 0, this);
+            references++;
+            return this;
+        }
+    }
 
     /// <summary>Makes the context current on this thread for the scope's lifetime.</summary>
     public ContextHandle.Scope Enter() => context.Enter();
@@ -93,11 +112,16 @@ internal sealed class CudaSession : IDisposable
     }
 
     /// <summary>
-    /// Frees in reverse order of creation (workspace, modules, events, cuBLAS, stream) after the stream drains, then
+    /// Releases one reference; the last one frees in reverse order of creation (workspace, modules, events, cuBLAS, stream) after the stream drains, then
     /// releases the context.
     /// </summary>
     public void Dispose()
     {
+        lock (Gate)
+        {
+            if (references == 0) return;
+            if (--references > 0) return;
+        }
         if (ownedInOrder.Count > 0 && !context.IsInvalid && !context.IsClosed)
         {
             try

@@ -221,7 +221,7 @@ internal sealed class DynamicBatcher : IDisposable
         try
         {
             if (first.Kind == WorkKind.Embed) embs = _model.EmbedTokens(seqs, first.Task);
-            else logits = _reranker!.LogitsOf(_model.Forward(seqs, null, EmbeddingTask.Retrieval).State);
+            else logits = _reranker!.LogitsOfTokens(seqs); // states stay in the backend; no pooling or head
         }
         catch (Exception e)
         {

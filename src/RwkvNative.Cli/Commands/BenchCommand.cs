@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using RwkvNative.Backends;
 using RwkvNative.Benchmarking;
 using RwkvNative.Cpu;
 using RwkvNative.Model;
@@ -39,21 +40,36 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "timed iterations (latency: 20x as many single calls)", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
+        var resident = new Option<string>("--resident")
+        {
+            Description = "offline: documents resident in the device's memory as fp32 or fp16 (each query moves only its tokens in and the logits out), or off (states cached on the host, uploaded per query)",
+            DefaultValueFactory = _ => "fp32",
+        };
         var cmd = new Command("bench", "measure throughput and latency (prefill, latency, offline/online reranking, tokenizer)")
         {
-            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json, passTokens,
+            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json, passTokens, resident,
         };
         cmd.SetAction(p => Run(new Settings(
             p.GetValue(model), p.GetValue(reranker), p.GetValue(preset), p.GetValue(seed), p.GetValue(weightsDir),
             ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
-            Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"))));
+            Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"),
+            ParseResident(p.GetValue(resident)!))));
         return cmd;
     }
 
     private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
-        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int PassTokens);
+        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int PassTokens,
+        StatePrecision? Resident);
+
+    private static StatePrecision? ParseResident(string value) => value switch
+    {
+        "fp32" => StatePrecision.Float32,
+        "fp16" => StatePrecision.Float16,
+        "off" => null,
+        _ => throw new InputException($"--resident must be fp32, fp16 or off, not '{value}'"),
+    };
 
     /// <summary>One measured figure: workload, unit-named value keys, and the parameters it ran with.</summary>
     private sealed record Figure(string Workload, IReadOnlyList<(string Key, double Value)> Values, IReadOnlyList<(string Key, string Value)> Params);
@@ -92,6 +108,10 @@ internal static class BenchCommand
         double flopsPerToken = ModelFlops.PerToken(m.Config);
         table.WriteLine($"# device {m.DeviceName}; cpu {CpuModel()}; threads {s.Threads}; GEMM kernels {Gemm.KernelName}; load average {LoadAverage()?.ToString(CultureInfo.InvariantCulture) ?? "?"}; " +
                         $"L={m.Config.Layers} C={m.Config.Channels}; {flopsPerToken / 1e6:F1} MFLOP per token in linear layers");
+        var capacity = (Fp32: m.ResidentCapacity(StatePrecision.Float32), Fp16: m.ResidentCapacity(StatePrecision.Float16));
+        table.WriteLine($"# resident document states that fit now: {capacity.Fp32:N0} fp32, {capacity.Fp16:N0} fp16 " +
+                        $"({StateStore.BytesPerState(m.Config, StatePrecision.Float32):N0} / {StateStore.BytesPerState(m.Config, StatePrecision.Float16):N0} bytes each)");
+        bool counted = m.Device.Kind == "cuda";
 
         var figures = new List<Figure>();
         var rng = new Random(s.Seed + 7);
@@ -102,35 +122,50 @@ internal static class BenchCommand
                             "   (" + string.Join(", ", f.Params.Select(p => $"{p.Key}={p.Value}")) + ")");
         }
 
-        if (s.Work.Contains("prefill")) Report(Prefill(m, s, rng, flopsPerToken));
+        if (s.Work.Contains("prefill")) Report(Prefill(m, s, rng, flopsPerToken, counted));
         if (s.Work.Contains("prefill") && CommonOptions.SelectedPrecision == Precision.Int8)
         {
             // The int8 figure means little without float32 beside it: same machine, same batch, alternating calls.
             using var reference = CommonOptions.LoadModel(modelPath, s.Device, s.PassTokens, precision: Precision.Float32);
             Report(PrefillAgainstFloat32(m, reference, s, rng));
         }
-        if (s.Work.Contains("latency")) Report(Latency(m, s, rng));
+        if (s.Work.Contains("latency")) Report(Latency(m, s, rng, counted));
         foreach (var w in new[] { "offline", "online" })
         {
             if (!s.Work.Contains(w)) continue;
             if (rr == null) { table.WriteLine($"{w,-16} skipped: needs --reranker"); continue; }
-            Report(w == "offline" ? Offline(m, rr, s, rng) : Online(m, rr, s, rng));
+            Report(w == "offline" ? Offline(m, rr, s, rng, counted) : Online(m, rr, s, rng, counted));
         }
         if (s.Work.Contains("tokenizer")) Report(Tokenizer(m, s));
         if (s.Work.Contains("memory")) Report(Memory(m, s, rng));
 
-        if (s.Json) WriteJson(s, m, presetName, weights, flopsPerToken, figures);
+        if (s.Json) WriteJson(s, m, presetName, weights, flopsPerToken, figures, capacity);
         return ExitCodes.Ok;
     }
 
-    private static Figure Prefill(EmbeddingModel m, Settings s, Random rng, double flopsPerToken)
+    /// <summary>
+    /// The transfer and launch counts of one more (untimed) call, per <paramref name="units"/> (pairs or sequences), as
+    /// the JSON fields host_to_device_bytes, device_to_host_bytes and kernel_launches; none when not counted (CPU).
+    /// </summary>
+    private static (string, double)[] PerUnit(EmbeddingModel m, bool counted, double units, Action call)
+    {
+        if (!counted) return [];
+        var before = m.Counters;
+        call();
+        var d = m.Counters - before;
+        return [("host_to_device_bytes", d.HostToDeviceBytes / units), ("device_to_host_bytes", d.DeviceToHostBytes / units),
+                ("kernel_launches", d.KernelLaunches / units)];
+    }
+
+    private static Figure Prefill(EmbeddingModel m, Settings s, Random rng, double flopsPerToken, bool counted)
     {
         var batch = RandomSequences(rng, s.Batch, s.Tokens, eos: true);
-        var t = Timing.Measure(() => m.Forward(batch), s.Warmup, s.Iters);
+        var t = Timing.Measure(() => m.EmbedTokens(batch), s.Warmup, s.Iters);
         double tokens = (double)s.Batch * s.Tokens;
         return new Figure("prefill",
             [("tokens_per_s", tokens / t.Median), ("sequences_per_s", s.Batch / t.Median), ("gflop_per_s", tokens * flopsPerToken / t.Median / 1e9),
-             ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+             ("ms_median", t.Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3),
+             .. PerUnit(m, counted, s.Batch, () => m.EmbedTokens(batch))],
             [("batch", Str(s.Batch)), ("tokens", Str(s.Tokens))]);
     }
 
@@ -186,26 +221,43 @@ internal static class BenchCommand
     }
 
     /// <summary>One sequence of 32 tokens per call (upstream: 20 untimed + 200 timed calls; here 7x warmup + 20x iters).</summary>
-    private static Figure Latency(EmbeddingModel m, Settings s, Random rng)
+    private static Figure Latency(EmbeddingModel m, Settings s, Random rng, bool counted)
     {
         var q = RandomSequences(rng, 1, 32, eos: true);
         int n = 20 * s.Iters;
-        var t = Timing.Measure(() => m.Forward(q), 7 * s.Warmup, n);
+        var t = Timing.Measure(() => m.EmbedTokens(q), 7 * s.Warmup, n);
         return new Figure("latency_b1_t32",
-            [("ms_p50", t.Median * 1e3), ("ms_p99", t.P99 * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("ms_p50", t.Median * 1e3), ("ms_p99", t.P99 * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3),
+             .. PerUnit(m, counted, 1, () => m.EmbedTokens(q))],
             [("batch", "1"), ("tokens", "32"), ("calls", Str(n))]);
     }
 
-    /// <summary>B cached document states (T tokens, no EOS); each iteration continues copies with a Q-token query + EOS and reranks.</summary>
-    private static Figure Offline(EmbeddingModel m, Reranker rr, Settings s, Random rng)
+    /// <summary>
+    /// B cached document states (T tokens, no EOS); each iteration continues copies with a Q-token query + EOS and reranks.
+    /// With --resident (default fp32) the states are resident in the backend's memory and each query moves only its
+    /// tokens in and the logits out; with --resident off they are host states uploaded per query (upstream's shape).
+    /// </summary>
+    private static Figure Offline(EmbeddingModel m, Reranker rr, Settings s, Random rng, bool counted)
     {
         var docs = RandomSequences(rng, s.Batch, s.Tokens, eos: false);
-        var cached = m.Forward(docs).State;
         var query = RandomSequences(rng, 1, s.QueryTokens, eos: true)[0];
+        string mode = s.Resident switch { StatePrecision.Float32 => "fp32", StatePrecision.Float16 => "fp16", _ => "off" };
+        if (s.Resident is { } precision)
+        {
+            using var resident = rr.IndexResidentTokens(docs, precision); // indexed where the states live
+            var all = Enumerable.Range(0, s.Batch).ToArray();
+            var tr = Timing.Measure(() => rr.LogitsOfResident(query, resident, all), s.Warmup, s.Iters);
+            return new Figure("offline_rerank",
+                [("pairs_per_s", s.Batch / tr.Median), ("ms_median", tr.Median * 1e3), ("ms_min", tr.Min * 1e3), ("ms_max", tr.Max * 1e3),
+                 .. PerUnit(m, counted, s.Batch, () => rr.LogitsOfResident(query, resident, all))],
+                [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens)), ("resident", mode)]);
+        }
+
+        var cached = m.Forward(docs).State;
         var queries = Enumerable.Repeat(query, s.Batch).ToArray();
         var embed = new List<double>();
         var rerank = new List<double>();
-        var t = Timing.Measure(() =>
+        void Once()
         {
             long t0 = Stopwatch.GetTimestamp();
             var r = m.Forward(queries, cached); // the given state is not modified: every iteration starts from the cache
@@ -213,24 +265,28 @@ internal static class BenchCommand
             rr.LogitsOf(r.State);
             embed.Add(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
             rerank.Add(Stopwatch.GetElapsedTime(t1).TotalSeconds);
-        }, s.Warmup, s.Iters);
+        }
+        var t = Timing.Measure(Once, s.Warmup, s.Iters);
+        double msEmbed = Timing.Of(embed.Skip(embed.Count - s.Iters)).Median * 1e3, msRerank = Timing.Of(rerank.Skip(rerank.Count - s.Iters)).Median * 1e3;
         return new Figure("offline_rerank",
-            [("pairs_per_s", s.Batch / t.Median), ("ms_median", t.Median * 1e3), ("ms_embed", Timing.Of(embed.Skip(embed.Count - s.Iters)).Median * 1e3),
-             ("ms_rerank", Timing.Of(rerank.Skip(rerank.Count - s.Iters)).Median * 1e3), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
-            [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens))]);
+            [("pairs_per_s", s.Batch / t.Median), ("ms_median", t.Median * 1e3), ("ms_embed", msEmbed),
+             ("ms_rerank", msRerank), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3), .. PerUnit(m, counted, s.Batch, Once)],
+            [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens)), ("resident", mode)]);
     }
 
-    /// <summary>N documents scored from scratch: (T + Q)-token pairs with EOS, B per call, embedding + reranker.</summary>
-    private static Figure Online(EmbeddingModel m, Reranker rr, Settings s, Random rng)
+    /// <summary>N documents scored from scratch: (T + Q)-token pairs with EOS, B per call, states only (no pooling, no head) + reranker.</summary>
+    private static Figure Online(EmbeddingModel m, Reranker rr, Settings s, Random rng, bool counted)
     {
         var pairs = RandomSequences(rng, s.OnlineDocs, s.Tokens + s.QueryTokens, eos: true);
-        var t = Timing.Measure(() =>
+        void All()
         {
             for (int i = 0; i < pairs.Length; i += s.Batch)
-                rr.LogitsOf(m.Forward(pairs[i..Math.Min(pairs.Length, i + s.Batch)]).State);
-        }, Math.Min(1, s.Warmup), Math.Max(1, s.Iters / 3));
+                rr.LogitsOfTokens(pairs[i..Math.Min(pairs.Length, i + s.Batch)]);
+        }
+        var t = Timing.Measure(All, Math.Min(1, s.Warmup), Math.Max(1, s.Iters / 3));
         return new Figure("online_rerank",
-            [("ms_median", t.Median * 1e3), ("pairs_per_s", s.OnlineDocs / t.Median), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3)],
+            [("ms_median", t.Median * 1e3), ("pairs_per_s", s.OnlineDocs / t.Median), ("ms_min", t.Min * 1e3), ("ms_max", t.Max * 1e3),
+             .. PerUnit(m, counted, s.OnlineDocs, All)],
             [("docs", Str(s.OnlineDocs)), ("pair_tokens", Str(s.Tokens + s.QueryTokens)), ("batch", Str(s.Batch))]);
     }
 
@@ -257,7 +313,8 @@ internal static class BenchCommand
         return seqs;
     }
 
-    private static void WriteJson(Settings s, EmbeddingModel m, string preset, string weights, double flopsPerToken, List<Figure> figures)
+    private static void WriteJson(Settings s, EmbeddingModel m, string preset, string weights, double flopsPerToken, List<Figure> figures,
+        (long Fp32, long Fp16) capacity)
     {
         using var stdout = Console.OpenStandardOutput();
         using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
@@ -281,6 +338,10 @@ internal static class BenchCommand
             w.WriteNumber("linear_flop_per_token", flopsPerToken);
             w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
             if (LoadAverage() is double load) w.WriteNumber("load_average_1min", load); // other work on the machine skews every figure
+            w.WriteStartObject("resident_capacity"); // document states that fit in the device's free memory at start
+            w.WriteNumber("float32", capacity.Fp32);
+            w.WriteNumber("float16", capacity.Fp16);
+            w.WriteEndObject();
             w.WriteStartArray("figures");
             foreach (var f in figures)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RwkvNative.Model;
 using RwkvNative.Store;
 
 namespace RwkvNative.Cli.Commands;

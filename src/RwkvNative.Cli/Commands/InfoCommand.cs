@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Text.Json;
+using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
 
 namespace RwkvNative.Cli.Commands;
 
-/// <summary><c>rwkv-emb info --model EMB [--reranker RR] [--json]</c>: the shape read from the checkpoints.</summary>
+/// <summary>
+/// <c>rwkv-emb info --model EMB [--reranker RR] [--device D] [--json]</c>: the shape read from the checkpoints, the bytes
+/// of one cached document state, and with <c>--device</c> how many document states fit resident on that device now.
+/// </summary>
 internal static class InfoCommand
 {
     public static Command Create()
@@ -13,8 +17,9 @@ internal static class InfoCommand
         var model = CommonOptions.Model();
         var reranker = CommonOptions.Reranker(required: false);
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout" };
-        var cmd = new Command("info", "print a model's shape (layers, width, heads, LoRA widths, dtypes, parameters, reranker layers)") { model, reranker, json };
-        cmd.SetAction(p => Run(p.GetValue(model)!, p.GetValue(reranker), p.GetValue(json)));
+        var device = new Option<string>("--device", "-d") { Description = "also load the model there (cpu, cuda, cuda:N) and report how many document states fit resident" };
+        var cmd = new Command("info", "print a model's shape (layers, width, heads, LoRA widths, dtypes, parameters, reranker layers)") { model, reranker, device, json };
+        cmd.SetAction(p => Run(p.GetValue(model)!, p.GetValue(reranker), p.GetValue(device), p.GetValue(json)));
         return cmd;
     }
 
@@ -38,9 +43,16 @@ internal static class InfoCommand
         return new Shape(Path.GetFullPath(path), config, dtypes, parameters);
     }
 
-    private static int Run(string modelPath, string? rerankerPath, bool json)
+    private static int Run(string modelPath, string? rerankerPath, string? device, bool json)
     {
         var m = Read(modelPath, reranker: false, out _);
+        long stateFp32 = StateStore.BytesPerState(m.Config, StatePrecision.Float32), stateFp16 = StateStore.BytesPerState(m.Config, StatePrecision.Float16);
+        (string Device, long Fp32, long Fp16)? capacity = null;
+        if (device != null)
+        {
+            using var loaded = CommonOptions.LoadModel(modelPath, device);
+            capacity = (loaded.DeviceName, loaded.ResidentCapacity(StatePrecision.Float32), loaded.ResidentCapacity(StatePrecision.Float16));
+        }
         Shape? r = null;
         RerankerConfig? rc = null;
         if (rerankerPath != null)
@@ -62,6 +74,18 @@ internal static class InfoCommand
                 w.WriteEndArray();
                 w.WriteString("reranker_start_key", rc.KeyName);
             }
+            w.WriteStartObject("document_state_bytes");
+            w.WriteNumber("float32", stateFp32);
+            w.WriteNumber("float16", stateFp16);
+            w.WriteEndObject();
+            if (capacity is { } cap)
+            {
+                w.WriteString("device", cap.Device);
+                w.WriteStartObject("resident_capacity");
+                w.WriteNumber("float32", cap.Fp32);
+                w.WriteNumber("float16", cap.Fp16);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
             w.Flush();
             stdout.Write("\n"u8);
@@ -74,6 +98,9 @@ internal static class InfoCommand
             Console.WriteLine($"  reads layers   [{string.Join(", ", rc!.LayerIndices)}]");
             Console.WriteLine($"  start vector   {rc.KeyName}");
         }
+        Console.WriteLine($"document state   {stateFp32:N0} bytes float32, {stateFp16:N0} bytes float16");
+        if (capacity is { } fit)
+            Console.WriteLine($"resident fit     {fit.Fp32:N0} documents float32, {fit.Fp16:N0} float16, in the memory free now on {fit.Device}");
         return ExitCodes.Ok;
     }
 

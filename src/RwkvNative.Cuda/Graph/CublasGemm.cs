@@ -11,7 +11,7 @@ namespace RwkvNative.Cuda.Graph;
 /// its stored dtype. For bf16/fp16 weights x is first rounded to that dtype (cuBLAS multiplies two inputs of one type);
 /// accumulation is float32 (CUBLAS_COMPUTE_32F) either way, and float32 weights get a plain float32 GEMM.
 /// </summary>
-internal sealed unsafe class CublasGemm(CublasHandle handle, ConvertLauncher convert, ScratchBuffer conversionScratch)
+internal sealed unsafe class CublasGemm(CublasHandle handle, ConvertLauncher convert, ScratchBuffer conversionScratch, StreamCounters counters)
 {
     /// <summary>y = x·W (or y += x·W when <paramref name="accumulate"/>, which is how residual adds are fused).</summary>
     /// <param name="w">The weight ([out, in] Linear or [in, out] LoRA as stored).</param>
@@ -48,5 +48,6 @@ internal sealed unsafe class CublasGemm(CublasHandle handle, ConvertLauncher con
             &beta, y.Address, CudaDataType.R32F, n,
             CublasComputeType.Compute32F, CublasGemmAlgo.Default);
         CudaCheck.Cublas(status, call: $"cublasGemmEx({w.Name}: M={m}, N={n}, K={k}, {w.DType})");
+        counters.Launch();
     }
 }

@@ -10,9 +10,11 @@ namespace RwkvNative.Cuda.Graph;
 /// <summary>
 /// CUDA graphs of the whole single-sequence forward, one per token count (the shape bucket: a graph bakes in every
 /// launch geometry and buffer address, and padding would change the result, so each length is its own bucket).
-/// A graph holds: copies of the tokens and state from pinned host memory, the zeroing of the pooled sums, every kernel
-/// and GEMM of <see cref="CudaEmbeddingBackend.EnqueuePass"/>, and copies of the state and sums back to pinned memory.
-/// A call then costs two host memcpys, one cuGraphLaunch and one wait, with no host synchronisation inside the forward.
+/// A graph holds: copies of the tokens and layout from pinned host memory, the zeroing of the pooled sums, every kernel
+/// and GEMM of <see cref="CudaEmbeddingBackend.EnqueuePass"/> on the workspace's state buffers, and copies of the sums
+/// back to pinned memory. The state stays on the device: before the launch it is copied device to device into the
+/// workspace (or the workspace is cleared, for a fresh state), after it copied back. A call then costs a host memcpy of
+/// the tokens, one cuGraphLaunch and one wait, with no host synchronisation inside the forward.
 /// <para>
 /// A length is captured on its second call: the first runs eagerly and grows the workspace, so capture never allocates
 /// (the workspace is frozen while capturing). Any later workspace growth moves buffers, so every graph older than the
@@ -52,29 +54,32 @@ internal sealed class ForwardGraphCache : IDisposable
     /// <summary>Graphs currently held (for tests).</summary>
     public int Count => graphs.Count;
 
-    // Pinned staging layout (4-byte elements): tokens [MaxTokens] | offsets [2] | sequence [MaxTokens] | shift [L*2*C] |
-    // wkv [L*C*64] | sums [C] | counts [1].
+    // Pinned staging layout (4-byte elements): tokens [MaxTokens] | offsets [2] | sequence [MaxTokens] | sums [C] | counts [1].
     private long ShiftElements => (long)layers * 2 * channels;
     private long WkvElements => (long)layers * BlockRunner.WkvPerSequence(channels);
     private long OffsetsAt => MaxTokens;
     private long SequenceAt => OffsetsAt + 2;
-    private long ShiftAt => SequenceAt + MaxTokens;
-    private long WkvAt => ShiftAt + ShiftElements;
-    private long SumsAt => WkvAt + WkvElements;
+    private long SumsAt => SequenceAt + MaxTokens;
     private long CountsAt => SumsAt + channels;
     private long StagingElements => CountsAt + 1;
 
-    /// <summary>Records that a single-sequence call of <paramref name="tokens"/> tokens just ran eagerly.</summary>
+    /// <summary>
+    /// Records that a single-sequence call of <paramref name="tokens"/> tokens just ran eagerly (its workspace buffers,
+    /// and the state buffers a graph uses, are now at their size).
+    /// </summary>
     public void NoteEager(int batch, int tokens)
     {
-        if (batch == 1 && tokens >= 1 && tokens <= MaxTokens && !refused.Contains(tokens)) warmed[tokens] = session.Workspace.Growth.Generation;
+        if (batch != 1 || tokens < 1 || tokens > MaxTokens || refused.Contains(tokens)) return;
+        session.Workspace.Shift.Get<float>(ShiftElements);
+        session.Workspace.Wkv.Get<float>(WkvElements);
+        warmed[tokens] = session.Workspace.Growth.Generation;
     }
 
     /// <summary>
     /// Runs a single-sequence forward from its graph, capturing it first when this length has run eagerly since the
     /// workspace last grew. Returns false (nothing done) when the call must run eagerly instead.
     /// </summary>
-    public bool TryForward(ReadOnlySpan<int> tokens, ModelState state, Span<float> eosSum, Span<int> eosCount, out TimeSpan gpuTime)
+    public bool TryForward(ReadOnlySpan<int> tokens, CudaState state, Span<float> eosSum, Span<int> eosCount, out TimeSpan gpuTime)
     {
         gpuTime = default;
         int t = tokens.Length;
@@ -108,17 +113,33 @@ internal sealed class ForwardGraphCache : IDisposable
         all[(int)OffsetsAt] = 0;
         all[(int)OffsetsAt + 1] = t;
         all.Slice((int)SequenceAt, t).Clear();
-        state.Shift.AsSpan().CopyTo(staging.Span<float>(StagingElements).Slice((int)ShiftAt, (int)ShiftElements));
-        state.Wkv.AsSpan().CopyTo(staging.Span<float>(StagingElements).Slice((int)WkvAt, (int)WkvElements));
 
-        session.Start.Record(session.Stream);
-        entry.Exec.Launch(session.Stream);
-        session.End.Record(session.Stream);
+        var stream = session.Stream;
+        var ws = session.Workspace;
+        var shift = ws.Shift.Get<float>(ShiftElements);
+        var wkv = ws.Wkv.Get<float>(WkvElements);
+        session.Start.Record(stream);
+        if (state.IsZero)
+        {
+            DeviceCopy.Zero(stream, shift);
+            DeviceCopy.Zero(stream, wkv);
+        }
+        else
+        {
+            DeviceCopy.DeviceToDevice(stream, state.Shift, shift);
+            DeviceCopy.DeviceToDevice(stream, state.Wkv, wkv);
+        }
+        entry.Exec.Launch(stream);
+        DeviceCopy.DeviceToDevice(stream, shift, state.Shift);
+        DeviceCopy.DeviceToDevice(stream, wkv, state.Wkv);
+        state.IsZero = false;
+        session.End.Record(stream);
         gpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start)); // waits for the graph
+        // The graph's own copies through pinned memory: tokens, offsets and layout in; sums and count out.
+        stream.Counters.HostToDevice((2L * t + 2) * sizeof(int));
+        stream.Counters.DeviceToHost((channels + 1L) * sizeof(float));
 
         var floats = staging.Span<float>(StagingElements);
-        floats.Slice((int)ShiftAt, (int)ShiftElements).CopyTo(state.Shift);
-        floats.Slice((int)WkvAt, (int)WkvElements).CopyTo(state.Wkv);
         var sums = floats.Slice((int)SumsAt, channels);
         for (int i = 0; i < channels; i++) eosSum[i] += sums[i]; // the backend contract adds to the caller's sums
         eosCount[0] += all[(int)CountsAt];
@@ -150,20 +171,14 @@ internal sealed class ForwardGraphCache : IDisposable
             {
                 void Up(DeviceView<int> d, long at, long n) =>
                     CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
-                void UpF(DeviceView<float> d, long at, long n) =>
-                    CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
                 void DownF(DeviceView<float> d, long at, long n) =>
                     CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + at * 4, d.Address, (nuint)(n * 4), stream.Value));
                 Up(ids, 0, t);
                 Up(offsets, OffsetsAt, 2);
                 Up(sequence, SequenceAt, t);
-                UpF(shift, ShiftAt, ShiftElements);
-                UpF(wkv, WkvAt, WkvElements);
                 DeviceCopy.Zero(stream, sums);
                 DeviceCopy.Zero(stream, counts);
                 owner.EnqueuePass(new RaggedBatch(t, 1, ids, offsets, sequence), shift, wkv, sums, counts);
-                DownF(shift, ShiftAt, ShiftElements);
-                DownF(wkv, WkvAt, WkvElements);
                 DownF(sums, SumsAt, channels);
                 CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + CountsAt * 4, counts.Address, 4, stream.Value));
             });

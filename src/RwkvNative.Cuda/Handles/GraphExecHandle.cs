@@ -25,7 +25,11 @@ internal sealed class GraphExecHandle : ContextBoundHandle
     }
 
     /// <summary>Enqueues one replay on <paramref name="stream"/>.</summary>
-    public void Launch(StreamHandle stream) => CudaCheck.Driver(CudaDriver.GraphLaunch(Value, stream.Value));
+    public void Launch(StreamHandle stream)
+    {
+        CudaCheck.Driver(CudaDriver.GraphLaunch(Value, stream.Value));
+        stream.Counters.Launch();
+    }
 
     /// <inheritdoc/>
     protected override bool Free() => CudaDriver.GraphExecDestroy(Value) == CUresult.Success;

@@ -18,6 +18,9 @@ internal sealed class StreamHandle : ContextBoundHandle
         return h;
     }
 
+    /// <summary>Bytes moved and launches issued on this stream.</summary>
+    public StreamCounters Counters { get; } = new();
+
     /// <summary>Waits for all work issued on the stream.</summary>
     public void Synchronize() => CudaCheck.Driver(CudaDriver.StreamSynchronize(Value));
 

@@ -31,9 +31,6 @@ internal sealed class LaunchContext(StreamHandle stream, KernelModules modules, 
     /// <summary>Threads per block for one block per row of <paramref name="channels"/>: a multiple of 32, at most <see cref="MaxRowBlock"/>.</summary>
     public static uint RowBlock(int channels) => (uint)Math.Clamp((channels + 31) / 32 * 32, 32, MaxRowBlock);
 
-    /// <summary>Kernel launches enqueued through this context (counted per backend call by its counters).</summary>
-    public long Launches { get; private set; }
-
     /// <summary>
     /// Launches <paramref name="function"/> (the loaded <paramref name="kernel"/>) with a 1-D grid; <paramref name="args"/>
     /// points at each argument's value. A block larger than the kernel declares is refused (its register budget assumes it).
@@ -45,6 +42,6 @@ internal sealed class LaunchContext(StreamHandle stream, KernelModules modules, 
             throw new InvalidOperationException($"{kernel.Function} launched with {block} threads per block; its launcher declares at most {kernel.MaxThreads}");
         CudaCheck.Driver(CudaDriver.LaunchKernel(function, grid, 1, 1, block, 1, 1, 0, stream.Value, args, null),
             call: $"cuLaunchKernel({kernel.Function}, grid {grid}, block {block})");
-        Launches++;
+        stream.Counters.Launch();
     }
 }

@@ -4,7 +4,10 @@ using RwkvNative.Cuda.Interop;
 
 namespace RwkvNative.Cuda.Memory;
 
-/// <summary>Host↔device copies and fills on a stream. Used only at the API boundary of a call.</summary>
+/// <summary>
+/// Copies and fills on a stream; host↔device copies are counted on the stream's <see cref="StreamCounters"/> and happen
+/// only at the API boundary of a call.
+/// </summary>
 internal static unsafe class DeviceCopy
 {
     /// <summary>
@@ -17,6 +20,7 @@ internal static unsafe class DeviceCopy
         if (source.IsEmpty) return;
         fixed (T* p = source)
             CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(destination.Address, p, (nuint)((long)source.Length * Unsafe.SizeOf<T>()), stream.Value));
+        stream.Counters.HostToDevice((long)source.Length * Unsafe.SizeOf<T>());
     }
 
     /// <summary>Copies the first <c>destination.Length</c> elements of <paramref name="source"/> into host memory and waits for them.</summary>
@@ -29,6 +33,15 @@ internal static unsafe class DeviceCopy
             CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(p, source.Address, (nuint)((long)destination.Length * Unsafe.SizeOf<T>()), stream.Value));
             stream.Synchronize(); // the span is only pinned inside this block
         }
+        stream.Counters.DeviceToHost((long)destination.Length * Unsafe.SizeOf<T>());
+    }
+
+    /// <summary>Copies <paramref name="source"/> into the start of <paramref name="destination"/> on the device (asynchronous).</summary>
+    public static void DeviceToDevice<T>(StreamHandle stream, DeviceView<T> source, DeviceView<T> destination) where T : unmanaged
+    {
+        destination.Require(source.Length, "device copy");
+        if (source.Length == 0) return;
+        CudaCheck.Driver(CudaDriver.MemcpyDtoDAsync(destination.Address, source.Address, (nuint)source.Bytes, stream.Value));
     }
 
     /// <summary>Sets every element of a 4-byte-element view to zero.</summary>

@@ -183,24 +183,17 @@ public sealed class EmbeddingModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var all = PackedBatch.Pack(sequences); // validated once, before any work
-        int total = all.Count, c = Config.Channels;
-        var embeddings = new float[]?[total];
+        int c = Config.Channels;
+        var embeddings = new float[]?[all.Count];
         var parts = new List<ModelState>();
-        int passTokens = _options.MaxBatchTokens;
-        int b0 = 0;
-        while (b0 < total)
+        foreach (var chunk in Chunks(all, ct))
         {
-            ct.ThrowIfCancellationRequested();
-            // One pass: as many whole sequences as fit in MaxBatchTokens, or one longer sequence run in passes.
-            int b1 = b0 + 1, tokens = all.Sequence(b0).Length;
-            if (tokens <= passTokens)
-                while (b1 < total && tokens + all.Sequence(b1).Length <= passTokens) tokens += all.Sequence(b1++).Length;
-            int batch = b1 - b0;
-            var st = start != null ? start.Slice(b0, batch) : new ModelState(Config, batch);
+            int b0 = chunk.First, batch = chunk.Count;
+            // The state lives where the backend computes; it comes to the host only when the caller asked for it.
+            using var st = start != null ? Backend.Upload(start.Slice(b0, batch)) : Backend.CreateState(batch);
             var sum = new float[batch * c];
             var count = new int[batch];
-            if (tokens > passTokens) RunInPasses(all.Sequence(b0), passTokens, st, sum, count, ct);
-            else Backend.Forward(all.Slice(b0, batch), st, sum, count);
+            Run(chunk, st, sum, count, ct);
 
             int pooled = 0;
             for (int b = 0; b < batch; b++) if (count[b] > 0) pooled++;
@@ -222,8 +215,7 @@ public sealed class EmbeddingModel : IDisposable
                 for (int b = 0; b < batch; b++)
                     if (count[b] > 0) embeddings[b0 + b] = emb.AsSpan(p++ * c, c).ToArray();
             }
-            if (keepState) parts.Add(st);
-            b0 = b1;
+            if (keepState) parts.Add(st.ToHost());
         }
         var state = keepState
             ? parts.Count switch { 0 => new ModelState(Config, 0), 1 => parts[0], _ => ModelState.Concat(parts) }
@@ -232,17 +224,76 @@ public sealed class EmbeddingModel : IDisposable
     }
 
     /// <summary>
-    /// Runs one sequence longer than a pass in consecutive passes of at most <paramref name="passTokens"/> tokens, each continuing
-    /// the state the previous one left; the backend adds each pass's EOS sums to <paramref name="sum"/>, so the result equals one pass.
+    /// Runs sequences state-only (no pooling, no head) in internal batches of at most MaxBatchTokens tokens, the states
+    /// staying in the backend: <paramref name="consume"/> gets (first sequence, that batch's state) and the state is
+    /// disposed after it returns. <paramref name="start"/> gives each batch's start state (first, count); null: zeros.
     /// </summary>
-    private void RunInPasses(ReadOnlySpan<int> sequence, int passTokens, ModelState state, float[] sum, int[] count, CancellationToken ct)
+    internal void RunStates(IReadOnlyList<int[]> sequences, Func<int, int, BackendState>? start, Action<int, BackendState> consume, CancellationToken ct)
     {
-        for (int t0 = 0; t0 < sequence.Length; t0 += passTokens)
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var all = PackedBatch.Pack(sequences); // validated once, before any work
+        foreach (var chunk in Chunks(all, ct))
+        {
+            using var st = start != null ? start(chunk.First, chunk.Count) : Backend.CreateState(chunk.Count);
+            st.EnsureShape(Config, chunk.Count, nameof(start));
+            Run(chunk, st, null, null, ct);
+            consume(chunk.First, st);
+        }
+    }
+
+    /// <summary>How many more cached document states of <paramref name="precision"/> fit in this model's device memory now.</summary>
+    public long ResidentCapacity(StatePrecision precision)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return Backend.StoreCapacity(precision);
+    }
+
+    /// <summary>Bytes moved between host and device and kernels launched by this model's backend (and a reranker sharing it) so far.</summary>
+    public BackendCounters Counters => Backend.Counters;
+
+    // Sequences First .. First+Count-1 of a batch, run as one internal batch.
+    private readonly record struct Chunk(int First, int Count, PackedBatch Batch);
+
+    // Consecutive whole sequences that fit in MaxBatchTokens; a longer sequence is a chunk of its own (run in passes).
+    private IEnumerable<Chunk> Chunks(PackedBatch all, CancellationToken ct)
+    {
+        int total = all.Count, passTokens = _options.MaxBatchTokens, b0 = 0;
+        while (b0 < total)
         {
             ct.ThrowIfCancellationRequested();
-            int n = Math.Min(passTokens, sequence.Length - t0);
-            Backend.Forward(PackedBatch.FromPacked(sequence.Slice(t0, n), [0, n]), state, sum, count);
+            int b1 = b0 + 1, tokens = all.Sequence(b0).Length;
+            if (tokens <= passTokens)
+                while (b1 < total && tokens + all.Sequence(b1).Length <= passTokens) tokens += all.Sequence(b1++).Length;
+            yield return new Chunk(b0, b1 - b0, all.Slice(b0, b1 - b0));
+            b0 = b1;
         }
+    }
+
+    /// <summary>
+    /// Runs a chunk on <paramref name="state"/> in one pass, or, for one sequence longer than a pass, in consecutive passes of
+    /// at most MaxBatchTokens tokens, each continuing the state the previous one left; the backend adds each pass's EOS sums
+    /// to <paramref name="sum"/>, so the result equals one pass. Without <paramref name="sum"/>: state only.
+    /// </summary>
+    private void Run(Chunk chunk, BackendState state, float[]? sum, int[]? count, CancellationToken ct)
+    {
+        int passTokens = _options.MaxBatchTokens;
+        if (chunk.Batch.TokenCount <= passTokens)
+        {
+            Pass(chunk.Batch, state, sum, count);
+            return;
+        }
+        for (int t0 = 0; t0 < chunk.Batch.TokenCount; t0 += passTokens)
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = Math.Min(passTokens, chunk.Batch.TokenCount - t0);
+            Pass(PackedBatch.FromPacked(chunk.Batch.Sequence(0).Slice(t0, n), [0, n]), state, sum, count);
+        }
+    }
+
+    private void Pass(PackedBatch batch, BackendState state, float[]? sum, int[]? count)
+    {
+        if (sum is null) Backend.ForwardState(batch, state);
+        else Backend.Forward(batch, state, sum, count!);
     }
 
     /// <summary>Frees the backend's memory and the checkpoint mapping.</summary>

@@ -46,7 +46,7 @@ public sealed class Reranker : IDisposable
         {
             var config = ConfigReader.ReadReranker(ckpt);
             ConfigReader.CheckPairing(model.Config, config);
-            var backend = BackendRegistry.ProviderFor(model.Device).CreateReranker(ckpt, config, model.Device.Index, model.Options.Precision);
+            var backend = BackendRegistry.ProviderFor(model.Device).CreateReranker(ckpt, config, model.Backend, model.Options.Precision);
             return new Reranker(ckpt, config, backend, model);
         }
         catch
@@ -99,21 +99,95 @@ public sealed class Reranker : IDisposable
         var seqs = new int[documents.Count][];
         for (int i = 0; i < seqs.Length; i++)
             seqs[i] = Model.Tokenizer.Encode(OnlineText(query, documents[i] ?? throw new ArgumentNullException(nameof(documents), $"document {i} is null")), addEos: true);
-        var result = Model.Forward(seqs, null, EmbeddingTask.Retrieval, cancellationToken);
-        return ToScores(LogitsOf(result.State));
+        return ToScores(LogitsOfTokens(seqs, cancellationToken));
     }
 
-    /// <summary>Offline reranking, step 1: each document's state after the document template (no EOS), batch 1 each.</summary>
+    /// <summary>
+    /// Reranker logits of token sequences (templates and EOS already applied), each run from a zero state: the states stay
+    /// in the backend (no pooling, no head, no host copy) and only the logits come back: [B].
+    /// </summary>
+    public float[] LogitsOfTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(sequences);
+        var logits = new float[sequences.Count];
+        Model.RunStates(sequences, null, (first, st) => _backend.Logits(st, logits.AsSpan(first, st.Batch)), cancellationToken);
+        return logits;
+    }
+
+    /// <summary>Offline reranking, step 1: each document's state after the document template (no EOS), batch 1 each, on the host.</summary>
     public DocumentState[] IndexDocuments(IReadOnlyList<string> documents, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(documents);
-        var seqs = new int[documents.Count][];
-        for (int i = 0; i < seqs.Length; i++)
-            seqs[i] = Model.Tokenizer.Encode(DocumentText(documents[i] ?? throw new ArgumentNullException(nameof(documents), $"document {i} is null")));
-        var result = Model.Forward(seqs, null, EmbeddingTask.Retrieval, cancellationToken);
+        var seqs = DocumentTokens(documents);
         var states = new DocumentState[seqs.Length];
-        for (int i = 0; i < states.Length; i++) states[i] = new DocumentState(result.State.Slice(i), Model.Identity);
+        Model.RunStates(seqs, null, (first, st) =>
+        {
+            var host = st.ToHost();
+            for (int b = 0; b < st.Batch; b++) states[first + b] = new DocumentState(host.Slice(b), Model.Identity);
+        }, cancellationToken);
         return states;
+    }
+
+    /// <summary>
+    /// Offline reranking, step 1 on the device: runs the documents' templates and keeps their states resident in the
+    /// backend's memory (in <paramref name="precision"/>), never copying them to the host.
+    /// </summary>
+    /// <param name="documents">Document texts.</param>
+    /// <param name="precision">How the resident states are kept (recorded in the result).</param>
+    /// <param name="ids">Optional id per document, to score a subset by id later.</param>
+    /// <param name="cancellationToken">Checked between internal batches.</param>
+    public ResidentDocuments IndexResident(IReadOnlyList<string> documents, StatePrecision precision = StatePrecision.Float32,
+        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default) =>
+        IndexResidentTokens(DocumentTokens(documents), precision, ids, cancellationToken);
+
+    /// <summary>As <see cref="IndexResident"/> for token sequences used as given (the document template already applied).</summary>
+    public ResidentDocuments IndexResidentTokens(IReadOnlyList<int[]> sequences, StatePrecision precision = StatePrecision.Float32,
+        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(sequences);
+        var seqs = sequences;
+        var store = Model.Backend.CreateStore(seqs.Count, precision);
+        try
+        {
+            var resident = new ResidentDocuments(store, Model.Identity, ids);
+            Model.RunStates(seqs, null, (first, st) => store.Write(first, st), cancellationToken);
+            return resident;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Makes cached document states resident in the backend's memory (one host→device copy of each, now), so that every
+    /// later <see cref="Score(string, ResidentDocuments, IReadOnlyList{int}?, CancellationToken)"/> moves no state.
+    /// </summary>
+    /// <param name="documents">States from <see cref="IndexDocuments"/>, <see cref="DocumentState.Load"/> or a document-state store.</param>
+    /// <param name="precision">How the resident states are kept (recorded in the result).</param>
+    /// <param name="ids">Optional id per document, to score a subset by id later.</param>
+    public ResidentDocuments MakeResident(IReadOnlyList<DocumentState> documents, StatePrecision precision = StatePrecision.Float32,
+        IReadOnlyList<string>? ids = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var states = CheckedStates(documents, nameof(documents));
+        var store = Model.Backend.CreateStore(states.Length, precision);
+        try
+        {
+            var resident = new ResidentDocuments(store, Model.Identity, ids);
+            // In slices, so the host never holds more than one staging copy of a slice.
+            const int slice = 256;
+            for (int i = 0; i < states.Length; i += slice)
+                store.Write(i, new ArraySegment<ModelState>(states, i, Math.Min(slice, states.Length - i)));
+            return resident;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -123,21 +197,85 @@ public sealed class Reranker : IDisposable
     public RerankScore[] Score(string query, IReadOnlyList<DocumentState> cached, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(cached);
-        if (cached.Count == 0) return [];
-        var states = new ModelState[cached.Count];
-        for (int i = 0; i < states.Length; i++)
-        {
-            var d = cached[i] ?? throw new ArgumentNullException(nameof(cached), $"document state {i} is null");
-            if (d.ModelIdentity != Model.Identity)
-                throw new ArgumentException($"document state {i} was computed by another model ({d.ModelIdentity[..12]}…, this model is {Model.Identity[..12]}…)", nameof(cached));
-            states[i] = d.State;
-        }
+        var states = CheckedStates(cached, nameof(cached));
+        if (states.Length == 0) return [];
         var q = Model.Tokenizer.Encode(QueryText(query), addEos: true);
         var seqs = new int[states.Length][];
         Array.Fill(seqs, q);
-        var result = Model.Forward(seqs, ModelState.Concat(states), EmbeddingTask.Retrieval, cancellationToken);
-        return ToScores(LogitsOf(result.State));
+        var logits = new float[states.Length];
+        Model.RunStates(seqs, (first, count) => Model.Backend.Upload(ModelState.Concat(new ArraySegment<ModelState>(states, first, count))),
+            (first, st) => _backend.Logits(st, logits.AsSpan(first, st.Batch)), cancellationToken);
+        return ToScores(logits);
+    }
+
+    /// <summary>
+    /// Offline reranking against resident documents: every document of <paramref name="documents"/>, or the slots in
+    /// <paramref name="indices"/>, continued with the query template + EOS and scored where the states live. Only the
+    /// query's tokens go in and the logits come out. Each result's <see cref="RerankScore.Index"/> is the document's slot.
+    /// </summary>
+    public RerankScore[] Score(string query, ResidentDocuments documents, IReadOnlyList<int>? indices = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.ModelIdentity != Model.Identity)
+            throw new ArgumentException($"these resident documents were computed by another model ({documents.ModelIdentity[..12]}…, this model is {Model.Identity[..12]}…)", nameof(documents));
+        var slots = indices?.ToArray() ?? Enumerable.Range(0, documents.Count).ToArray();
+        var logits = LogitsOfResident(Model.Tokenizer.Encode(QueryText(query), addEos: true), documents, slots, cancellationToken);
+        var s = new RerankScore[slots.Length];
+        for (int i = 0; i < s.Length; i++) s[i] = new RerankScore(slots[i], logits[i], EmbeddingMath.Sigmoid(logits[i]));
+        return s;
+    }
+
+    /// <summary>As <see cref="Score(string, ResidentDocuments, IReadOnlyList{int}?, CancellationToken)"/> for the documents with these ids.</summary>
+    public RerankScore[] Score(string query, ResidentDocuments documents, IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(ids);
+        return Score(query, documents, ids.Select(documents.IndexOf).ToArray(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Logits of <paramref name="queryTokens"/> (used as given) continued from resident slots <paramref name="slots"/>:
+    /// the gather, the query forward and the reranker all run where the store lives.
+    /// </summary>
+    public float[] LogitsOfResident(int[] queryTokens, ResidentDocuments documents, IReadOnlyList<int> slots, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(queryTokens);
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(slots);
+        var all = slots.ToArray();
+        var seqs = new int[all.Length][];
+        Array.Fill(seqs, queryTokens);
+        var logits = new float[all.Length];
+        Model.RunStates(seqs, (first, count) => documents.Store.Gather(all.AsSpan(first, count)),
+            (first, st) => _backend.Logits(st, logits.AsSpan(first, st.Batch)), cancellationToken);
+        return logits;
+    }
+
+    private int[][] DocumentTokens(IReadOnlyList<string> documents)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(documents);
+        var seqs = new int[documents.Count][];
+        for (int i = 0; i < seqs.Length; i++)
+            seqs[i] = Model.Tokenizer.Encode(DocumentText(documents[i] ?? throw new ArgumentNullException(nameof(documents), $"document {i} is null")));
+        return seqs;
+    }
+
+    private ModelState[] CheckedStates(IReadOnlyList<DocumentState> cached, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(cached, paramName);
+        var states = new ModelState[cached.Count];
+        for (int i = 0; i < states.Length; i++)
+        {
+            var d = cached[i] ?? throw new ArgumentNullException(paramName, $"document state {i} is null");
+            if (d.ModelIdentity != Model.Identity)
+                throw new ArgumentException($"document state {i} was computed by another model ({d.ModelIdentity[..12]}…, this model is {Model.Identity[..12]}…)", paramName);
+            states[i] = d.State;
+        }
+        return states;
     }
 
     /// <summary>Online reranking sorted by score (best first), at most <paramref name="topN"/> results.</summary>
@@ -157,7 +295,8 @@ public sealed class Reranker : IDisposable
         if (state.Layers != Model.Config.Layers || state.Channels != Model.Config.Channels)
             throw new ArgumentException($"state has L={state.Layers}, C={state.Channels}; the model needs L={Model.Config.Layers}, C={Model.Config.Channels}", nameof(state));
         var logits = new float[state.Batch];
-        _backend.Logits(state.Wkv, state.Layers, state.Batch, logits);
+        using var onBackend = Model.Backend.Upload(state); // the explicit host→device step of a host state
+        _backend.Logits(onBackend, logits);
         return logits;
     }
 

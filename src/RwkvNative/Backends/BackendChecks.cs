@@ -3,7 +3,7 @@ using RwkvNative.Model;
 namespace RwkvNative.Backends;
 
 /// <summary>
-/// The argument checks both backends run at the top of <see cref="IEmbeddingBackend.Forward"/>, so bad input fails
+/// The argument checks both backends run at the top of <see cref="IEmbeddingBackend.Forward(PackedBatch, ModelState, Span{float}, Span{int})"/>, so bad input fails
 /// the same way everywhere. Tokens and offsets need none here: a <see cref="PackedBatch"/> is validated when built.
 /// </summary>
 public static class BackendChecks

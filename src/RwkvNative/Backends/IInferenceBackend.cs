@@ -26,6 +26,33 @@ public interface IEmbeddingBackend : IDisposable
     /// <param name="eosCount">[B]: the number of EOS positions per sequence is added to it.</param>
     void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount);
 
+    /// <summary>A zero state for <paramref name="batch"/> sequences, held where this backend computes.</summary>
+    BackendState CreateState(int batch);
+
+    /// <summary>A copy of the host state <paramref name="state"/>, held where this backend computes (one host→device copy on a GPU).</summary>
+    BackendState Upload(ModelState state);
+
+    /// <summary>
+    /// As <see cref="Forward(PackedBatch, ModelState, Span{float}, Span{int})"/>, on a state of this backend updated where
+    /// it is; only the pooled sums and counts come back (added to, as there).
+    /// </summary>
+    void Forward(PackedBatch batch, BackendState state, Span<float> eosSum, Span<int> eosCount);
+
+    /// <summary>
+    /// Runs every layer over a ragged batch and only updates <paramref name="state"/> (no ln_out, no pooling, no head):
+    /// what the reranker needs.
+    /// </summary>
+    void ForwardState(PackedBatch batch, BackendState state);
+
+    /// <summary>An empty store of <paramref name="count"/> batch-1 states in this backend's memory.</summary>
+    StateStore CreateStore(int count, StatePrecision precision);
+
+    /// <summary>How many more batch-1 states of <paramref name="precision"/> fit in this backend's memory now.</summary>
+    long StoreCapacity(StatePrecision precision);
+
+    /// <summary>Bytes moved and kernels launched so far (shared with a reranker on the same device session).</summary>
+    BackendCounters Counters { get; }
+
     /// <summary>
     /// Applies a task head: <c>embedding = LN(fc2(relu(fc1(f))) + f; norm)</c>.
     /// </summary>
@@ -52,6 +79,12 @@ public interface IRerankerBackend : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="logits">[B] output.</param>
     void Logits(ReadOnlySpan<float> wkv, int modelLayers, int batch, Span<float> logits);
+
+    /// <summary>
+    /// Scores every sequence of an embedding-model state of the paired backend, reading its wkv part where it is (on a
+    /// GPU: device to device). The state is not modified.
+    /// </summary>
+    void Logits(BackendState state, Span<float> logits);
 }
 
 /// <summary>Where to run: <c>cpu</c>, <c>cuda</c> (device 0) or <c>cuda:N</c>.</summary>
@@ -85,6 +118,10 @@ public interface IBackendProvider
     /// </summary>
     IEmbeddingBackend CreateEmbedding(Checkpoint checkpoint, ModelConfig config, int index, Precision precision = Precision.Float32);
 
-    /// <summary>Creates the reranker backend from an open reranker checkpoint (precision as for <see cref="CreateEmbedding"/>).</summary>
-    IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32);
+    /// <summary>
+    /// Creates the reranker backend from an open reranker checkpoint, paired with <paramref name="model"/> (an embedding
+    /// backend of this provider): it reads that backend's states where they are and shares its device session
+    /// (precision as for <see cref="CreateEmbedding"/>).
+    /// </summary>
+    IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, IEmbeddingBackend model, Precision precision = Precision.Float32);
 }

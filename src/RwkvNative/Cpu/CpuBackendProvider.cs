@@ -47,6 +47,11 @@ public sealed class CpuBackendProvider : IBackendProvider
         new CpuEmbeddingBackend(checkpoint, config, Options.Threads, precision);
 
     /// <inheritdoc/>
-    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, int index, Precision precision = Precision.Float32) =>
-        new CpuRerankerBackend(checkpoint, config, Options.Threads, precision);
+    public IRerankerBackend CreateReranker(Checkpoint checkpoint, RerankerConfig config, IEmbeddingBackend model, Precision precision = Precision.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model is not CpuEmbeddingBackend)
+            throw new ArgumentException($"the CPU reranker pairs with a CPU embedding backend, not {model.DeviceName}", nameof(model));
+        return new CpuRerankerBackend(checkpoint, config, Options.Threads, precision);
+    }
 }

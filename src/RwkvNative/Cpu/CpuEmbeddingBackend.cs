@@ -48,8 +48,51 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
     public ModelConfig Config { get; }
 
-    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount)
+    // A host state is used in place: the CPU backend's states are host arrays (CpuState), so this is the same path.
+    public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount) =>
+        Forward(batch, new CpuState(state ?? throw new ArgumentNullException(nameof(state))), eosSum, eosCount);
+
+    public BackendState CreateState(int batch) => new CpuState(new ModelState(Config, batch));
+
+    public BackendState Upload(ModelState state)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureShape(Config, state.Batch, nameof(state));
+        return new CpuState(state.Clone());
+    }
+
+    public void ForwardState(PackedBatch batch, BackendState state)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var host = CpuState.Of(state, nameof(state)).Host;
+        host.EnsureShape(Config, batch.Count, nameof(state));
+        if (batch.TokenCount == 0) return;
+        var x = ArrayPool<float>.Shared.Rent(batch.TokenCount * Config.Channels);
+        try { RunLayers(batch, host, x); }
+        finally { ArrayPool<float>.Shared.Return(x); }
+    }
+
+    public StateStore CreateStore(int count, StatePrecision precision) => new CpuStateStore(Config, count, precision);
+
+    public long StoreCapacity(StatePrecision precision)
+    {
+        var info = GC.GetGCMemoryInfo();
+        long free = Math.Max(0, info.TotalAvailableMemoryBytes - info.MemoryLoadBytes);
+        return free / StateStore.BytesPerState(Config, precision);
+    }
+
+    public BackendCounters Counters => default;
+
+    // Fills x [T, C] with the residual stream after every layer.
+    private void RunLayers(PackedBatch batch, ModelState state, float[] x)
+    {
+        CpuParallel.ForRows(batch.TokenCount, Config.Channels, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, Config.Channels), _threads);
+        CpuGraph.RunBlocks(_blocks, Config, x, batch, state, _threads);
+    }
+
+    public void Forward(PackedBatch batch, BackendState backendState, Span<float> eosSum, Span<int> eosCount)
+    {
+        var state = CpuState.Of(backendState, nameof(backendState)).Host;
         int b = BackendChecks.Forward(batch, state, Config, eosSum, eosCount);
         int c = Config.Channels, t = batch.TokenCount;
         if (t == 0) return;
@@ -59,8 +102,7 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
         var x = ArrayPool<float>.Shared.Rent(t * c);
         try
         {
-            CpuParallel.ForRows(t, c, new EmbedJob(_emb, batch.TokenArray, _ln0W, _ln0B, x, c), _threads);
-            CpuGraph.RunBlocks(_blocks, Config, x, batch, state, _threads);
+            RunLayers(batch, state, x);
 
             var outRow = new float[c];
             var tokens = batch.Tokens;

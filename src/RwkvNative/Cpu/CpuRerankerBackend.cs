@@ -73,5 +73,11 @@ internal sealed class CpuRerankerBackend : IRerankerBackend
         }
     }
 
+    public void Logits(BackendState state, Span<float> logits)
+    {
+        var host = CpuState.Of(state, nameof(state)).Host;
+        Logits(host.Wkv, host.Layers, host.Batch, logits);
+    }
+
     public void Dispose() { }
 }

@@ -1,3 +1,5 @@
+using RwkvNative.Model;
+
 namespace RwkvNative.Store;
 
 /// <summary>How <see cref="DocumentStateStore.OpenForWriting"/> creates or reopens a store.</summary>

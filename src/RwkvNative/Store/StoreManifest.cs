@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using RwkvNative.Checkpoints;
+using RwkvNative.Model;
 
 namespace RwkvNative.Store;
 

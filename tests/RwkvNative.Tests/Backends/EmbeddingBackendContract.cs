@@ -55,7 +55,7 @@ public abstract class EmbeddingBackendContract : IDisposable
         Assert.Throws<ArgumentException>(() => backend.Forward(PackedBatch.FromPacked([1, 2], [0, 2]), state, new float[config.Channels - 1], counts));
         Assert.Throws<ArgumentException>(() => backend.Forward(PackedBatch.FromPacked([1, 2], [0, 2]), state, sums, []));
         Assert.Throws<ArgumentNullException>(() => backend.Forward(null!, state, sums, counts));
-        Assert.Throws<ArgumentNullException>(() => backend.Forward(PackedBatch.FromPacked([1, 2], [0, 2]), null!, sums, counts));
+        Assert.Throws<ArgumentNullException>(() => backend.Forward(PackedBatch.FromPacked([1, 2], [0, 2]), (ModelState)null!, sums, counts));
         Assert.Throws<ArgumentException>(() => backend.Head(EmbeddingTask.Retrieval, new float[config.Channels + 1], new float[2 * config.Channels]));
         Assert.Throws<ArgumentException>(() => backend.Head(EmbeddingTask.Retrieval, new float[config.Channels], new float[config.Channels - 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => backend.Head((EmbeddingTask)7, new float[config.Channels], new float[config.Channels]));

@@ -16,7 +16,7 @@ public class BenchCommandTests
     {
         var r = CliRunner.Run("", "bench", "--model", Model, "--reranker", Rr, "--device", "cpu", "--workload", "all",
             "--batch", "2", "--tokens", "8", "--query-tokens", "4", "--online-docs", "3", "--warmup", "0", "--iters", "1",
-            "--threads", "1", "--json");
+            "--threads", "1", "--resident", "off", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var j = JsonDocument.Parse(r.Stdout).RootElement; // exactly one JSON document on stdout
         Assert.Equal("rwkv-emb bench", j.GetProperty("tool").GetString());
@@ -45,7 +45,29 @@ public class BenchCommandTests
     }
 
     [Theory]
+    [InlineData("fp32")]
+    [InlineData("fp16")]
+    public void Offline_with_resident_documents_reports_the_precision_and_the_capacity(string precision)
+    {
+        var r = CliRunner.Run("", "bench", "--model", Model, "--reranker", Rr, "--device", "cpu", "--workload", "offline",
+            "--batch", "3", "--tokens", "8", "--query-tokens", "4", "--warmup", "0", "--iters", "1", "--threads", "1",
+            "--resident", precision, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var j = JsonDocument.Parse(r.Stdout).RootElement;
+        var offline = Assert.Single(j.GetProperty("figures").EnumerateArray());
+        Assert.Equal("offline_rerank", offline.GetProperty("workload").GetString());
+        Assert.Equal(precision, offline.GetProperty("resident").GetString());
+        Assert.True(offline.GetProperty("pairs_per_s").GetDouble() > 0);
+        Assert.True(offline.GetProperty("ms_median").GetDouble() > 0);
+        Assert.False(offline.TryGetProperty("host_to_device_bytes", out _)); // counted on CUDA only (the CPU moves nothing)
+        var capacity = j.GetProperty("resident_capacity");
+        Assert.True(capacity.GetProperty("float16").GetInt64() >= capacity.GetProperty("float32").GetInt64());
+        Assert.True(capacity.GetProperty("float32").GetInt64() > 0);
+    }
+
+    [Theory]
     [InlineData("--model MODEL --workload nope", "unknown workload")]
+    [InlineData("--model MODEL --resident fp8", "--resident must be fp32, fp16 or off")]
     [InlineData("--model MODEL --iters 0", "--iters")]
     [InlineData("--model MODEL --threads -1", "--threads")]
     [InlineData("--model MODEL --preset tiny", "not both")]

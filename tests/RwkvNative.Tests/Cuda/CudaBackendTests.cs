@@ -151,7 +151,8 @@ public sealed class CudaBackendTests
         using var rer = Checkpoint.Open(Fixtures.PathOf(fixture + ".reranker.pth"));
         var model = ConfigReader.ReadEmbedding(emb);
         var config = ConfigReader.ReadReranker(rer);
-        using var cpu = CpuBackendProvider.Instance.CreateReranker(rer, config, 0);
+        using var cpuModel = CpuBackendProvider.Instance.CreateEmbedding(emb, model, 0);
+        using var cpu = CpuBackendProvider.Instance.CreateReranker(rer, config, cpuModel);
         using var gpu = new CudaRerankerBackend(rer, config, 0, new CudaBackendOptions { Weights = precision });
         const int batch = 7;
         var states = CudaTestDevice.RandomState(model, batch, 21).Wkv;

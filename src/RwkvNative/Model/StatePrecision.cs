@@ -1,6 +1,9 @@
-namespace RwkvNative.Store;
+namespace RwkvNative.Model;
 
-/// <summary>How a store keeps state values on disk.</summary>
+/// <summary>
+/// How stored states keep their values: on disk (the document-state store) and resident in a backend's memory
+/// (<see cref="Backends.StateStore"/>).
+/// </summary>
 public enum StatePrecision
 {
     /// <summary>float32: bit-exact states.</summary>

@@ -1,0 +1,68 @@
+using RwkvNative.Backends;
+using RwkvNative.Model;
+using RwkvNative.Tests.Api;
+
+namespace RwkvNative.Tests.Cuda;
+
+/// <summary>
+/// The resident-state contract on CUDA (default options: weights as stored), and what it is for: scoring a query
+/// against resident documents moves only the query's tokens in and the logits out.
+/// </summary>
+public sealed class CudaResidentDocumentsTests : ResidentDocumentsContract
+{
+    static CudaResidentDocumentsTests() => BackendRegistryHook.EnsureRegistered();
+
+    protected override string Device => "cuda";
+
+    // Gathered and uploaded states are the same float32 values run through the same GEMM shapes on one handle.
+    protected override double SamePath => CudaTolerance.GraphVersusEager;
+
+    protected override void RequireDevice() => CudaTestDevice.RequireOrSkip();
+
+    [Fact]
+    public void Offline_scoring_against_resident_documents_moves_only_the_query_in_and_the_logits_out()
+    {
+        RequireDevice();
+        // A model of its own: the counters must not see other test classes' calls.
+        using var model = EmbeddingModel.Load(Fixtures.PathOf("tiny-bf16.emb.pth"), new ModelOptions { Device = "cuda" });
+        using var rr = Reranker.Load(Fixtures.PathOf("tiny-bf16.reranker.pth"), model);
+        string[] docs = ["first document", "a second, longer document about oceans", "third", "fourth one", "fifth"];
+        using var resident = rr.IndexResident(docs);
+        var query = model.Tokenizer.Encode(Reranker.QueryText("which ocean?"), addEos: true);
+        int n = docs.Length, q = query.Length;
+
+        var before = model.Counters;
+        var logits = rr.LogitsOfResident(query, resident, Enumerable.Range(0, n).ToArray());
+        var moved = model.Counters - before;
+
+        Assert.Equal(n, logits.Length);
+        Assert.Equal(4L * n, moved.DeviceToHostBytes); // the logits, nothing else
+        // In: the packed query batch (n copies of the query's ids, their row→sequence map, n + 1 offsets) and the
+        // reranker's one-token layout (n + 1 offsets, n rows); no slot indices (all documents), no state.
+        long expectedIn = 4L * (2 * n * q + (n + 1)) + 4L * ((n + 1) + n);
+        Assert.Equal(expectedIn, moved.HostToDeviceBytes);
+        Assert.True(moved.HostToDeviceBytes < StateStore.BytesPerState(model.Config, StatePrecision.Float32) / 100,
+            $"{moved.HostToDeviceBytes} bytes in: more than the query");
+        Assert.True(moved.KernelLaunches > 0);
+
+        // The same scores come from the host-cached path, which moves every state.
+        var cachedBefore = model.Counters;
+        var host = rr.Score("which ocean?", rr.IndexDocuments(docs));
+        var hostMoved = model.Counters - cachedBefore;
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(host[i].Logit - logits[i]) <= CudaTolerance.GraphVersusEager, $"document {i}");
+        Assert.True(hostMoved.HostToDeviceBytes >= n * StateStore.BytesPerState(model.Config, StatePrecision.Float32));
+    }
+
+    [Fact]
+    public void Embedding_model_and_reranker_share_one_session_and_its_counters()
+    {
+        RequireDevice();
+        using var model = EmbeddingModel.Load(Fixtures.PathOf("tiny-bf16.emb.pth"), new ModelOptions { Device = "cuda" });
+        using var rr = Reranker.Load(Fixtures.PathOf("tiny-bf16.reranker.pth"), model);
+        var before = model.Counters;
+        rr.LogitsOfTokens([[1, 2, 3, ModelConfig.EosToken]]);
+        var d = model.Counters - before;
+        Assert.Equal(4L, d.DeviceToHostBytes); // one logit; the state never left the device
+        Assert.True(d.KernelLaunches > 0);
+    }
+}
