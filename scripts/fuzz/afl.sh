@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes one target (or all) with AFL++ through SharpFuzz: ./build.sh fuzz [TARGET|all] [SECONDS per target]
 # TARGET: pth safetensors jsonl tokenizer docstate store (see 'rwkv-fuzz --help'); SECONDS 0 = until Ctrl-C.
-# Findings are copied to artifacts/fuzz/findings/TARGET/; exit 1 when there are any, 3 when AFL++ or SharpFuzz
-# could not be set up or started.
+# Findings are copied to artifacts/fuzz/findings/TARGET/. Exit 1 when there are any; 3 when the tools (AFL++, the
+# SharpFuzz dotnet tool) could not be installed on this machine; 4 when the project's own fuzz harness failed to build,
+# to be instrumented or to start under AFL++ (a defect of ours, never a reason to skip).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -31,8 +32,8 @@ BIN="$ROOT/artifacts/fuzz/bin"
 if [ ! -f "$BIN/.instrumented" ] || [ -n "${FUZZ_REBUILD:-}" ]; then
   rm -rf "$BIN"
   dotnet build fuzz/RwkvNative.Fuzz/RwkvNative.Fuzz.csproj -c Release -o "$BIN" -v quiet -nologo >"$ROOT/artifacts/fuzz-build.log" 2>&1 \
-    || { echo "error: building rwkv-fuzz failed:" >&2; grep -E ': error ' "$ROOT/artifacts/fuzz-build.log" | sort -u >&2; exit 3; }
-  for dll in RwkvNative.dll rwkv-emb.dll; do "$TOOLS/sharpfuzz" "$BIN/$dll" >/dev/null || { echo "error: sharpfuzz could not instrument $dll" >&2; exit 3; }; done
+    || { echo "error: building rwkv-fuzz failed:" >&2; grep -E ': error ' "$ROOT/artifacts/fuzz-build.log" | sort -u >&2; exit 4; }
+  for dll in RwkvNative.dll rwkv-emb.dll; do "$TOOLS/sharpfuzz" "$BIN/$dll" >/dev/null || { echo "error: sharpfuzz could not instrument $dll" >&2; exit 4; }; done
   touch "$BIN/.instrumented"
 fi
 
@@ -46,7 +47,9 @@ for t in "${list[@]}"; do
   echo "fuzz: $t for ${seconds}s (0 = until stopped)" >&2
   limit=(); [ "$seconds" != 0 ] && limit=(-V "$seconds")
   afl-fuzz -i "fuzz/corpus/$t" -o "$out" -t 10000 -m none "${limit[@]}" -- dotnet "$BIN/rwkv-fuzz.dll" "$t" >"$out.log" 2>&1 || {
-    echo "error: afl-fuzz failed for $t; its log:" >&2; tail -30 "$out.log" >&2; exit 3; }
+    echo "error: afl-fuzz failed for $t; its log, then the instrumented target started by hand:" >&2; tail -30 "$out.log" >&2
+    timeout 60 dotnet "$BIN/rwkv-fuzz.dll" "$t" </dev/null 2>&1 | head -20 >&2 || true
+    exit 4; }
   stats="$out/default/fuzzer_stats"
   [ -f "$stats" ] && echo "fuzz: $t: $(grep -E '^execs_done' "$stats" | tr -s ' ') , $(grep -E '^corpus_count' "$stats" | tr -s ' '), $(grep -E '^saved_crashes|^unique_crashes' "$stats" | tr -s ' '), $(grep -E '^saved_hangs|^unique_hangs' "$stats" | tr -s ' ')" >&2
   shopt -s nullglob

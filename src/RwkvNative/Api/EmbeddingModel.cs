@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
+using RwkvNative.Cpu;
 using RwkvNative.Model;
 using RwkvNative.Tokenizer;
 
@@ -60,6 +61,11 @@ public sealed class ForwardResult
 /// </summary>
 public sealed class EmbeddingModel : IDisposable
 {
+    // The CPU backend is the default provider, registered here on first use rather than by a module initializer: code
+    // that runs when the assembly loads runs before a fuzzer's coverage map exists, and SharpFuzz-instrumented
+    // builds then crash in <Module>..cctor (ModuleInitializerTests guards this).
+    static EmbeddingModel() => BackendRegistry.RegisterIfAbsent(CpuBackendProvider.Instance);
+
     private readonly Checkpoint _checkpoint;
     private readonly ModelOptions _options;
     private int _disposed;

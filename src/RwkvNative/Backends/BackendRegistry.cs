@@ -1,8 +1,8 @@
 namespace RwkvNative.Backends;
 
 /// <summary>
-/// The backend providers this process knows, by kind. It names no implementation: the CPU provider registers itself
-/// when the library loads, a GPU assembly adds its provider with <see cref="Register"/> (e.g.
+/// The backend providers this process knows, by kind. It names no implementation: the API layer adds the CPU provider
+/// before the first model loads (<see cref="RegisterIfAbsent"/>), a GPU assembly adds its provider with <see cref="Register"/> (e.g.
 /// <c>RwkvNative.Cuda.CudaBackendProvider.Register()</c>).
 /// </summary>
 public static class BackendRegistry
@@ -23,6 +23,16 @@ public static class BackendRegistry
             Providers[provider.Kind] = provider;
             return new Registration(provider, previous);
         }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="provider"/> only when no provider of its kind is registered (a default that an explicit
+    /// <see cref="Register"/>, earlier or later, overrides). True when it was added.
+    /// </summary>
+    public static bool RegisterIfAbsent(IBackendProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        lock (Gate) return Providers.TryAdd(provider.Kind, provider);
     }
 
     // Restores the previous provider of a kind, unless someone registered another one since.

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
@@ -6,8 +5,9 @@ using RwkvNative.Model;
 namespace RwkvNative.Cpu;
 
 /// <summary>
-/// The built-in CPU backend: always available. It registers itself with <see cref="BackendRegistry"/> when this assembly
-/// loads (the registry names no implementation); <see cref="Register(CpuBackendOptions)"/> replaces it with other options.
+/// The built-in CPU backend: always available. <see cref="EmbeddingModel"/> registers <see cref="Instance"/> with
+/// <see cref="BackendRegistry"/> the first time a model is used, unless a "cpu" provider is registered already (the
+/// registry names no implementation); <see cref="Register(CpuBackendOptions)"/> replaces it with other options.
 /// </summary>
 public sealed class CpuBackendProvider : IBackendProvider
 {
@@ -26,11 +26,6 @@ public sealed class CpuBackendProvider : IBackendProvider
 
     /// <summary>Registers a provider with <paramref name="options"/> with <see cref="BackendRegistry"/> (as kind "cpu").</summary>
     public static void Register(CpuBackendOptions options) => BackendRegistry.Register(new CpuBackendProvider(options));
-
-#pragma warning disable CA2255 // The CPU backend is part of this library: it must be registered before any model loads.
-    [ModuleInitializer]
-    internal static void RegisterDefault() => BackendRegistry.Register(Instance);
-#pragma warning restore CA2255
 
     /// <inheritdoc/>
     public string Kind => "cpu";
