@@ -1,12 +1,5 @@
 namespace RwkvNative.Cpu;
 
-/// <summary>A piece of row-wise work: rows [start, end) of a [T, C] batch, independent of every other row.</summary>
-internal interface IRowJob
-{
-    /// <summary>Processes rows start..end-1.</summary>
-    void Rows(int start, int end);
-}
-
 /// <summary>
 /// Row-parallel loops of the CPU backend, bounded by the backend's thread count like its GEMM calls (one knob,
 /// <see cref="CpuBackendOptions.Threads"/>). A row's result never depends on how rows are split, so any thread count
@@ -29,7 +22,7 @@ internal static class CpuParallel
         }
         // A few chunks per thread for balance; each chunk a run of whole rows.
         int chunks = Math.Min(rows, threads * 4);
-        Parallel.For(0, chunks, Options(threads), i =>
+        Parallel.For(0, chunks, CpuThreads.Options(threads), i =>
         {
             int start = (int)((long)rows * i / chunks), end = (int)((long)rows * (i + 1) / chunks);
             job.Rows(start, end);
@@ -45,11 +38,6 @@ internal static class CpuParallel
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, Options(threads), body);
+        Parallel.For(0, count, CpuThreads.Options(threads), body);
     }
-
-    private static readonly ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
-
-    private static ParallelOptions Options(int threads) =>
-        s_options[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
 }
