@@ -23,6 +23,7 @@ internal sealed class DynamicBatcher : IDisposable
     private readonly TimeSpan _queueTimeout;
     private readonly ServerMetrics _metrics;
     private readonly List<BatchJob> _jobs = [];
+    private readonly Queue<ComputeCall> _calls = new();
     private readonly object _lock = new();
     private readonly Thread _worker;
     private long _queuedTokens;
@@ -78,22 +79,49 @@ internal sealed class DynamicBatcher : IDisposable
         return job.Logits!;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the worker thread between batches (reranking cached document states: the query's
+    /// tokens once per document), so it neither holds a thread-pool thread nor runs beside a batch on the same model.
+    /// <paramref name="tokens"/> count in the queue's token budget until it has run.
+    /// </summary>
+    public async Task<T> ComputeAsync<T>(Func<CancellationToken, T> work, long tokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var call = new ComputeCall<T>(work, tokens, cancellationToken);
+        lock (_lock)
+        {
+            Admit(tokens);
+            _calls.Enqueue(call);
+            _queuedTokens += tokens;
+            Publish();
+            Monitor.Pulse(_lock);
+        }
+        using (cancellationToken.Register(static c => ((ComputeCall)c!).Cancel(), call))
+            return await call.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses work of <paramref name="tokens"/> while stopping or beyond the queue's token budget. Caller holds _lock.</summary>
+    private void Admit(long tokens)
+    {
+        if (_stopping) throw new ApiException(ErrorKind.Unhealthy, "the server is shutting down");
+        if (tokens > _maxQueuedTokens)
+            throw new ApiException(ErrorKind.Validation,
+                $"the request holds {tokens} tokens, more than the {_maxQueuedTokens} the queue admits (--max-queued-tokens); split the request", httpStatus: 413);
+        if (_queuedTokens + tokens > _maxQueuedTokens)
+        {
+            _metrics.RecordRejected();
+            throw new ApiException(ErrorKind.Overloaded,
+                $"model is overloaded: {_queuedTokens} tokens are queued or running and this request adds {tokens}, beyond --max-queued-tokens {_maxQueuedTokens}; retry later")
+            { RetryAfterSeconds = 1 };
+        }
+    }
+
     private async Task RunAsync(BatchJob job, CancellationToken cancellationToken, RequestTiming? timing)
     {
         if (job.Sequences.Count == 0) return;
         lock (_lock)
         {
-            if (_stopping) throw new ApiException(ErrorKind.Unhealthy, "the server is shutting down");
-            if (job.Tokens > _maxQueuedTokens)
-                throw new ApiException(ErrorKind.Validation,
-                    $"the request holds {job.Tokens} tokens, more than the {_maxQueuedTokens} the queue admits (--max-queued-tokens); split the request", httpStatus: 413);
-            if (_queuedTokens + job.Tokens > _maxQueuedTokens)
-            {
-                _metrics.RecordRejected();
-                throw new ApiException(ErrorKind.Overloaded,
-                    $"model is overloaded: {_queuedTokens} tokens are queued or running and this request adds {job.Tokens}, beyond --max-queued-tokens {_maxQueuedTokens}; retry later")
-                { RetryAfterSeconds = 1 };
-            }
+            Admit(job.Tokens);
             job.EnqueuedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             _jobs.Add(job);
             _queuedTokens += job.Tokens;
@@ -156,14 +184,27 @@ internal sealed class DynamicBatcher : IDisposable
     private void Loop()
     {
         var batch = new List<(BatchJob Job, int Index)>();
+        bool callTurn = false; // calls and batches take turns while both wait
         while (true)
         {
+            ComputeCall? call = null;
             lock (_lock)
             {
-                while (_jobs.Count == 0 && !_stopping) Monitor.Wait(_lock);
-                if (_jobs.Count == 0) return; // stopping, and nothing left to do
-                Take(batch);
+                while (_jobs.Count == 0 && _calls.Count == 0 && !_stopping) Monitor.Wait(_lock);
+                if (_jobs.Count == 0 && _calls.Count == 0) return; // stopping, and nothing left to do
+                if (_calls.Count > 0 && (callTurn || _jobs.Count == 0)) call = _calls.Dequeue();
+                else Take(batch);
+                callTurn = !callTurn;
                 Publish();
+            }
+            if (call != null)
+            {
+                call.Run();
+                lock (_lock)
+                {
+                    _queuedTokens -= call.Tokens;
+                    Publish();
+                }
             }
             if (batch.Count > 0) Run(batch);
             batch.Clear();

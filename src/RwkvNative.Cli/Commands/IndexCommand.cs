@@ -68,16 +68,34 @@ internal static class IndexCommand
         {
             if (pending.Count == 0) return;
             var work = pending.Where(p => p.Reason != Reason.Unchanged).ToList();
+            // Each document is embedded once: the embedding stored beside its state is the one the vector index gets.
+            var fresh = new Dictionary<string, float[]>(StringComparer.Ordinal);
             if (work.Count > 0)
             {
                 var texts = work.Select(p => p.Text).ToList();
                 var states = rr.IndexDocuments(texts, ct);
                 var embeddings = model.Embed(texts, EmbeddingTask.Retrieval, ct);
                 var entries = new DocumentStateEntry[work.Count];
-                for (int i = 0; i < entries.Length; i++) entries[i] = new DocumentStateEntry(work[i].Id, work[i].Content, states[i], embeddings[i]);
+                for (int i = 0; i < entries.Length; i++)
+                {
+                    entries[i] = new DocumentStateEntry(work[i].Id, work[i].Content, states[i], embeddings[i]);
+                    fresh[work[i].Id] = embeddings[i];
+                }
                 store.Append(entries);
             }
-            var embedded = embedder?.Add(pending.ConvertAll(p => p.Id), pending.ConvertAll(p => p.Text), ct);
+            float[]? Known(int i)
+            {
+                var p = pending[i];
+                if (fresh.TryGetValue(p.Id, out var e)) return e;
+                // Unchanged in the store (same text, verified): its stored embedding is the one the model gives.
+                if (p.Reason == Reason.Unchanged && store.Find(p.Id) is { } known)
+                {
+                    try { return store.GetEmbedding(known.Index); }
+                    catch (DamagedRecordException) { return null; }
+                }
+                return null;
+            }
+            var embedded = embedder?.Add(pending.ConvertAll(p => p.Id), pending.ConvertAll(p => p.Text), Known, ct);
             for (int i = 0; i < pending.Count; i++)
             {
                 var p = pending[i];
@@ -128,6 +146,7 @@ internal static class IndexCommand
                 vectors.Save();
                 Console.Error.WriteLine($"index: {embedder!.Embedded} embeddings written to {vectors.Description}, {embedder.Unchanged} unchanged");
             }
+            Console.Error.WriteLine($"index: {model.TokensRun} tokens run through the model");
             Console.Error.WriteLine(
                 $"index: {counts[(int)Reason.New]} new documents stored, {counts[(int)Reason.Changed]} changed and {counts[(int)Reason.Damaged]} damaged ones indexed again, {counts[(int)Reason.Unchanged]} unchanged skipped; {store.Count} in {store.Directory} ({(store.Precision == StatePrecision.Float16 ? "fp16" : "fp32")}, {existing} before)");
         }

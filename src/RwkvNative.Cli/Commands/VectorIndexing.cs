@@ -9,8 +9,12 @@ internal sealed class VectorIndexing(EmbeddingModel model, IVectorIndex index)
 
     public int Unchanged { get; private set; }
 
-    /// <summary>Embeds and upserts each document whose id is absent or holds another text; true where it did.</summary>
-    public bool[] Add(IReadOnlyList<string> ids, IReadOnlyList<string> texts, CancellationToken ct)
+    /// <summary>
+    /// Upserts the embedding of each document whose id is absent or holds another text; true where it did.
+    /// <paramref name="computed"/> gives a document's embedding when the caller already has it (just computed for the
+    /// store, or read from it for an unchanged document); only the others are embedded here.
+    /// </summary>
+    public bool[] Add(IReadOnlyList<string> ids, IReadOnlyList<string> texts, Func<int, float[]?> computed, CancellationToken ct)
     {
         var hashes = new string[ids.Count];
         for (int i = 0; i < hashes.Length; i++) hashes[i] = Store.ContentHash.Of(texts[i]).ToString();
@@ -21,9 +25,17 @@ internal sealed class VectorIndexing(EmbeddingModel model, IVectorIndex index)
         var done = new bool[ids.Count];
         if (todo.Count > 0)
         {
-            var embeddings = model.Embed(todo.ConvertAll(i => texts[i]), EmbeddingTask.Retrieval, ct);
+            var embeddings = todo.ConvertAll(i => computed(i));
+            var missing = new List<int>();
+            for (int j = 0; j < todo.Count; j++)
+                if (embeddings[j] == null) missing.Add(j);
+            if (missing.Count > 0)
+            {
+                var fresh = model.Embed(missing.ConvertAll(j => texts[todo[j]]), EmbeddingTask.Retrieval, ct);
+                for (int m = 0; m < missing.Count; m++) embeddings[missing[m]] = fresh[m];
+            }
             var records = new VectorRecord[todo.Count];
-            for (int j = 0; j < todo.Count; j++) records[j] = new VectorRecord(ids[todo[j]], hashes[todo[j]], embeddings[j]);
+            for (int j = 0; j < todo.Count; j++) records[j] = new VectorRecord(ids[todo[j]], hashes[todo[j]], embeddings[j]!);
             index.UpsertAsync(records, ct).GetAwaiter().GetResult();
             foreach (var i in todo) done[i] = true;
         }

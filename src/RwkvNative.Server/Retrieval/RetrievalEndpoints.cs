@@ -2,6 +2,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using RwkvNative.Backends;
 using RwkvNative.Retrieval;
 using RwkvNative.Server.Json;
 
@@ -32,9 +33,10 @@ internal static class RetrievalEndpoints
             var ids = RequestReader.StringArray(root, "ids");
             bool raw = RequestReader.Bool(root, "raw_scores", false);
             Endpoints.CheckCount(s, ids.Count, "ids");
-            CheckQuery(s, query);
+            int queryTokens = CheckQuery(s, query);
             RerankScore[] scores;
-            try { scores = await Task.Run(() => retriever.ScoreByIds(query, ids, ctx.RequestAborted), ctx.RequestAborted); }
+            // On the batcher's compute thread, as /embed's batches: the query's tokens run once per document.
+            try { scores = await s.Batcher.ComputeAsync(ct => retriever.ScoreByIds(query, ids, ct), (long)queryTokens * ids.Count, ctx.RequestAborted); }
             catch (UnknownDocumentException e)
             {
                 throw ApiException.Invalid($"ids[{ids.IndexOf(e.Id)}]", $"field \"ids[{ids.IndexOf(e.Id)}]\": no document with id '{e.Id}' in the server's store; index it with 'rwkv-emb index'");
@@ -61,8 +63,15 @@ internal static class RetrievalEndpoints
             int topK = RequestReader.OptionalInt(root, "top_k", min: 1) ?? 10;
             int? topN = RequestReader.OptionalInt(root, "top_n", min: 0);
             Endpoints.CheckCount(s, topK, "top_k");
-            CheckQuery(s, query);
-            try { hits = await Task.Run(() => retriever.SearchAsync(query, topK, topN, ctx.RequestAborted), ctx.RequestAborted); }
+            int queryTokens = CheckQuery(s, query);
+            try
+            {
+                // The query is embedded in the batcher's batches and scored on its compute thread; only the index lookup
+                // (a database round trip for pgvector) runs here, asynchronously.
+                var embedding = (await s.Batcher.EmbedAsync([s.Model.EncodeText(query)], EmbeddingTask.Retrieval, ctx.RequestAborted))[0];
+                var matches = await retriever.RetrieveAsync(embedding, topK, ctx.RequestAborted);
+                hits = await s.Batcher.ComputeAsync(ct => retriever.RerankMatches(query, matches, topN, ct), (long)queryTokens * matches.Count, ctx.RequestAborted);
+            }
             catch (RwkvNative.Store.StaleDocumentStateException e)
             {
                 throw new ApiException(ErrorKind.Backend, $"the vector index and the store disagree about document '{e.DocumentId}' (its embedding and its state come from different texts); re-index it with 'rwkv-emb index'", httpStatus: 409);
@@ -85,13 +94,14 @@ internal static class RetrievalEndpoints
         return retriever;
     }
 
-    /// <summary>The query plus the offline query template must fit one input.</summary>
-    private static void CheckQuery(ServingContext s, string query)
+    /// <summary>The query plus the offline query template must fit one input; returns its tokens.</summary>
+    private static int CheckQuery(ServingContext s, string query)
     {
         int[] tokens;
         try { tokens = s.Model.Tokenizer.Encode(RwkvNative.Reranker.QueryText(query), addEos: true); }
         catch (ArgumentException e) { throw ApiException.Invalid("query", $"field \"query\": {e.Message}"); }
         if (tokens.Length > s.Options.MaxInputTokens)
             throw new ApiException(ErrorKind.Validation, $"field \"query\" is {tokens.Length} tokens, more than --max-input-tokens ({s.Options.MaxInputTokens})", "query", httpStatus: 413);
+        return tokens.Length;
     }
 }

@@ -20,6 +20,7 @@ public sealed class EmbeddingModel : IDisposable
     private readonly Checkpoint _checkpoint;
     private readonly ModelOptions _options;
     private int _disposed;
+    private long _tokensRun;
 
     private EmbeddingModel(Checkpoint checkpoint, ModelConfig config, IEmbeddingBackend backend, DeviceSpec device, ModelOptions options)
     {
@@ -205,6 +206,12 @@ public sealed class EmbeddingModel : IDisposable
         return Backend.StoreCapacity(precision);
     }
 
+    /// <summary>
+    /// Tokens this model (and a reranker sharing it) has run through the backend since it was loaded: every forward pass
+    /// of embeddings, document states and reranking. Work done twice shows here twice.
+    /// </summary>
+    public long TokensRun => Interlocked.Read(ref _tokensRun);
+
     /// <summary>Bytes moved between host and device and kernels launched by this model's backend (and a reranker sharing it) so far.</summary>
     public BackendCounters Counters => Backend.Counters;
 
@@ -249,6 +256,7 @@ public sealed class EmbeddingModel : IDisposable
 
     private void Pass(PackedBatch batch, BackendState state, float[]? sum, int[]? count)
     {
+        Interlocked.Add(ref _tokensRun, batch.TokenCount);
         if (sum is null) Backend.ForwardState(batch, state);
         else Backend.Forward(batch, state, sum, count!);
     }

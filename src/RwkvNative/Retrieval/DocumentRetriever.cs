@@ -60,7 +60,34 @@ public sealed class DocumentRetriever
         if (topN is < 0) throw new ArgumentOutOfRangeException(nameof(topN), topN, "topN must not be negative");
         if (Index == null) throw new InvalidOperationException("no vector index: construct the DocumentRetriever with one to search");
         var embedding = Reranker.Model.Embed([query], EmbeddingTask.Retrieval, cancellationToken)[0];
-        var matches = await Index.SearchAsync(embedding, k, cancellationToken).ConfigureAwait(false);
+        var matches = await RetrieveAsync(embedding, k, cancellationToken).ConfigureAwait(false);
+        return RerankMatches(query, matches, topN, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="SearchAsync"/>, step 2: the <paramref name="k"/> documents nearest to the query's embedding
+    /// (<paramref name="queryEmbedding"/>: [C], the retrieval head's output for the query's plain text), best first.
+    /// A server embeds the query in its own batches, then calls this and <see cref="RerankMatches"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No vector index was given.</exception>
+    public Task<IReadOnlyList<VectorMatch>> RetrieveAsync(ReadOnlyMemory<float> queryEmbedding, int k, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (Index == null) throw new InvalidOperationException("no vector index: construct the DocumentRetriever with one to search");
+        return Index.SearchAsync(queryEmbedding, k, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="SearchAsync"/>, step 3: reranks <paramref name="matches"/> (best first, from <see cref="RetrieveAsync"/>)
+    /// from their cached states; the best <paramref name="topN"/> (default all), best first (ties: nearer first).
+    /// </summary>
+    /// <exception cref="UnknownDocumentException">A match names a document the store does not hold.</exception>
+    /// <exception cref="RwkvNative.Store.StaleDocumentStateException">A match's stored state was computed from other text than its embedding.</exception>
+    public SearchHit[] RerankMatches(string query, IReadOnlyList<VectorMatch> matches, int? topN = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(matches);
+        if (topN is < 0) throw new ArgumentOutOfRangeException(nameof(topN), topN, "topN must not be negative");
         if (matches.Count == 0) return [];
         var ids = new string[matches.Count];
         var hashes = new string[matches.Count];
