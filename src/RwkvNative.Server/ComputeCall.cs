@@ -11,6 +11,11 @@ internal abstract class ComputeCall(long tokens, CancellationToken cancellationT
     public long Tokens { get; } = tokens;
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
+    /// <summary>Stopwatch timestamps: queued, started on the worker, finished (0 until then).</summary>
+    public long EnqueuedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    public long StartedAt { get; protected set; }
+    public long EndedAt { get; protected set; }
+
     /// <summary>True once answered (run, failed or cancelled).</summary>
     public abstract bool IsFinished { get; }
 
@@ -32,9 +37,23 @@ internal sealed class ComputeCall<T>(Func<CancellationToken, T> work, long token
     public override void Run()
     {
         if (IsFinished) return;
-        try { _done.TrySetResult(work(CancellationToken)); }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested) { _done.TrySetCanceled(CancellationToken); }
-        catch (Exception e) { _done.TrySetException(e); }
+        StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        T result;
+        try { result = work(CancellationToken); }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            EndedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            _done.TrySetCanceled(CancellationToken);
+            return;
+        }
+        catch (Exception e)
+        {
+            EndedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            _done.TrySetException(e);
+            return;
+        }
+        EndedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        _done.TrySetResult(result);
     }
 
     public override void Cancel() => _done.TrySetCanceled(CancellationToken);

@@ -97,7 +97,12 @@ internal sealed class DynamicBatcher : IDisposable
             Monitor.Pulse(_lock);
         }
         using (cancellationToken.Register(static c => ((ComputeCall)c!).Cancel(), call))
-            return await call.Completion.ConfigureAwait(false);
+        {
+            var result = await call.Completion.ConfigureAwait(false);
+            ServerTracing.Past("queue", call.EnqueuedAt, call.StartedAt);
+            ServerTracing.Past("compute", call.StartedAt, call.EndedAt);
+            return result;
+        }
     }
 
     /// <summary>Refuses work of <paramref name="tokens"/> while stopping or beyond the queue's token budget. Caller holds _lock.</summary>
@@ -151,6 +156,8 @@ internal sealed class DynamicBatcher : IDisposable
                     }
                 }
                 await job.Completion.ConfigureAwait(false);
+                ServerTracing.Past("queue", job.EnqueuedAt, job.FirstBatchAt);
+                ServerTracing.Past("compute", job.FirstBatchAt, System.Diagnostics.Stopwatch.GetTimestamp());
                 if (timing != null)
                 {
                     timing.Queue = System.Diagnostics.Stopwatch.GetElapsedTime(job.EnqueuedAt, job.FirstBatchAt);

@@ -289,9 +289,19 @@ internal static class Endpoints
         Action<long>? tokensOut = null)
     {
         CheckCount(s, documents.Count, field);
+        var seqs = Tokenize(ctx, s, query, documents, field, truncate, out long tokens);
+        tokensOut?.Invoke(tokens);
+        return await s.Batcher.RerankAsync(seqs, ctx.RequestAborted, RequestTiming.Of(ctx));
+    }
+
+    /// <summary>The online-template sequences of (query, document) pairs, with the tokenize span, metrics and timing.</summary>
+    private static int[][] Tokenize(HttpContext ctx, ServingContext s, string query, List<string> documents, string field, bool truncate, out long tokens)
+    {
+        using var span = ServerTracing.Source.StartActivity("tokenize");
         long start = Stopwatch.GetTimestamp();
         var seqs = new int[documents.Count][];
-        long tokens = 0, chars = 0;
+        tokens = 0;
+        long chars = 0;
         for (int i = 0; i < seqs.Length; i++)
         {
             seqs[i] = InputTokens.ForRerank(s.Model.Tokenizer, query, documents[i], $"{field}[{i}]", s.Options.MaxInputTokens, truncate);
@@ -300,21 +310,21 @@ internal static class Endpoints
             s.Metrics.RecordInputLength(seqs[i].Length);
         }
         s.Metrics.RecordInputs(seqs.Length, tokens);
-        tokensOut?.Invoke(tokens);
-        var timing = RequestTiming.Of(ctx);
-        if (timing != null)
+        span?.SetTag("rwkv.tokens", tokens);
+        if (RequestTiming.Of(ctx) is { } timing)
         {
             timing.Tokenization = Stopwatch.GetElapsedTime(start);
             timing.Tokens = tokens;
             timing.Characters = chars;
         }
-        return await s.Batcher.RerankAsync(seqs, ctx.RequestAborted, timing);
+        return seqs;
     }
 
     private static int[][] TokenizeInputs(HttpContext ctx, ServingContext s, List<Input> inputs, string field, bool single, bool truncate, bool fromLeft,
         EncodingRequest encoding, out long tokens)
     {
         CheckCount(s, inputs.Count, field);
+        using var span = ServerTracing.Source.StartActivity("tokenize");
         long start = Stopwatch.GetTimestamp();
         var seqs = new int[inputs.Count][];
         tokens = 0;
@@ -330,6 +340,7 @@ internal static class Endpoints
             s.Metrics.RecordInputLength(seqs[i].Length);
         }
         s.Metrics.RecordInputs(seqs.Length, tokens);
+        span?.SetTag("rwkv.tokens", tokens);
         if (RequestTiming.Of(ctx) is { } timing)
         {
             timing.Tokenization = Stopwatch.GetElapsedTime(start);

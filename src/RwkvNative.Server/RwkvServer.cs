@@ -74,6 +74,7 @@ public static class RwkvServer
         if (retrieval != null && !ReferenceEquals(retrieval.Reranker, reranker))
             throw new ArgumentException("the document retriever was built over another Reranker instance than the server's", nameof(retrieval));
         if (retrieval != null) services.AddSingleton(retrieval);
+        ServerTracing.AddTracing(services, options);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>(),
             options.MaxQueuedTokens, options.QueueTimeout));

@@ -52,6 +52,15 @@ public sealed record RwkvServerOptions
     /// <summary>Truncate inputs over <see cref="MaxInputTokens"/> when a request does not say (TEI's <c>--auto-truncate</c>).</summary>
     public bool AutoTruncate { get; init; }
 
+    /// <summary>
+    /// OpenTelemetry collector to send traces to over OTLP/HTTP (protobuf), e.g. <c>http://127.0.0.1:4318</c>; the path
+    /// <c>/v1/traces</c> is added unless given. Null: no tracing.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>The <c>service.name</c> of the traces.</summary>
+    public string ServiceName { get; init; } = "rwkv-emb";
+
     /// <summary>How long a shutdown waits for requests in flight to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -71,6 +80,9 @@ public sealed record RwkvServerOptions
         if (PayloadLimit <= 0) throw new ArgumentException($"payload-limit must be positive, got {PayloadLimit}");
         foreach (var k in ApiKeys)
             if (string.IsNullOrWhiteSpace(k) || k.Trim() != k) throw new ArgumentException("api-key must be non-empty and have no surrounding spaces");
+        if (OtlpEndpoint is { } otlp && (!otlp.IsAbsoluteUri || otlp.Scheme is not ("http" or "https")))
+            throw new ArgumentException($"otlp-endpoint must be an absolute http:// or https:// URL, got '{otlp}'");
+        if (string.IsNullOrWhiteSpace(ServiceName)) throw new ArgumentException("service name must not be empty");
         if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("shutdown timeout must not be negative");
     }
 }

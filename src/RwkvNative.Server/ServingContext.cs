@@ -35,6 +35,7 @@ internal sealed class ServingContext(EmbeddingModel model, Reranker? reranker, R
         long start = Stopwatch.GetTimestamp();
         bool admitted = false;
         string requestId = RequestId(ctx);
+        Activity.Current?.SetTag(ServerTracing.RequestIdTag, requestId);
         AllowOrigin(ctx);
         RequestTiming? timing = null;
         try

@@ -39,12 +39,13 @@ internal static class ServeCommand
         var cors = new Option<string[]>("--cors-allow-origin") { Description = "origin allowed to call from a browser (repeatable; * for any)" };
         var autoTruncate = new Option<bool>("--auto-truncate") { Description = "truncate inputs over --max-input-tokens unless a request says \"truncate\": false" };
         var shutdown = new Option<int>("--shutdown-timeout") { Description = "seconds a shutdown waits for requests in flight", DefaultValueFactory = _ => 30 };
+        var otlp = new Option<string>("--otlp-endpoint") { Description = "send OpenTelemetry traces (a span per request, with tokenize/queue/compute inside) to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318" };
         var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index'), opened read-only: /rerank takes \"ids\"" };
         var vectors = VectorIndexes.Option(required: false);
         var table = VectorIndexes.Table();
         var cmd = new Command("serve", "serve embeddings and reranking over HTTP (TEI, OpenAI and Cohere/Jina compatible)")
         {
-            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, queuedTokens, queueTimeout, payloadLimit, apiKey, apiKeyFile, cors, autoTruncate, modelId, shutdown, store, vectors, table,
+            model, reranker, device, host, port, batchTokens, concurrent, inputTokens, clientBatch, queuedTokens, queueTimeout, payloadLimit, apiKey, apiKeyFile, cors, autoTruncate, modelId, shutdown, otlp, store, vectors, table,
         };
         // A synchronous action: the host handles SIGINT/SIGTERM itself and drains requests, with no forced exit.
         cmd.SetAction(p =>
@@ -66,10 +67,19 @@ internal static class ServeCommand
                 AutoTruncate = p.GetValue(autoTruncate),
                 ModelId = p.GetValue(modelId) ?? Path.GetFileName(modelPath),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, p.GetValue(shutdown))),
+                OtlpEndpoint = OtlpEndpoint(p.GetValue(otlp)),
             };
             return Run(modelPath, p.GetValue(reranker), p.GetValue(device)!, options, p.GetValue(store), p.GetValue(vectors), p.GetValue(table)!);
         });
         return cmd;
+    }
+
+    private static Uri? OtlpEndpoint(string? value)
+    {
+        if (value == null) return null;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new InputException($"--otlp-endpoint must be an http:// or https:// URL (an OTLP/HTTP collector, e.g. http://127.0.0.1:4318), got '{value}'");
+        return uri;
     }
 
     private static int Run(string modelPath, string? rerankerPath, string device, RwkvServerOptions options, string? storePath,

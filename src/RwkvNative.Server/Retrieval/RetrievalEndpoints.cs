@@ -69,7 +69,12 @@ internal static class RetrievalEndpoints
                 // The query is embedded in the batcher's batches and scored on its compute thread; only the index lookup
                 // (a database round trip for pgvector) runs here, asynchronously.
                 var embedding = (await s.Batcher.EmbedAsync([s.Model.EncodeText(query)], EmbeddingTask.Retrieval, ctx.RequestAborted))[0];
-                var matches = await retriever.RetrieveAsync(embedding, topK, ctx.RequestAborted);
+                IReadOnlyList<VectorMatch> matches;
+                using (var span = ServerTracing.Source.StartActivity("retrieve"))
+                {
+                    matches = await retriever.RetrieveAsync(embedding, topK, ctx.RequestAborted);
+                    span?.SetTag("rwkv.candidates", matches.Count);
+                }
                 hits = await s.Batcher.ComputeAsync(ct => retriever.RerankMatches(query, matches, topN, ct), (long)queryTokens * matches.Count, ctx.RequestAborted);
             }
             catch (RwkvNative.Store.StaleDocumentStateException e)
