@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RwkvNative.Retrieval;
+using RwkvNative.Server.OpenApi;
+using RwkvNative.Server.OpenApi.Requests;
 using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server;
@@ -75,6 +77,7 @@ public static class RwkvServer
             throw new ArgumentException("the document retriever was built over another Reranker instance than the server's", nameof(retrieval));
         if (retrieval != null) services.AddSingleton(retrieval);
         ServerTracing.AddTracing(services, options);
+        ApiDocument.Add(services);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new DynamicBatcher(model, reranker, options.MaxBatchTokens, sp.GetRequiredService<ServerMetrics>(),
             options.MaxQueuedTokens, options.QueueTimeout));
@@ -92,19 +95,42 @@ public static class RwkvServer
         ArgumentNullException.ThrowIfNull(endpoints);
         var s = endpoints.ServiceProvider.GetRequiredService<ServingContext>();
         RequestDelegate Tei(string route, bool admit, Func<HttpContext, ServingContext, Task> h) => s.Wrap(route, admit, ErrorShape.Tei, h);
-        endpoints.MapPost("/", Tei("/", true, Endpoints.Root));
-        endpoints.MapPost("/embed", Tei("/embed", true, Endpoints.TeiEmbed));
-        endpoints.MapPost("/rerank", Tei("/rerank", true, RetrievalEndpoints.Rerank));
-        endpoints.MapPost("/search", Tei("/search", true, RetrievalEndpoints.Search));
-        endpoints.MapPost("/tokenize", Tei("/tokenize", false, Endpoints.Tokenize));
-        endpoints.MapPost("/decode", Tei("/decode", false, Endpoints.Decode));
-        endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, ErrorShape.OpenAI, Endpoints.OpenAIEmbeddings));
-        endpoints.MapGet("/v1/models", s.Wrap("/v1/models", false, ErrorShape.OpenAI, Endpoints.Models));
-        endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, ErrorShape.Cohere, Endpoints.CohereRerank));
-        endpoints.MapPost("/v2/rerank", s.Wrap("/v2/rerank", true, ErrorShape.Cohere, Endpoints.CohereV2Rerank));
-        endpoints.MapGet("/health", Tei("/health", false, Endpoints.Health));
-        endpoints.MapGet("/info", Tei("/info", false, Endpoints.Info));
-        endpoints.MapGet("/metrics", Tei("/metrics", false, Endpoints.Metrics));
+        const string tei = "text-embeddings-inference", openai = "OpenAI", cohere = "Cohere / Jina", ops = "operations";
+        endpoints.MapPost("/", Tei("/", true, Endpoints.Root))
+            .Documented(tei, "TEI base URL", "TEI clients pointed at the base URL post here: a body with \"query\" is reranked as /rerank, any other is embedded as /embed.",
+                typeof(TeiEmbedRequest), typeof(float[][]), ErrorShape.Tei, admitted: true);
+        endpoints.MapPost("/embed", Tei("/embed", true, Endpoints.TeiEmbed))
+            .Documented(tei, "Embed texts", "One embedding per input, L2-normalised unless \"normalize\": false.",
+                typeof(TeiEmbedRequest), typeof(float[][]), ErrorShape.Tei, admitted: true);
+        endpoints.MapPost("/rerank", Tei("/rerank", true, RetrievalEndpoints.Rerank))
+            .Documented(tei, "Rerank texts, or stored documents by id", "With \"texts\": TEI's [{index, score, text?}], best first. With \"ids\" (needs --store): [{index, id, score}] scored from the cached document states.",
+                typeof(TeiRerankRequest), typeof(List<TeiRank>), ErrorShape.Tei, admitted: true);
+        endpoints.MapPost("/search", Tei("/search", true, RetrievalEndpoints.Search))
+            .Documented(tei, "Retrieve, then rerank", "The top_k nearest documents by embedding (needs --store, optionally --vectors), reranked from their cached states, best first.",
+                typeof(SearchRequest), typeof(SearchResponse), ErrorShape.Tei, admitted: true);
+        endpoints.MapPost("/tokenize", Tei("/tokenize", false, Endpoints.Tokenize))
+            .Documented(tei, "Tokenize", "The RWKV tokens of each input with their UTF-8 byte offsets.", typeof(TokenizeRequest), typeof(List<List<TeiToken>>), ErrorShape.Tei, admitted: false);
+        endpoints.MapPost("/decode", Tei("/decode", false, Endpoints.Decode))
+            .Documented(tei, "Decode token ids", "The text of each list of RWKV token ids.", typeof(DecodeRequest), typeof(List<string>), ErrorShape.Tei, admitted: false);
+        endpoints.MapPost("/v1/embeddings", s.Wrap("/v1/embeddings", true, ErrorShape.OpenAI, Endpoints.OpenAIEmbeddings))
+            .Documented(openai, "Create embeddings (OpenAI)", "L2-normalised embeddings; with \"encoding_format\": \"base64\" each embedding is a base64 string of little-endian float32.",
+                typeof(OpenAIEmbeddingsRequest), typeof(OpenAIEmbeddingList<float[]>), ErrorShape.OpenAI, admitted: true);
+        endpoints.MapGet("/v1/models", s.Wrap("/v1/models", false, ErrorShape.OpenAI, Endpoints.Models))
+            .Documented(openai, "List models (OpenAI)", "The one model this server serves.", null, typeof(OpenAIModelList), ErrorShape.OpenAI, admitted: false);
+        endpoints.MapPost("/v1/rerank", s.Wrap("/v1/rerank", true, ErrorShape.Cohere, Endpoints.CohereRerank))
+            .Documented(cohere, "Rerank (Cohere v1, Jina)", "Results best first, with relevance_score in 0..1.", typeof(CohereRerankRequest), typeof(RerankResponse), ErrorShape.Cohere, admitted: true);
+        endpoints.MapPost("/v2/rerank", s.Wrap("/v2/rerank", true, ErrorShape.Cohere, Endpoints.CohereV2Rerank))
+            .Documented(cohere, "Rerank (Cohere v2)", "Long documents are cut to max_tokens_per_doc, never refused.", typeof(CohereV2RerankRequest), typeof(CohereV2RerankResponse), ErrorShape.Cohere, admitted: true);
+        endpoints.MapGet("/health", Tei("/health", false, Endpoints.Health))
+            .Documented(ops, "Health", "200 while the server takes work, 503 while it drains for a shutdown. No API key needed.", null, null, ErrorShape.Tei, admitted: false, errorStatuses: []);
+        endpoints.MapGet("/info", Tei("/info", false, Endpoints.Info))
+            .Documented(ops, "Model and limits", "TEI's /info keys, the reranker when loaded, and the model's shape.", null, typeof(InfoResponse), ErrorShape.Tei, admitted: false);
+        endpoints.MapGet("/metrics", Tei("/metrics", false, Endpoints.Metrics))
+            .Documented(ops, "Prometheus metrics", "Text format 0.0.4: TEI's te_* metrics and the server's own.", null, typeof(string), ErrorShape.Tei, admitted: false, responseContentType: "text/plain");
+        endpoints.MapGet("/openapi.json", Tei("/openapi.json", false, ApiDocument.OpenApiJson))
+            .Documented(ops, "This OpenAPI document", "OpenAPI 3.1, generated from the endpoints.", null, null, ErrorShape.Tei, admitted: false);
+        endpoints.MapGet("/docs", Tei("/docs", false, ApiDocument.Docs))
+            .Documented(ops, "This API as an HTML page", "Rendered from /openapi.json; self-contained.", null, null, ErrorShape.Tei, admitted: false);
         if (s.Options.CorsAllowOrigins.Count > 0) endpoints.MapMethods("/{**path}", ["OPTIONS"], s.Preflight);
         return endpoints;
     }
