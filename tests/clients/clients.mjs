@@ -3,6 +3,8 @@
 import OpenAI, { BadRequestError, AuthenticationError } from "openai";
 import { CohereClient, CohereClientV2 } from "cohere-ai";
 import { InferenceClient } from "@huggingface/inference";
+import { OpenAIEmbeddings } from "@langchain/openai";
+import { HuggingFaceInferenceEmbeddings } from "@langchain/community/embeddings/hf";
 
 const [base, key] = process.argv.slice(2);
 const out = {};
@@ -34,5 +36,13 @@ out.cohereV2 = v2.results.map((r) => [r.index, r.relevanceScore]);
 
 const hf = new InferenceClient(key);
 out.hfBaseUrl = await hf.featureExtraction({ endpointUrl: base, inputs: "hello" });
+
+// LangChain: OpenAIEmbeddings at /v1, and the HuggingFace (TEI) embeddings class at the base URL.
+const lcOpenAI = new OpenAIEmbeddings({ model: "tiny", apiKey: key, configuration: { baseURL: `${base}/v1` }, maxRetries: 0 });
+out.langchainOpenAIDocuments = await lcOpenAI.embedDocuments(["hello", "world"]);
+out.langchainOpenAIQuery = await lcOpenAI.embedQuery("hello");
+const lcHf = new HuggingFaceInferenceEmbeddings({ apiKey: key, model: "tiny", endpointUrl: base, maxRetries: 0 });
+out.langchainHfDocuments = await lcHf.embedDocuments(["hello", "world"]);
+out.langchainHfQuery = await lcHf.embedQuery("hello");
 
 console.log(JSON.stringify(out));

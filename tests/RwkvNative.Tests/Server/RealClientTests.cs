@@ -6,7 +6,8 @@ using RwkvNative.Server;
 namespace RwkvNative.Tests.Server;
 
 /// <summary>
-/// The official npm client libraries (openai, cohere-ai v1 and v2, @huggingface/inference at the TEI base URL) against a
+/// The official npm client libraries (openai, cohere-ai v1 and v2, @huggingface/inference at the TEI base URL, LangChain's
+/// OpenAIEmbeddings and HuggingFaceInferenceEmbeddings) against a
 /// real loopback server with an API key. tests/clients holds the package.json and lockfile; the first run installs them
 /// with <c>npm ci</c> into the git-ignored tests/clients/node_modules.
 /// </summary>
@@ -48,7 +49,7 @@ public sealed class RealClientTests
     {
         if (!OnPath("node") || !OnPath("npm")) Assert.Skip("node/npm not on PATH: the npm client tests need Node.js");
         string dir = ClientsDir();
-        if (!Directory.Exists(Path.Combine(dir, "node_modules", "cohere-ai")))
+        if (!Directory.Exists(Path.Combine(dir, "node_modules", "@langchain", "community")))
         {
             var (code, _, err) = await RunAsync("npm", "ci --no-audit --no-fund --loglevel=error", dir, TimeSpan.FromMinutes(5));
             if (code != 0)
@@ -90,5 +91,15 @@ public sealed class RealClientTests
 
         var hf = o.GetProperty("hfBaseUrl");
         Assert.Equal(Normalized("hello"), Floats(hf.ValueKind == JsonValueKind.Array && hf[0].ValueKind == JsonValueKind.Array ? hf[0] : hf));
+
+        // LangChain JS: OpenAIEmbeddings (the openai SDK underneath, base64) and HuggingFaceInferenceEmbeddings at the TEI base URL.
+        foreach (var prefix in new[] { "langchainOpenAI", "langchainHf" })
+        {
+            var documents = o.GetProperty(prefix + "Documents");
+            Assert.Equal(2, documents.GetArrayLength());
+            Assert.Equal(Normalized("hello"), Floats(documents[0]));
+            Assert.Equal(Normalized("world"), Floats(documents[1]));
+            Assert.Equal(Normalized("hello"), Floats(o.GetProperty(prefix + "Query")));
+        }
     }
 }
