@@ -22,7 +22,11 @@ internal sealed class ApiDocument(IServiceProvider services)
     private string? _json;
     private string? _html;
 
-    /// <summary>Registers the generator with the server's JSON contracts.</summary>
+    /// <summary>
+    /// Registers the generator with the server's JSON contracts. The generator reads schemas through the host's
+    /// <c>HttpJsonOptions</c>, so these are set to the server's wire format (snake_case names, numbers as JSON numbers):
+    /// a host app mounting the server beside its own minimal APIs gets that format for them too.
+    /// </summary>
     public static void Add(IServiceCollection services)
     {
         services.ConfigureHttpJsonOptions(o =>
