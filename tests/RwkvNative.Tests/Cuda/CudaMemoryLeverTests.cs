@@ -33,7 +33,7 @@ public sealed class CudaMemoryLeverTests
         return (tokens, offsets);
     }
 
-    private static Result Run(Backends.IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
+    private static Result Run(RwkvNative.Backends.IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
     {
         var state = start.Clone();
         int b = offsets.Length - 1;
@@ -125,7 +125,7 @@ public sealed class CudaMemoryLeverTests
         using var serial = new CudaEmbeddingBackend(ckpt, config, 0, f32);
         using var parallel = new CudaEmbeddingBackend(ckpt, config, 0, f32 with { TokenParallelPooling = true });
         using var cpu = CpuBackendProvider.Instance.CreateEmbedding(ckpt, config, 0);
-        int[] one = [3 * Kernels.TokenPoolingLauncher.ChunkTokens + 37]; // 4 chunks, the last one partial
+        int[] one = [3 * RwkvNative.Cuda.Kernels.TokenPoolingLauncher.ChunkTokens + 37]; // 4 chunks, the last one partial
         var (tokens, offsets) = Batch(55, one, eosEvery: 29);
         var start = CudaTestDevice.RandomState(config, 1, 56);
 
@@ -137,7 +137,7 @@ public sealed class CudaMemoryLeverTests
         AssertSame(Run(cpu, tokens, offsets, start), actual, CudaTolerance.VersusCpu);
 
         // A batch of several sequences, and one sequence of at most one chunk, keep eos_pool.
-        var (few, fewOffsets) = Batch(57, [Kernels.TokenPoolingLauncher.ChunkTokens], eosEvery: 9);
+        var (few, fewOffsets) = Batch(57, [RwkvNative.Cuda.Kernels.TokenPoolingLauncher.ChunkTokens], eosEvery: 9);
         var startFew = CudaTestDevice.RandomState(config, 1, 58);
         Assert.Equal(Run(serial, few, fewOffsets, startFew).Launches, Run(parallel, few, fewOffsets, startFew).Launches);
     }
