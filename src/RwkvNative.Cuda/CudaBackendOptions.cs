@@ -40,9 +40,11 @@ public sealed record CudaBackendOptions
 
     /// <summary>
     /// Most tokens run through the layers at once. Longer inputs are processed in consecutive passes carrying the state,
-    /// which gives the same result; activation memory is about 30·C·4 bytes per token of a pass.
+    /// which gives the same result; activation memory is about <see cref="PassSizing.BytesPerToken"/> per token of a
+    /// pass. Null (the default) sizes passes from the model width and the device's free memory when the backend is
+    /// created (<see cref="PassSizing"/>); a number fixes it (<c>RWKV_CUDA_PASS_TOKENS=N</c> sets one without code).
     /// </summary>
-    public int MaxTokensPerPass { get; init; } = 4096;
+    public int? MaxTokensPerPass { get; init; } = EnvironmentInt("RWKV_CUDA_PASS_TOKENS");
 
     /// <summary>Folder for compiled kernels; null uses RWKV_KERNEL_CACHE or the user cache folder.</summary>
     public string? KernelCacheDirectory { get; init; }
@@ -79,6 +81,26 @@ public sealed record CudaBackendOptions
 
     /// <summary>Most captured graphs kept per backend; the least recently used is dropped beyond it.</summary>
     public int GraphCacheSize { get; init; } = 32;
+
+    /// <summary>
+    /// Producers write their 16-bit GEMM's input type directly (kernels/gemm_inputs.cu): LayerNorm + token shift, the
+    /// wkv output, and the tanh / sigmoid / relu² activations write bf16 or fp16 for weights of that dtype, so no
+    /// conversion kernel runs between them and the GEMM (the a and v LoRA, which have no activation, keep it). Bit-identical
+    /// GEMM inputs. Needs <see cref="FusedKernels"/>; no effect on float32 weights. Default on; <c>RWKV_CUDA_HALF_INPUTS=0</c>
+    /// turns it off.
+    /// </summary>
+    public bool HalfGemmInputs { get; init; } = EnvironmentFlag("RWKV_CUDA_HALF_INPUTS", true);
+
+    /// <summary>
+    /// Pool a single long sequence over token chunks in parallel (<c>eos_pool_chunks</c> + <c>eos_pool_reduce</c>) instead
+    /// of <c>eos_pool</c>'s one block per sequence; used for B = 1 passes of more than
+    /// <see cref="Kernels.TokenPoolingLauncher.ChunkTokens"/> tokens. Same sums up to float32 summation order. Default on;
+    /// <c>RWKV_CUDA_TOKEN_POOL=0</c> turns it off.
+    /// </summary>
+    public bool TokenParallelPooling { get; init; } = EnvironmentFlag("RWKV_CUDA_TOKEN_POOL", true);
+
+    private static int? EnvironmentInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var n) ? n : null;
 
     private static bool EnvironmentFlag(string name, bool fallback)
     {

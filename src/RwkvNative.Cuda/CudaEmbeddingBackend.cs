@@ -11,7 +11,7 @@ namespace RwkvNative.Cuda;
 /// <summary>
 /// The embedding model on one CUDA device. Weights are uploaded once; states live in device memory
 /// (<see cref="CudaState"/>), so a call uploads only its tokens, runs every layer in passes of at most
-/// <see cref="CudaBackendOptions.MaxTokensPerPass"/> tokens, and downloads only the pooled sums. Calls are serialised per
+/// <see cref="TokensPerPass"/> tokens, and downloads only the pooled sums. Calls are serialised per
 /// device session (one stream, shared with a paired reranker), so it is thread-safe.
 /// </summary>
 public sealed class CudaEmbeddingBackend : IEmbeddingBackend
@@ -58,7 +58,10 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
                     Own(DeviceVector.Upload(ctx, checkpoint.Get(p + ModelSchema.HeadNormWeight), c)),
                     Own(DeviceVector.Upload(ctx, checkpoint.Get(p + ModelSchema.HeadNormBias), c)));
             }
-            if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(this, session, Math.Min(o.GraphMaxTokens, o.MaxTokensPerPass));
+            Interop.CudaCheck.Driver(Interop.CudaDriver.MemGetInfo(out var free, out _));
+            TokensPerPass = PassSizing.TokensPerPass(o.MaxTokensPerPass,
+                PassSizing.BytesPerToken(c, blocks.Max(w => w.FfnKey.Outputs), blocks.Max(w => w.MaxLoraWidth)), (long)free);
+            if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(this, session, Math.Min(o.GraphMaxTokens, TokensPerPass));
         }
         catch
         {
@@ -69,6 +72,9 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 
     /// <inheritdoc/>
     public string DeviceName => session.Device.ToString();
+
+    /// <summary>Most tokens of one pass: <see cref="CudaBackendOptions.MaxTokensPerPass"/> or sized by <see cref="PassSizing"/>.</summary>
+    internal int TokensPerPass { get; }
 
     /// <inheritdoc/>
     public ModelConfig Config { get; }
@@ -143,7 +149,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             var s = CudaState.Of(state, session, nameof(state));
             using var scope = session.Enter();
             int t = batch.TokenCount;
-            if (graphs != null && b == 1 && t <= graphs.MaxTokens && t <= session.Options.MaxTokensPerPass &&
+            if (graphs != null && b == 1 && t <= graphs.MaxTokens && t <= TokensPerPass &&
                 graphs.TryForward(batch.Tokens, s, eosSum, eosCount, out var gpuTime))
             {
                 LastForwardGpuTime = gpuTime;
@@ -212,7 +218,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             DeviceCopy.Zero(stream, counts);
         }
 
-        int total = batch.TokenCount, passSize = Math.Min(session.Options.MaxTokensPerPass, Math.Max(total, 1));
+        int total = batch.TokenCount, passSize = Math.Min(TokensPerPass, Math.Max(total, 1));
         var hostOffsets = ArrayPool<int>.Shared.Rent(b + 1);
         try
         {
@@ -264,7 +270,10 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         if (!pool) return;
         var normed = ws.Normed.Get<float>((long)count * c);
         session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, ModelSchema.LayerNormEps);
-        session.Pooling.Run(normed, pass, sums, counts, c);
+        if (session.Options.TokenParallelPooling && TokenPoolingLauncher.Applies(batch, count))
+            session.TokenPooling.Run(normed, pass, sums, counts, ws.EosPartial.Get<float>(TokenPoolingLauncher.PartialFloats(count, c)), c);
+        else
+            session.Pooling.Run(normed, pass, sums, counts, c);
     }
 
     // The pass covers packed rows [t0, t1): each sequence contributes its rows inside that window (possibly none),

@@ -141,7 +141,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
         long perItem = BlockRunner.WkvPerSequence(c);
         int blocksCount = Config.Layers;
         int passItems = (int)Math.Clamp(StateBytesPerPass / (blocksCount * perItem * sizeof(float)), 1,
-            Math.Min(batch, session.Options.MaxTokensPerPass));
+            Math.Min(batch, session.Options.MaxTokensPerPass ?? batch));
         var ws = session.Workspace;
         var stream = session.Stream;
         var hostLayout = new int[2 * passItems + 1];

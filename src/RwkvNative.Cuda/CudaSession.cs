@@ -47,6 +47,8 @@ internal sealed class CudaSession : IDisposable
             WkvOutput = new WkvOutputLauncher(launch);
             Pooling = new PoolingLauncher(launch);
             RerankerScore = new RerankerScoreLauncher(launch);
+            GemmInputs = new GemmInputLauncher(launch);
+            TokenPooling = new TokenPoolingLauncher(launch);
             Workspace = Own(new Workspace(context, Stream));
             // A fixed cuBLAS workspace: without one cuBLAS may allocate while a CUDA graph is being captured.
             var blasWorkspace = Own(DeviceBuffer.Allocate(context, BlasWorkspaceBytes));
@@ -86,6 +88,8 @@ internal sealed class CudaSession : IDisposable
     public WkvOutputLauncher WkvOutput { get; }
     public PoolingLauncher Pooling { get; }
     public RerankerScoreLauncher RerankerScore { get; }
+    public GemmInputLauncher GemmInputs { get; }
+    public TokenPoolingLauncher TokenPooling { get; }
     public Workspace Workspace { get; }
     public CublasGemm Gemm { get; }
     public BlockRunner Blocks { get; }

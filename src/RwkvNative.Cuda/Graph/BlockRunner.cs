@@ -1,3 +1,4 @@
+using RwkvNative.Checkpoints;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
 using RwkvNative.Model;
@@ -30,11 +31,18 @@ internal sealed class BlockRunner(CudaSession s)
         int t = batch.Tokens;
         long n = (long)t * channels;
 
-        // Time mix.
+        // Time mix. With 16-bit GEMM inputs (issue 14) the lerps, the LoRA activations, the wkv output and relu² are
+        // written in the weights' dtype by their producers, and the GEMMs read them as they are.
         var a = ws.Normed.Get<float>(n);
-        var mix = ws.Mix.Get<float>(CudaBlockWeights.MixCount * n);
         bool fused = s.Options.FusedKernels;
-        if (fused)
+        var half = HalfInputType(w);
+        var mix = half == null ? ws.Mix.Get<float>(CudaBlockWeights.MixCount * n) : default;
+        var mixHalf = half != null ? ws.MixHalf.Get<ushort>(CudaBlockWeights.MixCount * n) : default;
+        if (half is { } dtype)
+        {
+            s.GemmInputs.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mixHalf, dtype, channels);
+        }
+        else if (fused)
         {
             s.TokenShift.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mix, channels);
         }
@@ -43,37 +51,55 @@ internal sealed class BlockRunner(CudaSession s)
             s.LayerNorm.Run(x, w.Ln1W, w.Ln1B, a, t, channels, LayerNormEps);
             s.TokenShift.MixAndStore(a, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, mix, channels);
         }
-        DeviceView<float> Lerp(int m) => mix.Slice(m * n, n);
+        // y = lerp m · W.
+        void FromLerp(DeviceMatrix matrix, int m, DeviceView<float> y)
+        {
+            if (half != null) s.Gemm.Multiply(matrix, mixHalf.Slice(m * n, n), t, y);
+            else s.Gemm.Multiply(matrix, mix.Slice(m * n, n), t, y);
+        }
+        var hidden = ws.Hidden.Get<float>((long)t * w.MaxLoraWidth);
+        var hiddenHalf = half != null ? ws.HiddenHalf.Get<ushort>((long)t * w.MaxLoraWidth) : default;
+        // y = f(lerp m · down) · up, f = tanh or sigmoid.
+        void Lora(DeviceMatrix down, DeviceMatrix up, Activation f, int m, DeviceView<float> y)
+        {
+            FromLerp(down, m, hidden);
+            long count = (long)t * down.Outputs;
+            if (half is { } dtype)
+            {
+                s.GemmInputs.Activate(f, hidden, hiddenHalf, count, dtype);
+                s.Gemm.Multiply(up, hiddenHalf, t, y);
+            }
+            else
+            {
+                s.Activations.Run(f, hidden, count);
+                s.Gemm.Multiply(up, hidden, t, y);
+            }
+        }
 
         var r = ws.R.Get<float>(n);
         var k = ws.K.Get<float>(n);
         var v = ws.V.Get<float>(n);
-        s.Gemm.Multiply(w.Wr, Lerp(CudaBlockWeights.MixR), t, r);
-        s.Gemm.Multiply(w.Wk, Lerp(CudaBlockWeights.MixK), t, k);
-        s.Gemm.Multiply(w.Wv, Lerp(CudaBlockWeights.MixV), t, v);
+        FromLerp(w.Wr, CudaBlockWeights.MixR, r);
+        FromLerp(w.Wk, CudaBlockWeights.MixK, k);
+        FromLerp(w.Wv, CudaBlockWeights.MixV, v);
 
-        var hidden = ws.Hidden.Get<float>((long)t * w.MaxLoraWidth);
         var wLora = ws.WLora.Get<float>(n);
-        s.Gemm.Multiply(w.W1, Lerp(CudaBlockWeights.MixW), t, hidden);
-        s.Activations.Run(Activation.Tanh, hidden, (long)t * w.W1.Outputs);
-        s.Gemm.Multiply(w.W2, hidden, t, wLora);
+        Lora(w.W1, w.W2, Activation.Tanh, CudaBlockWeights.MixW, wLora);
 
         var aLora = ws.ALora.Get<float>(n);
-        s.Gemm.Multiply(w.A1, Lerp(CudaBlockWeights.MixA), t, hidden);
+        FromLerp(w.A1, CudaBlockWeights.MixA, hidden);
         s.Gemm.Multiply(w.A2, hidden, t, aLora);
 
         var vLora = default(DeviceView<float>);
         if (!firstLayer)
         {
             vLora = ws.VLora.Get<float>(n);
-            s.Gemm.Multiply(w.V1!, Lerp(CudaBlockWeights.MixV), t, hidden);
+            FromLerp(w.V1!, CudaBlockWeights.MixV, hidden);
             s.Gemm.Multiply(w.V2!, hidden, t, vLora);
         }
 
         var gate = ws.Gate.Get<float>(n);
-        s.Gemm.Multiply(w.G1, Lerp(CudaBlockWeights.MixG), t, hidden);
-        s.Activations.Run(Activation.Sigmoid, hidden, (long)t * w.G1.Outputs);
-        s.Gemm.Multiply(w.G2, hidden, t, gate);
+        Lora(w.G1, w.G2, Activation.Sigmoid, CudaBlockWeights.MixG, gate);
 
         var decay = ws.Decay.Get<float>(n);
         var aOut = ws.AOut.Get<float>(n);
@@ -85,25 +111,56 @@ internal sealed class BlockRunner(CudaSession s)
         var y = ws.Y.Get<float>(n);
         s.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels, s.Options.Wkv7);
 
-        var o = ws.Out.Get<float>(n);
-        s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, ModelSchema.GroupNormEps);
-        s.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
+        if (half is { } outType)
+        {
+            var oHalf = ws.OutHalf.Get<ushort>(n);
+            s.GemmInputs.WkvOutput(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, oHalf, outType, t, channels, ModelSchema.GroupNormEps);
+            s.Gemm.Multiply(w.Wo, oHalf, t, x, accumulate: true);
+        }
+        else
+        {
+            var o = ws.Out.Get<float>(n);
+            s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, ModelSchema.GroupNormEps);
+            s.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
+        }
 
         // Channel mix.
-        var ffnIn = mix.Slice(0, n);
+        var ffn = ws.Ffn.Get<float>((long)t * w.FfnKey.Outputs);
+        long ffnCount = (long)t * w.FfnKey.Outputs;
+        if (half is { } ffnType)
+        {
+            var ffnIn = mixHalf.Slice(0, n);
+            s.GemmInputs.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, ffnType, channels);
+            s.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
+            var ffnHalf = ws.FfnHalf.Get<ushort>(ffnCount);
+            s.GemmInputs.Activate(Activation.ReluSquare, ffn, ffnHalf, ffnCount, ffnType);
+            s.Gemm.Multiply(w.FfnValue, ffnHalf, t, x, accumulate: true);
+            return;
+        }
+        var ffnIn32 = mix.Slice(0, n);
         if (fused)
         {
-            s.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, channels);
+            s.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn32, channels);
         }
         else
         {
             s.LayerNorm.Run(x, w.Ln2W, w.Ln2B, a, t, channels, LayerNormEps);
-            s.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn, channels);
+            s.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn32, channels);
         }
-        var ffn = ws.Ffn.Get<float>((long)t * w.FfnKey.Outputs);
-        s.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
-        s.Activations.Run(Activation.ReluSquare, ffn, (long)t * w.FfnKey.Outputs);
+        s.Gemm.Multiply(w.FfnKey, ffnIn32, t, ffn);
+        s.Activations.Run(Activation.ReluSquare, ffn, ffnCount);
         s.Gemm.Multiply(w.FfnValue, ffn, t, x, accumulate: true);
+    }
+
+    // The 16-bit dtype every GEMM of the block takes its input in when producers write it directly
+    // (CudaBackendOptions.HalfGemmInputs, on top of FusedKernels); null for float32 or mixed weights, or the lever off.
+    private TensorDType? HalfInputType(CudaBlockWeights w)
+    {
+        if (!s.Options.HalfGemmInputs || !s.Options.FusedKernels) return null;
+        var dtype = w.Wr.DType;
+        if (dtype is not (TensorDType.BFloat16 or TensorDType.Float16)) return null;
+        DeviceMatrix?[] all = [w.Wr, w.Wk, w.Wv, w.Wo, w.W1, w.W2, w.A1, w.G1, w.G2, w.V1, w.FfnKey, w.FfnValue];
+        return all.All(m => m == null || m.DType == dtype) ? dtype : null;
     }
 
     /// <summary>Elements of one sequence's wkv state in one layer.</summary>

@@ -26,15 +26,41 @@ internal sealed unsafe class CublasGemm(CublasHandle handle, ConvertLauncher con
         y.Require((long)m * n, $"GEMM output of {w.Name}");
         if (m == 0) return;
 
-        ulong b = x.Address;
-        var type = CudaDataType.R32F;
         if (w.DType != TensorDType.Float32)
         {
             var half = conversionScratch.Get<ushort>((long)m * k);
             convert.Run(x, half, (long)m * k, w.DType);
-            b = half.Address;
-            type = w.DType == TensorDType.BFloat16 ? CudaDataType.R16BF : CudaDataType.R16F;
+            GemmEx(w, half.Address, m, y, accumulate);
         }
+        else
+        {
+            GemmEx(w, x.Address, m, y, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// As the float32-input <c>Multiply</c> with x already in the weights' 16-bit dtype (written so by its producer,
+    /// <see cref="CudaBackendOptions.HalfGemmInputs"/>): no conversion runs.
+    /// </summary>
+    public void Multiply(DeviceMatrix w, DeviceView<ushort> x, int m, DeviceView<float> y, bool accumulate = false)
+    {
+        if (w.DType == TensorDType.Float32) throw new ArgumentException($"{w.Name} is float32: its GEMM input must be float32", nameof(x));
+        x.Require((long)m * w.Inputs, $"GEMM input of {w.Name}");
+        y.Require((long)m * w.Outputs, $"GEMM output of {w.Name}");
+        if (m == 0) return;
+        GemmEx(w, x.Address, m, y, accumulate);
+    }
+
+    // y (float32) = x (w's dtype, at address b) · W.
+    private void GemmEx(DeviceMatrix w, ulong b, int m, DeviceView<float> y, bool accumulate)
+    {
+        int k = w.Inputs, n = w.Outputs;
+        var type = w.DType switch
+        {
+            TensorDType.Float32 => CudaDataType.R32F,
+            TensorDType.BFloat16 => CudaDataType.R16BF,
+            _ => CudaDataType.R16F,
+        };
 
         // cuBLAS is column-major: a row-major [R, C] array is its [C, R] matrix. So compute yᵀ[N, M] = op(W) · xᵀ[K, M]:
         //  - [out, in] storage is column-major [K, N]: op = transpose, lda = K;

@@ -26,6 +26,7 @@ internal sealed class Workspace : IDisposable
         R = New(); K = New(); V = New(); WLora = New(); ALora = New(); VLora = New(); Gate = New(); Hidden = New();
         Decay = New(); AOut = New(); BOut = New(); Y = New(); Out = New(); VFirst = New();
         Ffn = New(); Conversion = New();
+        MixHalf = New(); OutHalf = New(); HiddenHalf = New(); FfnHalf = New(); EosPartial = New();
         Shift = New(); Wkv = New(); EosSum = New(); EosCount = New(); Logits = New();
     }
 
@@ -46,6 +47,13 @@ internal sealed class Workspace : IDisposable
 
     // Channel-mix hidden layer [T, 4C]; bf16/fp16 copies of GEMM inputs (up to [T, 4C] 2-byte elements).
     public readonly ScratchBuffer Ffn, Conversion;
+
+    // GEMM inputs written in the weights' 16-bit dtype by their producers (CudaBackendOptions.HalfGemmInputs): the lerps
+    // [6, T, C], the wkv output [T, C], the LoRA hidden layer [T, max LoRA width] and the channel-mix activation [T, 4C].
+    public readonly ScratchBuffer MixHalf, OutHalf, HiddenHalf, FfnHalf;
+
+    // Per-chunk EOS sums [chunks, C] and counts [chunks] of the token-parallel pooling (CudaBackendOptions.TokenParallelPooling).
+    public readonly ScratchBuffer EosPartial;
 
     // Recurrent state of the call: shift [L, 2, B, C] and wkv [L, B, H, 64, 64]; pooled sums [B, C], counts [B];
     // reranker logits [B].

@@ -48,6 +48,16 @@ internal static class CudaTolerance
     /// <summary>Least cosine between embeddings with bf16/fp16 GEMM inputs and the float32 CPU ones (the same rule).</summary>
     public const double ReducedPrecisionCosine = 0.999;
 
+    /// <summary>
+    /// Producers writing the 16-bit GEMM input against float32 producers followed by the conversion kernel: the same
+    /// float32 value rounded by the same FromFloat; on a GPU NVRTC may contract the producers' arithmetic into FMAs
+    /// differently in the two kernels (one ulp before rounding, which can move a bf16 rounding by one step).
+    /// </summary>
+    public static double HalfGemmInputsVersusConversion => Pick(0, 1e-2);
+
+    /// <summary>Token-parallel EOS pooling: each channel summed as per-chunk sums, a different float32 order.</summary>
+    public const double ChunkedPoolingSum = 1e-5;
+
     /// <summary>The split-row wkv7 kernel: each 64-long state row summed as 4 partial sums, a different float32 order everywhere.</summary>
     public const double SplitRowWkv7 = 1e-5;
 }
