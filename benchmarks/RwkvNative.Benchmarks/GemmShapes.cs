@@ -1,11 +1,5 @@
 namespace RwkvNative.Benchmarks;
 
-/// <summary>One weight shape of the model: y[M, N] = x[M, K] · W[N, K]ᵀ.</summary>
-/// <param name="Name">Which layer it is (att = r/k/v/o, ffn.key, ffn.value, LoRA down/up).</param>
-/// <param name="N">Outputs.</param>
-/// <param name="K">Inputs.</param>
-internal readonly record struct GemmShape(string Name, int N, int K);
-
 /// <summary>The weight shapes of the upstream model sizes (MODEL.md; LoRA widths from the upstream presets).</summary>
 internal static class GemmShapes
 {

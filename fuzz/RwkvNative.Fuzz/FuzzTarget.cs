@@ -16,6 +16,3 @@ public sealed record FuzzTarget(string Name, string Description, ReadOnlySpanRun
         return true;
     }
 }
-
-/// <summary>A target's entry point.</summary>
-public delegate void ReadOnlySpanRunner(ReadOnlySpan<byte> input);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 
 namespace RwkvNative.Cli;
 
@@ -74,10 +73,4 @@ internal sealed class EncodingOptions
         int i = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
         return i < 0 ? message : message[..i];
     }
-}
-
-/// <summary>How a command turns a text line into tokens: instruction, encoding, and the head its embeddings use.</summary>
-internal sealed record TextEncoder(TextEncoding Encoding, string? Instruction, EmbeddingTask Head)
-{
-    public int[] Tokens(EmbeddingModel model, string text) => model.EncodeText(text, Instruction, Encoding);
 }

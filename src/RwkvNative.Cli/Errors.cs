@@ -2,17 +2,6 @@ using RwkvNative.Checkpoints;
 
 namespace RwkvNative.Cli;
 
-/// <summary>Exit codes of the CLI contract.</summary>
-internal static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failure = 1;
-    public const int BadInput = 2;
-}
-
-/// <summary>An error in the user's input or usage (exit code 2); the message says where and what to do.</summary>
-internal sealed class InputException(string message) : Exception(message);
-
 /// <summary>Turns an exception into the contract's one-line <c>error: </c> message and exit code.</summary>
 internal static partial class Errors
 {

@@ -3,30 +3,6 @@ using RwkvNative.Retrieval;
 
 namespace RwkvNative.Extensions.AI;
 
-/// <summary>One document of a ranking: its position in the caller's list and its relevance.</summary>
-/// <param name="Index">Position of the document in the list passed to <see cref="IReranker.RankAsync"/>.</param>
-/// <param name="Score">Relevance in (0, 1) (the sigmoid of <paramref name="Logit"/>); higher is more relevant.</param>
-/// <param name="Logit">The reranker's raw output.</param>
-public readonly record struct RankedDocument(int Index, float Score, float Logit);
-
-/// <summary>Orders documents by relevance to a query.</summary>
-public interface IReranker
-{
-    /// <summary>
-    /// Scores every document against <paramref name="query"/> and returns them best first (ties: lower index first),
-    /// at most <paramref name="topN"/> (null: all).
-    /// </summary>
-    Task<IReadOnlyList<RankedDocument>> RankAsync(string query, IReadOnlyList<string> documents, int? topN = null, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Scores stored documents, named by id, against <paramref name="query"/> and returns them best first (ties: lower
-    /// index first), at most <paramref name="topN"/>; <see cref="RankedDocument.Index"/> is the position in <paramref name="documentIds"/>.
-    /// </summary>
-    /// <exception cref="KeyNotFoundException">An id is not stored (<see cref="UnknownDocumentException"/>, naming it).</exception>
-    /// <exception cref="InvalidOperationException">This reranker has no document store.</exception>
-    Task<IReadOnlyList<RankedDocument>> RankByIdAsync(string query, IReadOnlyList<string> documentIds, int? topN = null, CancellationToken cancellationToken = default);
-}
-
 /// <summary>
 /// <see cref="IReranker"/> over a <see cref="Reranker"/>: texts in online mode (each pair in the upstream template,
 /// exactly as <see cref="Reranker.Score(string, IReadOnlyList{string}, CancellationToken)"/>), ids from the cached states

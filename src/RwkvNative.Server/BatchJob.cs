@@ -1,14 +1,6 @@
 // One request's sequences waiting for the batcher.
-using RwkvNative.Backends;
 
 namespace RwkvNative.Server;
-
-/// <summary>What a batch computes; only sequences of the same kind and task share a batch.</summary>
-internal enum WorkKind
-{
-    Embed,
-    Rerank,
-}
 
 /// <summary>
 /// One request's sequences in the batcher; completes when every sequence has its result. <see cref="Next"/> and

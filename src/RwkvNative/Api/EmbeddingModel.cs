@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
 using RwkvNative.Cpu;
@@ -6,54 +5,6 @@ using RwkvNative.Model;
 using RwkvNative.Tokenizer;
 
 namespace RwkvNative;
-
-/// <summary>How to load a model.</summary>
-public sealed record ModelOptions
-{
-    /// <summary><c>auto</c> (default: CUDA when usable, else CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
-    public string Device { get; init; } = "auto";
-
-    /// <summary>Receives one-line diagnostics (device choice, load time). Null: silent.</summary>
-    public Action<string>? Log { get; init; }
-
-    /// <summary>
-    /// Most tokens one pass through the backend holds: short sequences are packed into passes of at most this many tokens, and a
-    /// longer sequence runs in consecutive passes of this size carrying its state, so peak memory follows this figure, not the
-    /// length of a text. Results do not depend on it (bit-identical on the CPU).
-    /// </summary>
-    public int MaxBatchTokens { get; init; } = 4096;
-
-    /// <summary>How <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/> encodes texts:
-    /// <see cref="TextEncoding.Single"/> (default) or a <see cref="MultiEos"/> (the paper's evaluation encoding).</summary>
-    public TextEncoding Encoding { get; init; } = TextEncoding.Single;
-
-    /// <summary>
-    /// Arithmetic of the linear layers: <see cref="Precision.Float32"/> (default) or, on the CPU only, the opt-in
-    /// <see cref="Precision.Int8"/> (a reranker loaded for this model uses the same).
-    /// </summary>
-    public Precision Precision { get; init; } = Precision.Float32;
-}
-
-/// <summary>What <see cref="EmbeddingModel.Forward"/> returns.</summary>
-public sealed class ForwardResult
-{
-    internal ForwardResult(float[]?[] embeddings, ModelState state)
-    {
-        Embeddings = embeddings;
-        State = state;
-    }
-
-    /// <summary>Per sequence: its embedding [C], or null when the sequence holds no EOS (65535) token.</summary>
-    public IReadOnlyList<float[]?> Embeddings { get; }
-
-    /// <summary>The state after the last token of every sequence: [L,2,B,C] + [L,B,H,64,64].</summary>
-    public ModelState State { get; }
-
-    /// <summary>The embedding of sequence <paramref name="index"/>; throws, naming the sequence, if it had no EOS token.</summary>
-    public float[] GetEmbedding(int index) =>
-        Embeddings[index] ?? throw new InvalidOperationException(
-            $"sequence {index} has no EOS token (65535), so it has no embedding; append EOS (Encode(text, addEos: true))");
-}
 
 /// <summary>
 /// An EmbeddingRWKV embedding model loaded on one device. Thread-safe: any number of threads may call
@@ -308,30 +259,5 @@ public sealed class EmbeddingModel : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Backend.Dispose();
         _checkpoint.Dispose();
-    }
-}
-
-/// <summary>A digest of a checkpoint's shapes and a sample of its weights: cheap at load, different for different models.</summary>
-internal static class ModelIdentity
-{
-    public static string Of(Checkpoint ckpt, object config)
-    {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        h.AppendData(System.Text.Encoding.UTF8.GetBytes(config.ToString() ?? ""));
-        foreach (var key in ckpt.Tensors.Keys.Order(StringComparer.Ordinal))
-        {
-            var t = ckpt.Tensors[key];
-            h.AppendData(System.Text.Encoding.UTF8.GetBytes($"{key}:{t.DType}:{string.Join(",", t.Shape)};"));
-            var raw = t.RawBytes;
-            // Up to 256 chunks of 64 bytes spread over the tensor.
-            const int chunk = 64, chunks = 256;
-            if (raw.Length <= chunk * chunks) h.AppendData(raw);
-            else
-            {
-                long step = (raw.Length - chunk) / (chunks - 1);
-                for (int i = 0; i < chunks; i++) h.AppendData(raw.Slice((int)(i * step), chunk));
-            }
-        }
-        return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 }

@@ -4,12 +4,6 @@ using RwkvNative.Model;
 
 namespace RwkvNative;
 
-/// <summary>One scored document.</summary>
-/// <param name="Index">Position of the document in the caller's list.</param>
-/// <param name="Logit">The reranker's raw output.</param>
-/// <param name="Score">sigmoid(Logit), in (0, 1).</param>
-public readonly record struct RerankScore(int Index, float Logit, float Score);
-
 /// <summary>
 /// The state-based reranker paired with an <see cref="EmbeddingModel"/>, on the model's device. Thread-safe like the model.
 /// </summary>

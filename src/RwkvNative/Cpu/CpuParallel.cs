@@ -1,12 +1,5 @@
 namespace RwkvNative.Cpu;
 
-/// <summary>A piece of row-wise work: rows [start, end) of a [T, C] batch, independent of every other row.</summary>
-internal interface IRowJob
-{
-    /// <summary>Processes rows start..end-1.</summary>
-    void Rows(int start, int end);
-}
-
 /// <summary>
 /// Row-parallel loops of the CPU backend, bounded by the backend's thread count like its GEMM calls (one knob,
 /// <see cref="CpuBackendOptions.Threads"/>). A row's result never depends on how rows are split, so any thread count

@@ -2,75 +2,9 @@
 // y = x · Wᵀ over a slice of K, reading W from its packed panel (see LinearWeight) and x from a packed block.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
+using static RwkvNative.Cpu.IRowCount;
 
 namespace RwkvNative.Cpu;
-
-/// <summary>Instruction sets the GEMM has micro-kernels for, best first.</summary>
-internal enum GemmIsa
-{
-    /// <summary>Portable scalar loops.</summary>
-    Scalar,
-    /// <summary>128-bit vectors (ARM64 NEON, or SSE on x64).</summary>
-    Vector128,
-    /// <summary>256-bit vectors with FMA (AVX2).</summary>
-    Vector256,
-    /// <summary>512-bit vectors (AVX-512F).</summary>
-    Vector512,
-}
-
-/// <summary>A row count fixed at JIT time, so each kernel instantiation keeps only its live accumulators.</summary>
-internal interface IRowCount
-{
-    /// <summary>Rows of the tile.</summary>
-    static abstract int Value { get; }
-}
-
-/// <summary>How a 512-bit kernel reads one k-row of a W panel (32 outputs) into two float32 vectors.</summary>
-internal unsafe interface IPanelRow512
-{
-    /// <summary>Bytes per stored element.</summary>
-    static abstract int ElementSize { get; }
-
-    /// <summary>Outputs 0..15 of the row at <paramref name="row"/>.</summary>
-    static abstract Vector512<float> Low(byte* row);
-
-    /// <summary>Outputs 16..31 of the row at <paramref name="row"/>.</summary>
-    static abstract Vector512<float> High(byte* row);
-}
-
-/// <summary>Panels stored as float32.</summary>
-internal readonly unsafe struct SinglePanel : IPanelRow512
-{
-    public static int ElementSize => sizeof(float);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Low(byte* row) => Vector512.Load((float*)row);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> High(byte* row) => Vector512.Load((float*)row + 16);
-}
-
-/// <summary>Panels stored as bfloat16: zero-extend each 16-bit pattern and move it to the top half (exact).</summary>
-internal readonly unsafe struct BFloat16Panel : IPanelRow512
-{
-    public static int ElementSize => sizeof(ushort);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Low(byte* row) =>
-        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row)), 16).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> High(byte* row) =>
-        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + 16)), 16).AsSingle();
-}
-
-#pragma warning disable CS1591 // the row-count markers are self-describing
-internal readonly struct Rows1 : IRowCount { public static int Value => 1; }
-internal readonly struct Rows2 : IRowCount { public static int Value => 2; }
-internal readonly struct Rows3 : IRowCount { public static int Value => 3; }
-internal readonly struct Rows4 : IRowCount { public static int Value => 4; }
-internal readonly struct Rows5 : IRowCount { public static int Value => 5; }
-internal readonly struct Rows6 : IRowCount { public static int Value => 6; }
-internal readonly struct Rows7 : IRowCount { public static int Value => 7; }
-internal readonly struct Rows8 : IRowCount { public static int Value => 8; }
-#pragma warning restore CS1591
 
 /// <summary>
 /// Micro-kernels. Every output is one float32 accumulator that starts from zero (or from y) and adds x[k]·W[n, k]

@@ -5,17 +5,6 @@ using RwkvNative.Model;
 
 namespace RwkvNative.Cpu;
 
-/// <summary>Element type a <see cref="LinearWeight"/> keeps in memory.</summary>
-internal enum WeightFormat
-{
-    /// <summary>IEEE single.</summary>
-    Float32,
-    /// <summary>bfloat16 (exactly what a bf16 checkpoint holds), widened to float32 just before the micro-kernel.</summary>
-    BFloat16,
-    /// <summary>int8 per output channel (<see cref="Int8Weight"/>), multiplied by the int8 GEMM (<see cref="Precision.Int8"/>).</summary>
-    Int8,
-}
-
 /// <summary>
 /// A weight matrix W: [N, K] (N outputs, K inputs) as the CPU GEMM reads it: y = x · Wᵀ.
 /// Stored once, at load, in the GEMM's packed layout: K is cut into blocks of <see cref="KBlock"/> inputs (the last one

@@ -6,22 +6,6 @@ using System.Text.Unicode;
 namespace RwkvNative.Tokenizer;
 
 /// <summary>
-/// The parsed vocabulary: every token's bytes, packed in id order.
-/// Token <c>id</c> is <c>Bytes[Offsets[id]..Offsets[id + 1]]</c>; an id the file does not define has no bytes.
-/// </summary>
-/// <param name="Bytes">All tokens' bytes, concatenated in id order.</param>
-/// <param name="Offsets">[MaxId + 2] start of each id's bytes in <paramref name="Bytes"/>.</param>
-/// <param name="Count">Number of tokens the file defines.</param>
-internal sealed record Vocabulary(byte[] Bytes, int[] Offsets, int Count)
-{
-    /// <summary>Largest id the file defines.</summary>
-    public int MaxId => Offsets.Length - 2;
-
-    /// <summary>The bytes of token <paramref name="id"/>; empty when the file does not define it.</summary>
-    public ReadOnlySpan<byte> TokenBytes(int id) => Bytes.AsSpan(Offsets[id], Offsets[id + 1] - Offsets[id]);
-}
-
-/// <summary>
 /// Parses the vocabulary file straight from its UTF-8 bytes (no strings, no regex: it runs on every cold start).
 /// Literals follow Python's rules: a <c>str</c> literal's characters are encoded as UTF-8 (so <c>'\x80'</c> is C2 80),
 /// a <c>bytes</c> literal's escapes are raw bytes (so <c>b'\x80'</c> is 80).

@@ -150,11 +150,3 @@ public abstract class ResidentDocumentsContract
         Assert.Throws<ArgumentException>(() => m.Backend.ForwardState(PackedBatch.FromPacked(tokens, [0, 7]), st2)); // batch 1 for a state of 3
     }
 }
-
-/// <summary>The contract on the CPU backend: host arrays behind the same abstraction, so every comparison is exact.</summary>
-public sealed class CpuResidentDocumentsTests : ResidentDocumentsContract
-{
-    protected override string Device => "cpu";
-
-    protected override double SamePath => 0;
-}

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RwkvNative.Model;
 using RwkvNative.Verification;
 
 namespace RwkvNative.Tests.Reference;
@@ -108,10 +107,4 @@ public abstract class MultiEosReferenceTests
         }
         else Approx.AssertClose(expected, actual, tol.Absolute);
     }
-}
-
-/// <summary>The multi-EOS references on the CPU backend (float32, 1e-4 absolute; pass size changes no bit).</summary>
-public sealed class CpuMultiEosReferenceTests : MultiEosReferenceTests
-{
-    protected override string Device => "cpu";
 }

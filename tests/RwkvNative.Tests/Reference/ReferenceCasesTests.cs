@@ -1,4 +1,3 @@
-using RwkvNative.Backends;
 using RwkvNative.Model;
 using RwkvNative.Verification;
 
@@ -155,10 +154,4 @@ public abstract class ReferenceCasesTests
     /// <summary>Concurrent callers of one model: the CPU gives identical bits; other backends may differ by batching.</summary>
     protected virtual double ConcurrentTolerance => 0;
 
-}
-
-/// <summary>The reference suite on the CPU backend (float32, 1e-4 absolute).</summary>
-public sealed class CpuReferenceCasesTests : ReferenceCasesTests
-{
-    protected override string Device => "cpu";
 }

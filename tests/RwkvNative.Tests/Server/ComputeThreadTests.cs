@@ -1,11 +1,6 @@
-using RwkvNative.Backends;
 using RwkvNative.Cpu;
 
 namespace RwkvNative.Tests.Server;
-
-/// <summary>Run alone: it counts the work items of the process-wide thread pool.</summary>
-[CollectionDefinition(DisableParallelization = true)]
-public sealed class ThreadPoolQuietCollection;
 
 /// <summary>The CPU backend computes on its own threads, so a server's thread pool stays free for I/O during a batch.</summary>
 [Collection(typeof(ThreadPoolQuietCollection))]

@@ -5,44 +5,6 @@ using RwkvNative.Model;
 
 namespace RwkvNative.Verification;
 
-/// <summary>How close a backend must come to the float32 reference tensors.</summary>
-/// <param name="Absolute">Largest absolute difference allowed on embeddings, states, logits and scores.</param>
-/// <param name="MinCosine">Smallest cosine similarity allowed between an embedding and its reference (0: not checked).</param>
-/// <param name="SameRanking">Whether reranker cases must also order their documents exactly as the reference does.</param>
-public sealed record Tolerance(double Absolute, double MinCosine, bool SameRanking = false)
-{
-    /// <summary>A float32 engine: 1e-4 absolute everywhere (only summation order differs from the reference).</summary>
-    public static Tolerance Float32 { get; } = new(1e-4, 0);
-
-    /// <summary>
-    /// A reduced-precision engine (fp16/bf16 activations): embeddings judged by cosine ≥ 0.999, logits and scores within 2e-2
-    /// (shared/reference/README.md); states are not compared element-wise.
-    /// </summary>
-    public static Tolerance Reduced { get; } = new(2e-2, 0.999);
-
-    /// <summary>
-    /// The CPU's int8 precision (<see cref="Precision.Int8"/>): embeddings by cosine ≥ 0.999, reranker logits and scores
-    /// within 0.05, and the documents of every rerank case in the reference's order; states are not compared element-wise.
-    /// </summary>
-    public static Tolerance Int8 { get; } = new(5e-2, 0.999, SameRanking: true);
-
-    /// <summary>The tolerance a backend running <paramref name="precision"/> is judged with (<paramref name="reduced"/>: fp16/bf16 activations).</summary>
-    public static Tolerance For(Precision precision, bool reduced) =>
-        precision == Precision.Int8 ? Int8 : reduced ? Reduced : Float32;
-
-    internal bool IsReduced => MinCosine > 0;
-}
-
-/// <summary>The outcome of one reference case.</summary>
-/// <param name="Fixture">Fixture name (e.g. <c>tiny-bf16</c>).</param>
-/// <param name="Case">Case id.</param>
-/// <param name="Kind">single, batch, rerank_online, rerank_states or rerank_offline.</param>
-/// <param name="MaxError">Largest absolute difference over every compared tensor.</param>
-/// <param name="MinCosine">Smallest embedding cosine similarity (1 when the case has no embedding).</param>
-/// <param name="Passed">Within tolerance.</param>
-/// <param name="Detail">Which tensor had the largest error, or what failed.</param>
-public sealed record CaseResult(string Fixture, string Case, string Kind, double MaxError, double MinCosine, bool Passed, string Detail);
-
 /// <summary>
 /// One fixture of reference tensors computed by upstream (<c>NAME.cases.json</c> + <c>NAME.ref.safetensors</c> + the checkpoints
 /// beside them), runnable against any backend. Used by the test suite and by <c>rwkv-emb verify</c>.
@@ -284,24 +246,6 @@ public sealed class ReferenceFixture : IDisposable
         {
             Detail = Passed ? why : Detail + "; " + why;
             Passed = false;
-        }
-    }
-}
-
-/// <summary>Runs every case of every fixture in a folder on one device.</summary>
-public static class ReferenceVerifier
-{
-    /// <summary>Results of every case, fixture by fixture, in file order.</summary>
-    public static IEnumerable<CaseResult> Run(string directory, ModelOptions options, Tolerance tolerance)
-    {
-        var files = ReferenceFixture.Find(directory);
-        if (files.Count == 0) throw new FileNotFoundException($"no *.cases.json fixtures in {directory}");
-        foreach (var file in files)
-        {
-            using var fixture = ReferenceFixture.Open(file);
-            using var model = EmbeddingModel.Load(fixture.ModelPath, options);
-            using var reranker = Reranker.Load(fixture.RerankerPath, model);
-            foreach (var id in fixture.CaseIds) yield return fixture.Run(id, model, reranker, tolerance);
         }
     }
 }

@@ -1,0 +1,4 @@
+namespace RwkvNative.Fuzz;
+
+/// <summary>A target's entry point.</summary>
+public delegate void ReadOnlySpanRunner(ReadOnlySpan<byte> input);

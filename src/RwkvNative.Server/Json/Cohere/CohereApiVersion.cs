@@ -1,0 +1,6 @@
+namespace RwkvNative.Server.Json;
+
+internal sealed class CohereApiVersion
+{
+    public string Version { get; init; } = "2";
+}

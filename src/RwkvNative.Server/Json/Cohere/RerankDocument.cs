@@ -1,0 +1,6 @@
+namespace RwkvNative.Server.Json;
+
+internal sealed class RerankDocument
+{
+    public required string Text { get; init; }
+}

@@ -1,0 +1,34 @@
+// Response bodies of the server (Tei/, OpenAI/, Cohere/), serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe).
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RwkvNative.Server.Json;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(OpenAIErrorResponse))]
+[JsonSerializable(typeof(CohereErrorResponse))]
+[JsonSerializable(typeof(float[][]))]
+[JsonSerializable(typeof(List<TeiRank>))]
+[JsonSerializable(typeof(OpenAIEmbeddingList<float[]>))]
+[JsonSerializable(typeof(OpenAIEmbeddingList<string>))]
+[JsonSerializable(typeof(RerankResponse))]
+[JsonSerializable(typeof(InfoResponse))]
+[JsonSerializable(typeof(List<List<TeiToken>>))]
+[JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(OpenAIModelList))]
+[JsonSerializable(typeof(CohereV2RerankResponse))]
+internal sealed partial class ServerJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context the endpoints write with: the same naming, and relaxed escaping so that '+' (base64) and quotes in
+    /// messages appear as themselves (these bodies are API answers, never inlined into HTML).
+    /// </summary>
+    public static ServerJsonContext Api { get; } = new(new JsonSerializerOptions
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    });
+}

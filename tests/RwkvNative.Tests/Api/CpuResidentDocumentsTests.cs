@@ -1,0 +1,9 @@
+namespace RwkvNative.Tests.Api;
+
+/// <summary>The contract on the CPU backend: host arrays behind the same abstraction, so every comparison is exact.</summary>
+public sealed class CpuResidentDocumentsTests : ResidentDocumentsContract
+{
+    protected override string Device => "cpu";
+
+    protected override double SamePath => 0;
+}
