@@ -12,8 +12,8 @@ namespace RwkvNative.Benchmarks;
 public class CpuKernelBenchmarks
 {
     private const int N = 64;
-    private float[] r = null!, decay = null!, k = null!, v = null!, kk = null!, ag = null!, y = null!, state = null!;
-    private float[] rows = null!, w = null!, b = null!, normed = null!;
+    private float[] _r = null!, _decay = null!, _k = null!, _v = null!, _kk = null!, _ag = null!, _y = null!, _state = null!;
+    private float[] _rows = null!, _w = null!, _b = null!, _normed = null!;
 
     /// <summary>Tokens of one sequence run through one head (1 = one decoding step).</summary>
     [Params(1, 256)]
@@ -30,20 +30,20 @@ public class CpuKernelBenchmarks
         var rng = new Random(7);
         float[] Fill(int n, float lo, float hi) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = lo + (float)rng.NextDouble() * (hi - lo); return a; }
         int n = T * C;
-        r = Fill(n, -1, 1); decay = Fill(n, 0.55f, 0.99f); k = Fill(n, -1, 1); v = Fill(n, -1, 1);
-        kk = Fill(n, -0.125f, 0.125f); ag = Fill(n, 0, 1); y = new float[n]; state = Fill(N * N, -0.5f, 0.5f);
-        rows = Fill(n, -2, 2); w = Fill(C, 0.5f, 1.5f); b = Fill(C, -0.1f, 0.1f); normed = new float[n];
+        _r = Fill(n, -1, 1); _decay = Fill(n, 0.55f, 0.99f); _k = Fill(n, -1, 1); _v = Fill(n, -1, 1);
+        _kk = Fill(n, -0.125f, 0.125f); _ag = Fill(n, 0, 1); _y = new float[n]; _state = Fill(N * N, -0.5f, 0.5f);
+        _rows = Fill(n, -2, 2); _w = Fill(C, 0.5f, 1.5f); _b = Fill(C, -0.1f, 0.1f); _normed = new float[n];
     }
 
     /// <summary>wkv7 over T tokens of one head, widest SIMD path.</summary>
     [Benchmark]
-    public void Wkv7Head() => Wkv7.Run(T, C, 0, r, decay, k, v, kk, ag, state, y);
+    public void Wkv7Head() => Wkv7.Run(T, C, 0, _r, _decay, _k, _v, _kk, _ag, _state, _y);
 
     /// <summary>wkv7 over T tokens of one head, portable Vector&lt;T&gt; path.</summary>
     [Benchmark]
-    public void Wkv7HeadPortable() => Wkv7.Run(T, C, 0, r, decay, k, v, kk, ag, state, y, allowWide: false);
+    public void Wkv7HeadPortable() => Wkv7.Run(T, C, 0, _r, _decay, _k, _v, _kk, _ag, _state, _y, allowWide: false);
 
     /// <summary>LayerNorm of T rows of width C (eps 1e-5).</summary>
     [Benchmark]
-    public void LayerNormRows() => Ops.LayerNormRows(rows, T, w, b, normed);
+    public void LayerNormRows() => Ops.LayerNormRows(_rows, T, _w, _b, _normed);
 }

@@ -16,10 +16,10 @@ namespace RwkvNative.Benchmarks;
 [Config(typeof(GflopsConfig))]
 public class GemmBenchmarks
 {
-    private float[] x = null!;
-    private float[] y = null!;
-    private LinearWeight single = null!;
-    private LinearWeight half = null!;
+    private float[] _x = null!;
+    private float[] _y = null!;
+    private LinearWeight _single = null!;
+    private LinearWeight _half = null!;
 
     /// <summary>Model width.</summary>
     [Params(768, 1024, 2048)]
@@ -49,8 +49,8 @@ public class GemmBenchmarks
     {
         var (n, k) = Size(C, Shape);
         var rng = new Random(42);
-        x = new float[M * k];
-        for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        _x = new float[M * k];
+        for (int i = 0; i < _x.Length; i++) _x[i] = (float)(rng.NextDouble() * 2 - 1);
         var rows = new float[n * k];
         var bits = new ushort[n * k];
         for (int i = 0; i < rows.Length; i++)
@@ -58,18 +58,18 @@ public class GemmBenchmarks
             rows[i] = (float)(rng.NextDouble() * 2 - 1) / MathF.Sqrt(k);
             bits[i] = (ushort)(BitConverter.SingleToUInt32Bits(rows[i]) >> 16);
         }
-        single = LinearWeight.FromRows(rows, n, k);
-        half = LinearWeight.FromBFloat16Rows(bits, n, k);
-        y = new float[M * n];
+        _single = LinearWeight.FromRows(rows, n, k);
+        _half = LinearWeight.FromBFloat16Rows(bits, n, k);
+        _y = new float[M * n];
     }
 
     /// <summary>float32 weights.</summary>
     [Benchmark(Baseline = true)]
-    public void Float32() => Gemm.Linear(x, M, single, y);
+    public void Float32() => Gemm.Linear(_x, M, _single, _y);
 
     /// <summary>bf16 weights, widened in the kernel.</summary>
     [Benchmark]
-    public void BFloat16() => Gemm.Linear(x, M, half, y);
+    public void BFloat16() => Gemm.Linear(_x, M, _half, _y);
 
     /// <summary>Adds the GFLOP/s column.</summary>
     private sealed class GflopsConfig : ManualConfig

@@ -25,12 +25,12 @@ public class TokenizerBenchmarks
     /// <summary>Size of each document in <see cref="EncodeDocuments"/> (UTF-8 bytes, cut at character boundaries).</summary>
     public const int DocumentBytes = 1024;
 
-    private RwkvTokenizer tokenizer = null!;
-    private string text = null!;
-    private byte[] utf8 = null!;
-    private int[] destination = null!;
-    private int[] ids = null!;
-    private string[] documents = null!;
+    private RwkvTokenizer _tokenizer = null!;
+    private string _text = null!;
+    private byte[] _utf8 = null!;
+    private int[] _destination = null!;
+    private int[] _ids = null!;
+    private string[] _documents = null!;
 
     /// <summary>Adds the MB/s column: every benchmark but the vocabulary load processes <see cref="TextBytes"/>.</summary>
     private sealed class ThroughputConfig : ManualConfig
@@ -46,12 +46,12 @@ public class TokenizerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        tokenizer = RwkvTokenizer.Default;
-        text = MixedText.Generate(TextBytes, Seed);
-        utf8 = Encoding.UTF8.GetBytes(text);
-        destination = new int[utf8.Length];
-        ids = tokenizer.Encode(utf8);
-        documents = Split(text, DocumentBytes);
+        _tokenizer = RwkvTokenizer.Default;
+        _text = MixedText.Generate(TextBytes, Seed);
+        _utf8 = Encoding.UTF8.GetBytes(_text);
+        _destination = new int[_utf8.Length];
+        _ids = _tokenizer.Encode(_utf8);
+        _documents = Split(_text, DocumentBytes);
     }
 
     /// <summary>Cuts <paramref name="text"/> into pieces of about <paramref name="bytes"/> UTF-8 bytes, never inside a character.</summary>
@@ -76,11 +76,11 @@ public class TokenizerBenchmarks
 
     /// <summary>The hot path: UTF-8 in, ids into a caller's buffer, no allocation.</summary>
     [Benchmark(Baseline = true)]
-    public int EncodeToUtf8() => tokenizer.EncodeTo(utf8, destination);
+    public int EncodeToUtf8() => _tokenizer.EncodeTo(_utf8, _destination);
 
     /// <summary>From one 4 MiB .NET string: UTF-16 validation and transcoding, matching, and the 4 MB result array.</summary>
     [Benchmark]
-    public int[] EncodeString() => tokenizer.Encode(text);
+    public int[] EncodeString() => _tokenizer.Encode(_text);
 
     /// <summary>
     /// The per-request path: <c>Encode(text, addEos: true)</c> on each 1 KiB document of the same text (transcoding,
@@ -90,13 +90,13 @@ public class TokenizerBenchmarks
     public int EncodeDocuments()
     {
         int total = 0;
-        foreach (var document in documents) total += tokenizer.Encode(document, addEos: true).Length;
+        foreach (var document in _documents) total += _tokenizer.Encode(document, addEos: true).Length;
         return total;
     }
 
     /// <summary>Ids back to a string (bytes joined, then UTF-8 decoded).</summary>
     [Benchmark]
-    public string Decode() => tokenizer.Decode(ids);
+    public string Decode() => _tokenizer.Decode(_ids);
 
     /// <summary>Parse the embedded vocabulary and build the matcher, as <see cref="RwkvTokenizer.Default"/> does.</summary>
     [Benchmark]

@@ -10,7 +10,7 @@ namespace RwkvNative;
 /// </summary>
 public sealed class ResidentDocuments : IDisposable
 {
-    private readonly Dictionary<string, int>? byId;
+    private readonly Dictionary<string, int>? _byId;
 
     internal ResidentDocuments(StateStore store, string modelIdentity, IReadOnlyList<string>? ids)
     {
@@ -19,9 +19,9 @@ public sealed class ResidentDocuments : IDisposable
         if (ids != null)
         {
             if (ids.Count != store.Count) throw new ArgumentException($"{ids.Count} ids for {store.Count} documents", nameof(ids));
-            byId = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+            _byId = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
             for (int i = 0; i < ids.Count; i++)
-                if (!byId.TryAdd(ids[i] ?? throw new ArgumentNullException(nameof(ids), $"id {i} is null"), i))
+                if (!_byId.TryAdd(ids[i] ?? throw new ArgumentNullException(nameof(ids), $"id {i} is null"), i))
                     throw new ArgumentException($"id '{ids[i]}' appears twice", nameof(ids));
             Ids = ids.ToArray();
         }
@@ -48,8 +48,8 @@ public sealed class ResidentDocuments : IDisposable
     public int IndexOf(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (byId == null) throw new InvalidOperationException("these resident documents were made without ids; score them by index");
-        return byId.TryGetValue(id, out var i) ? i : throw new KeyNotFoundException($"document '{id}' is not among the resident documents");
+        if (_byId == null) throw new InvalidOperationException("these resident documents were made without ids; score them by index");
+        return _byId.TryGetValue(id, out var i) ? i : throw new KeyNotFoundException($"document '{id}' is not among the resident documents");
     }
 
     /// <summary>Frees the memory.</summary>

@@ -22,7 +22,7 @@ internal static class CpuParallel
         }
         // A few chunks per thread for balance; each chunk a run of whole rows.
         int chunks = Math.Min(rows, threads * 4);
-        Parallel.For(0, chunks, Options(threads), i =>
+        Parallel.For(0, chunks, CpuThreads.Options(threads), i =>
         {
             int start = (int)((long)rows * i / chunks), end = (int)((long)rows * (i + 1) / chunks);
             job.Rows(start, end);
@@ -38,11 +38,6 @@ internal static class CpuParallel
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, Options(threads), body);
+        Parallel.For(0, count, CpuThreads.Options(threads), body);
     }
-
-    private static readonly ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
-
-    private static ParallelOptions Options(int threads) =>
-        s_options[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
 }

@@ -8,25 +8,25 @@ namespace RwkvNative.Cpu;
 /// </summary>
 internal sealed class CpuStateStore : StateStore
 {
-    private readonly float[][]? shift32, wkv32;
-    private readonly Half[][]? shift16, wkv16;
-    private readonly int shiftLength, wkvLength;
+    private readonly float[][]? _shift32, _wkv32;
+    private readonly Half[][]? _shift16, _wkv16;
+    private readonly int _shiftLength, _wkvLength;
 
     public CpuStateStore(ModelConfig config, int count, StatePrecision precision) : base(config, count, precision)
     {
-        shiftLength = config.Layers * 2 * config.Channels;
-        wkvLength = config.Layers * config.Channels * ModelConfig.HeadSize;
+        _shiftLength = config.Layers * 2 * config.Channels;
+        _wkvLength = config.Layers * config.Channels * ModelConfig.HeadSize;
         if (precision == StatePrecision.Float16)
         {
-            shift16 = new Half[count][];
-            wkv16 = new Half[count][];
-            for (int i = 0; i < count; i++) { shift16[i] = new Half[shiftLength]; wkv16[i] = new Half[wkvLength]; }
+            _shift16 = new Half[count][];
+            _wkv16 = new Half[count][];
+            for (int i = 0; i < count; i++) { _shift16[i] = new Half[_shiftLength]; _wkv16[i] = new Half[_wkvLength]; }
         }
         else
         {
-            shift32 = new float[count][];
-            wkv32 = new float[count][];
-            for (int i = 0; i < count; i++) { shift32[i] = new float[shiftLength]; wkv32[i] = new float[wkvLength]; }
+            _shift32 = new float[count][];
+            _wkv32 = new float[count][];
+            for (int i = 0; i < count; i++) { _shift32[i] = new float[_shiftLength]; _wkv32[i] = new float[_wkvLength]; }
         }
     }
 
@@ -55,8 +55,8 @@ internal sealed class CpuStateStore : StateStore
         for (int l = 0; l < Config.Layers; l++)
         {
             for (int k = 0; k < 2; k++)
-                Store(state.Shift.AsSpan(((l * 2 + k) * batch + b) * c, c), shift32?[slot], shift16?[slot], (l * 2 + k) * c);
-            Store(state.Wkv.AsSpan((l * batch + b) * w, w), wkv32?[slot], wkv16?[slot], l * w);
+                Store(state.Shift.AsSpan(((l * 2 + k) * batch + b) * c, c), _shift32?[slot], _shift16?[slot], (l * 2 + k) * c);
+            Store(state.Wkv.AsSpan((l * batch + b) * w, w), _wkv32?[slot], _wkv16?[slot], l * w);
         }
     }
 
@@ -66,8 +66,8 @@ internal sealed class CpuStateStore : StateStore
         for (int l = 0; l < Config.Layers; l++)
         {
             for (int k = 0; k < 2; k++)
-                Load(shift32?[slot], shift16?[slot], (l * 2 + k) * c, state.Shift.AsSpan(((l * 2 + k) * batch + b) * c, c));
-            Load(wkv32?[slot], wkv16?[slot], l * w, state.Wkv.AsSpan((l * batch + b) * w, w));
+                Load(_shift32?[slot], _shift16?[slot], (l * 2 + k) * c, state.Shift.AsSpan(((l * 2 + k) * batch + b) * c, c));
+            Load(_wkv32?[slot], _wkv16?[slot], l * w, state.Wkv.AsSpan((l * batch + b) * w, w));
         }
     }
 

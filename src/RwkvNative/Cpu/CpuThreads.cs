@@ -11,15 +11,15 @@ namespace RwkvNative.Cpu;
 internal sealed class CpuThreads : TaskScheduler
 {
     private readonly BlockingCollection<Task> _queue = new();
-    private static long s_executed;
+    private static long _executed;
 
     /// <summary>The backend's scheduler.</summary>
     public static CpuThreads Instance { get; } = new(Environment.ProcessorCount);
 
     /// <summary>Work items these threads have run since the process started (a figure for tests and diagnostics).</summary>
-    public static long Executed => Interlocked.Read(ref s_executed);
+    public static long Executed => Interlocked.Read(ref _executed);
 
-    [ThreadStatic] private static bool t_isWorker;
+    [ThreadStatic] private static bool _isWorker;
 
     private CpuThreads(int threads)
     {
@@ -33,12 +33,23 @@ internal sealed class CpuThreads : TaskScheduler
 
     public override int MaximumConcurrencyLevel { get; }
 
+    private static readonly ParallelOptions?[] OptionsByThreads = new ParallelOptions?[Environment.ProcessorCount + 1];
+
+    /// <summary>
+    /// Options for a parallel loop of the CPU backend: these threads, at most <paramref name="threads"/> of them at once
+    /// (cached per count, so a loop allocates none).
+    /// </summary>
+    public static ParallelOptions Options(int threads) =>
+        threads < OptionsByThreads.Length
+            ? OptionsByThreads[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = Instance }
+            : new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = Instance };
+
     private void Work()
     {
-        t_isWorker = true;
+        _isWorker = true;
         foreach (var task in _queue.GetConsumingEnumerable())
         {
-            Interlocked.Increment(ref s_executed);
+            Interlocked.Increment(ref _executed);
             TryExecuteTask(task);
         }
     }
@@ -47,7 +58,7 @@ internal sealed class CpuThreads : TaskScheduler
 
     // Only inline on our own threads: a thread-pool caller must not end up running queued work of others.
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
-        t_isWorker && !taskWasPreviouslyQueued && TryExecuteTask(task);
+        _isWorker && !taskWasPreviouslyQueued && TryExecuteTask(task);
 
     protected override IEnumerable<Task> GetScheduledTasks() => _queue.ToArray();
 }

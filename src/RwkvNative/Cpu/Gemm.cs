@@ -59,8 +59,6 @@ public static class Gemm
     /// <summary>Below this many multiply-adds (~50 µs of one core) a call runs on the calling thread: waking a second thread costs more.</summary>
     private const long SerialWork = 1 << 20;
 
-    private static readonly ParallelOptions?[] s_options = new ParallelOptions?[Environment.ProcessorCount + 1];
-
     /// <summary><see cref="Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool, int)"/> with a chosen kernel family.</summary>
     internal static void Run(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
     {
@@ -103,20 +101,13 @@ public static class Gemm
                     for (int t = 0; t < tasks; t++) job.Run(t);
                     return;
                 }
-                Parallel.For(0, tasks, Options(threads), job.Run);
+                Parallel.For(0, tasks, CpuThreads.Options(threads), job.Run);
             }
         }
     }
 
-    private static ParallelOptions Options(int threads)
-    {
-        var cache = s_options;
-        if (threads >= cache.Length) return new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
-        return cache[threads] ??= new ParallelOptions { MaxDegreeOfParallelism = threads, TaskScheduler = CpuThreads.Instance };
-    }
-
     /// <summary>Per thread: a task's W panels of one K block widened from bf16 (MaxGroupPanels × KBlock × 32 floats).</summary>
-    [ThreadStatic] private static float[]? t_widened;
+    [ThreadStatic] private static float[]? _widened;
 
     /// <summary>
     /// One call's operands (W packed as float32 in <c>w</c> or as bf16 in <c>wh</c>, the other null);
@@ -136,8 +127,8 @@ public static class Gemm
             float* widened = null;
             if (wh != null)
             {
-                t_widened ??= GC.AllocateArray<float>(MaxGroupPanels * KcMax * NR, pinned: true);
-                widened = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_widened));
+                _widened ??= GC.AllocateArray<float>(MaxGroupPanels * KcMax * NR, pinned: true);
+                widened = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_widened));
             }
 
             for (int pc = 0; pc < k; pc += KcMax)

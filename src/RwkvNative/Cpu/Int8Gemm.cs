@@ -81,7 +81,7 @@ internal static class Int8Gemm
                 else
                 {
                     int chunks = Math.Min(m, threads * 4);
-                    Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                    Parallel.For(0, chunks, CpuThreads.Options(threads),
                         i => job.Quantize((int)((long)m * i / chunks), (int)((long)m * (i + 1) / chunks)));
                 }
                 if (serial || tasks == 1)
@@ -89,7 +89,7 @@ internal static class Int8Gemm
                     for (int t = 0; t < tasks; t++) job.Run(t);
                     return;
                 }
-                Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, job.Run);
+                Parallel.For(0, tasks, CpuThreads.Options(threads), job.Run);
             }
         }
         finally

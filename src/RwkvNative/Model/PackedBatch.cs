@@ -7,42 +7,42 @@ namespace RwkvNative.Model;
 /// </summary>
 public sealed class PackedBatch
 {
-    private readonly int[] tokens, offsets, sequenceOf;
+    private readonly int[] _tokens, _offsets, _sequenceOf;
 
     private PackedBatch(int[] tokens, int[] offsets)
     {
-        this.tokens = tokens;
-        this.offsets = offsets;
-        sequenceOf = new int[tokens.Length];
+        _tokens = tokens;
+        _offsets = offsets;
+        _sequenceOf = new int[tokens.Length];
         for (int b = 0; b + 1 < offsets.Length; b++)
-            sequenceOf.AsSpan(offsets[b], offsets[b + 1] - offsets[b]).Fill(b);
+            _sequenceOf.AsSpan(offsets[b], offsets[b + 1] - offsets[b]).Fill(b);
     }
 
     /// <summary>An empty batch (no sequences).</summary>
     public static PackedBatch Empty { get; } = new([], [0]);
 
     /// <summary>B: number of sequences (some may be empty).</summary>
-    public int Count => offsets.Length - 1;
+    public int Count => _offsets.Length - 1;
 
     /// <summary>T: packed tokens of all sequences.</summary>
-    public int TokenCount => tokens.Length;
+    public int TokenCount => _tokens.Length;
 
     /// <summary>[T] packed token ids, each in 0..65535.</summary>
-    public ReadOnlySpan<int> Tokens => tokens;
+    public ReadOnlySpan<int> Tokens => _tokens;
 
     /// <summary>[B + 1]: sequence b is packed rows Offsets[b] .. Offsets[b+1]-1; Offsets[0] = 0, Offsets[B] = T.</summary>
-    public ReadOnlySpan<int> Offsets => offsets;
+    public ReadOnlySpan<int> Offsets => _offsets;
 
     /// <summary>[T]: the sequence each packed row belongs to.</summary>
-    public ReadOnlySpan<int> SequenceOf => sequenceOf;
+    public ReadOnlySpan<int> SequenceOf => _sequenceOf;
 
     /// <summary>The tokens of sequence <paramref name="index"/>.</summary>
-    public ReadOnlySpan<int> Sequence(int index) => tokens.AsSpan(offsets[index], offsets[index + 1] - offsets[index]);
+    public ReadOnlySpan<int> Sequence(int index) => _tokens.AsSpan(_offsets[index], _offsets[index + 1] - _offsets[index]);
 
     // The same arrays for the CPU backend's row jobs, which keep them in struct fields (never written).
-    internal int[] TokenArray => tokens;
-    internal int[] OffsetArray => offsets;
-    internal int[] SequenceArray => sequenceOf;
+    internal int[] TokenArray => _tokens;
+    internal int[] OffsetArray => _offsets;
+    internal int[] SequenceArray => _sequenceOf;
 
     /// <summary>Packs <paramref name="sequences"/> (lengths may differ, a sequence may be empty).</summary>
     /// <exception cref="ArgumentNullException">The list or one of its sequences is null (the message names it).</exception>
@@ -101,10 +101,10 @@ public sealed class PackedBatch
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Count, nameof(count));
-        int start = offsets[first], end = offsets[first + count];
+        int start = _offsets[first], end = _offsets[first + count];
         var o = new int[count + 1];
-        for (int b = 0; b <= count; b++) o[b] = offsets[first + b] - start;
-        return new PackedBatch(tokens[start..end], o);
+        for (int b = 0; b <= count; b++) o[b] = _offsets[first + b] - start;
+        return new PackedBatch(_tokens[start..end], o);
     }
 
     private static void CheckTokens(int[] tokens, int[] offsets, string paramName)

@@ -41,12 +41,12 @@ internal sealed class DoubleArrayTrie
     private const int Root = 0;
 
     // Every cell's Base + 255 is inside the array (free cells included), so matching needs no bounds checks.
-    private readonly ulong[] cells;
+    private readonly ulong[] _cells;
 
-    private DoubleArrayTrie(ulong[] cells) => this.cells = cells;
+    private DoubleArrayTrie(ulong[] cells) => _cells = cells;
 
     /// <summary>Number of cells in the double array (nodes plus free cells).</summary>
-    public int CellCount => cells.Length;
+    public int CellCount => _cells.Length;
 
     /// <summary>
     /// Greedy longest match over <paramref name="text"/>: writes each token id to <paramref name="destination"/>
@@ -62,7 +62,7 @@ internal sealed class DoubleArrayTrie
         int written = 0;
         fixed (byte* src = text)
         fixed (int* dst = destination)
-        fixed (ulong* cell = cells)
+        fixed (ulong* cell = _cells)
         {
             nuint rootBase = (nuint)(cell[Root] & FieldMask);
             int pos = 0;
@@ -256,7 +256,7 @@ internal sealed class DoubleArrayTrie
         private const int Free = -1;
         private const int End = -1;
 
-        private Cell[] cells;
+        private Cell[] _cells;
         private int[] nextFree;
         private int[] previousFree;
         private int firstFree;
@@ -268,7 +268,7 @@ internal sealed class DoubleArrayTrie
         public CellBuilder(int capacity)
         {
             capacity = Math.Max(capacity, 512);
-            cells = new Cell[capacity];
+            _cells = new Cell[capacity];
             nextFree = new int[capacity];
             previousFree = new int[capacity];
             firstFree = End;
@@ -282,7 +282,7 @@ internal sealed class DoubleArrayTrie
         {
             for (int i = from; i < to; i++)
             {
-                cells[i].Check = Free;
+                _cells[i].Check = Free;
                 previousFree[i] = lastFree;
                 nextFree[i] = End;
                 if (lastFree == End) firstFree = i;
@@ -293,9 +293,9 @@ internal sealed class DoubleArrayTrie
 
         private void Grow(int minimum)
         {
-            int old = cells.Length;
+            int old = _cells.Length;
             int capacity = Math.Max(old * 2, minimum);
-            Array.Resize(ref cells, capacity);
+            Array.Resize(ref _cells, capacity);
             Array.Resize(ref nextFree, capacity);
             Array.Resize(ref previousFree, capacity);
             LinkFree(old, capacity);
@@ -309,11 +309,11 @@ internal sealed class DoubleArrayTrie
             else nextFree[previous] = next;
             if (next == End) lastFree = previous;
             else previousFree[next] = previous;
-            cells[t].Check = check;
+            _cells[t].Check = check;
             if (t >= used) used = t + 1;
         }
 
-        public void SetToken(int node, int token) => cells[node].Token = token;
+        public void SetToken(int node, int token) => _cells[node].Token = token;
 
         /// <summary>
         /// Finds a base where every <c>base + label</c> is free (first fit over the free list), claims those cells
@@ -329,9 +329,9 @@ internal sealed class DoubleArrayTrie
             while (true)
             {
                 // Keep 256 cells past any base so Encode never indexes outside the array.
-                if (candidate == End || candidate - first + 256 > cells.Length)
+                if (candidate == End || candidate - first + 256 > _cells.Length)
                 {
-                    int from = cells.Length;
+                    int from = _cells.Length;
                     Grow(Math.Max(candidate, from) - first + 512);
                     if (candidate == End) candidate = from;
                     continue;
@@ -342,7 +342,7 @@ internal sealed class DoubleArrayTrie
                     // Holes that keep failing multi-child nodes are left to single-child nodes (most nodes),
                     // so later multi-child searches start past them: this keeps construction near linear.
                     if (!single && tried > MultiChildPatience) multiStart = candidate;
-                    cells[node].Base = nodeBase;
+                    _cells[node].Base = nodeBase;
                     foreach (byte c in labels) UseCell(nodeBase + c, node);
                     return nodeBase;
                 }
@@ -354,15 +354,15 @@ internal sealed class DoubleArrayTrie
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int FirstFreeFromMultiStart()
         {
-            while (multiStart < cells.Length && cells[multiStart].Check != Free) multiStart++;
-            return multiStart < cells.Length ? multiStart : End;
+            while (multiStart < _cells.Length && _cells[multiStart].Check != Free) multiStart++;
+            return multiStart < _cells.Length ? multiStart : End;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private bool FitsAt(int nodeBase, ReadOnlySpan<byte> labels)
         {
             for (int j = 1; j < labels.Length; j++)
-                if (cells[nodeBase + labels[j]].Check != Free) return false;
+                if (_cells[nodeBase + labels[j]].Check != Free) return false;
             return true;
         }
 
@@ -372,14 +372,14 @@ internal sealed class DoubleArrayTrie
         {
             int maxBase = 0;
             for (int i = 0; i < used; i++)
-                if (cells[i].Check != Free && cells[i].Base > maxBase) maxBase = cells[i].Base;
+                if (_cells[i].Check != Free && _cells[i].Base > maxBase) maxBase = _cells[i].Base;
             int length = Math.Max(used, maxBase + 256);
             if (length > MaxCells)
                 throw TooManyCells(source, length);
             var result = new ulong[length];
             for (int i = 0; i < length; i++)
             {
-                var cell = i < cells.Length ? cells[i] : new Cell { Check = Free };
+                var cell = i < _cells.Length ? _cells[i] : new Cell { Check = Free };
                 ulong check = cell.Check < 0 ? NoParent : (ulong)cell.Check;
                 result[i] = (uint)cell.Base | check << CheckShift | (ulong)(uint)cell.Token << TokenShift;
             }

@@ -31,13 +31,13 @@ public sealed class RwkvTokenizer
     private static readonly Lazy<RwkvTokenizer> DefaultInstance =
         new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly Vocabulary vocabulary;
-    private readonly DoubleArrayTrie trie;
+    private readonly Vocabulary _vocabulary;
+    private readonly DoubleArrayTrie _trie;
 
     private RwkvTokenizer(Vocabulary vocabulary, DoubleArrayTrie trie)
     {
-        this.vocabulary = vocabulary;
-        this.trie = trie;
+        _vocabulary = vocabulary;
+        _trie = trie;
     }
 
     /// <summary>The world vocabulary v20230424, loaded from the library's embedded copy on first use (thread-safe).</summary>
@@ -49,10 +49,10 @@ public sealed class RwkvTokenizer
     public int VocabularySize => EosToken + 1;
 
     /// <summary>Number of text tokens the vocabulary file defines (65529 for v20230424).</summary>
-    internal int TokenCount => vocabulary.Count;
+    internal int TokenCount => _vocabulary.Count;
 
     /// <summary>Number of cells in the matcher's double array (for diagnostics and tests).</summary>
-    internal int TrieCellCount => trie.CellCount;
+    internal int TrieCellCount => _trie.CellCount;
 
     /// <summary>Loads a vocabulary in the <c>rwkv_vocab_v20230424.txt</c> format from a file.</summary>
     /// <param name="path">Path of the vocabulary file.</param>
@@ -158,7 +158,7 @@ public sealed class RwkvTokenizer
     /// <param name="destination">Receives the ids (no EOS).</param>
     /// <returns>How many ids were written.</returns>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too short for the ids.</exception>
-    public int EncodeTo(ReadOnlySpan<byte> utf8, Span<int> destination) => trie.Encode(utf8, destination);
+    public int EncodeTo(ReadOnlySpan<byte> utf8, Span<int> destination) => _trie.Encode(utf8, destination);
 
     private int[] EncodeToArray(ReadOnlySpan<byte> utf8, bool addEos)
     {
@@ -166,7 +166,7 @@ public sealed class RwkvTokenizer
         int[] rented = ArrayPool<int>.Shared.Rent(utf8.Length + extra);
         try
         {
-            int count = trie.Encode(utf8, rented);
+            int count = _trie.Encode(utf8, rented);
             if (addEos) rented[count++] = EosToken;
             return rented.AsSpan(0, count).ToArray();
         }
@@ -218,8 +218,8 @@ public sealed class RwkvTokenizer
 
     private int DecodedLength(ReadOnlySpan<int> ids)
     {
-        var offsets = vocabulary.Offsets;
-        int maxId = vocabulary.MaxId;
+        var offsets = _vocabulary.Offsets;
+        int maxId = _vocabulary.MaxId;
         long length = 0;
         for (int i = 0; i < ids.Length; i++)
         {
@@ -243,13 +243,13 @@ public sealed class RwkvTokenizer
     // sides have room (the bytes past its end are overwritten by the next token or lie past the decoded length).
     private unsafe void CopyTokenBytes(ReadOnlySpan<int> ids, Span<byte> destination)
     {
-        var bytes = vocabulary.Bytes;
-        uint maxId = (uint)vocabulary.MaxId;
+        var bytes = _vocabulary.Bytes;
+        uint maxId = (uint)_vocabulary.MaxId;
         int sourceLength = bytes.Length, destinationLength = destination.Length;
         int at = 0;
         fixed (byte* src = bytes)
         fixed (byte* dst = destination)
-        fixed (int* offsets = vocabulary.Offsets)
+        fixed (int* offsets = _vocabulary.Offsets)
         {
             foreach (int id in ids)
             {

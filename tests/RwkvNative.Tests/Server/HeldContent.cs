@@ -6,11 +6,11 @@ namespace RwkvNative.Tests.Server;
 /// <summary>A request body sent in two parts: the second waits for <see cref="Release"/>, so the request stays in flight.</summary>
 internal sealed class HeldContent : HttpContent
 {
-    private readonly string json;
+    private readonly string _json;
 
     public HeldContent(string json)
     {
-        this.json = json;
+        _json = json;
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
     }
 
@@ -23,7 +23,7 @@ internal sealed class HeldContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
+        var bytes = Encoding.UTF8.GetBytes(_json);
         int half = bytes.Length / 2;
         await stream.WriteAsync(bytes.AsMemory(0, half));
         await stream.FlushAsync();
@@ -34,7 +34,7 @@ internal sealed class HeldContent : HttpContent
 
     protected override bool TryComputeLength(out long length)
     {
-        length = Encoding.UTF8.GetByteCount(json);
+        length = Encoding.UTF8.GetByteCount(_json);
         return true;
     }
 }
