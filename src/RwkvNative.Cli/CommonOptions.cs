@@ -54,6 +54,16 @@ internal static class CommonOptions
         return model;
     }
 
+    /// <summary><c>--query/-q</c> of the commands that score documents against a query (rerank, search).</summary>
+    public static Option<string> Query() => new("--query", "-q") { Description = "the query", Required = true };
+
+    /// <summary>Refuses a query the tokenizer cannot encode (text that is not valid Unicode) as bad input, before any scoring.</summary>
+    public static void RequireEncodableQuery(EmbeddingModel model, string query)
+    {
+        try { model.Tokenizer.Encode(query); }
+        catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
+    }
+
     public static Reranker LoadReranker(string path, EmbeddingModel model)
     {
         RequireFile(path, "reranker");

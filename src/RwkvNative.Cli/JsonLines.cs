@@ -124,22 +124,35 @@ internal sealed class JsonLines : IDisposable
     {
         w.WriteStartArray(name);
         Span<byte> tmp = stackalloc byte[32];
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v)) throw new InvalidOperationException($"the model produced a non-finite value ({v}); refusing to write it");
-            v.TryFormat(tmp, out int n, "R", System.Globalization.CultureInfo.InvariantCulture);
-            w.WriteRawValue(tmp[..n], skipInputValidation: true);
-        }
+        foreach (var v in values) WriteFloatValue(w, v, tmp);
         w.WriteEndArray();
     }
 
+    /// <summary>One float property, in the form of <see cref="WriteFloats"/>.</summary>
     public static void WriteFloat(Utf8JsonWriter w, string name, float v)
     {
-        if (!float.IsFinite(v)) throw new InvalidOperationException($"the model produced a non-finite value ({v}); refusing to write it");
-        Span<byte> tmp = stackalloc byte[32];
-        v.TryFormat(tmp, out int n, "R", System.Globalization.CultureInfo.InvariantCulture);
         w.WritePropertyName(name);
+        WriteFloatValue(w, v, stackalloc byte[32]);
+    }
+
+    private static void WriteFloatValue(Utf8JsonWriter w, float v, Span<byte> tmp)
+    {
+        if (!float.IsFinite(v)) throw new InvalidOperationException($"the model produced a non-finite value ({v}); refusing to write it");
+        v.TryFormat(tmp, out int n, "R", System.Globalization.CultureInfo.InvariantCulture);
         w.WriteRawValue(tmp[..n], skipInputValidation: true);
+    }
+
+    /// <summary>An array property <paramref name="name"/> of one object per item, its properties written by <paramref name="write"/>.</summary>
+    public static void WriteObjects<T>(Utf8JsonWriter w, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> write)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            write(w, item);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     public void Flush()

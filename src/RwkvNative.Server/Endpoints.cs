@@ -43,12 +43,7 @@ internal static class Endpoints
     /// </summary>
     public static async Task Root(HttpContext ctx, ServingContext s)
     {
-        ctx.Request.EnableBuffering();
-        bool rerank;
-        using (var peek = await RequestReader.ReadObjectAsync(ctx.Request, ctx.RequestAborted))
-            rerank = peek.RootElement.TryGetProperty("query", out _);
-        ctx.Request.Body.Position = 0;
-        if (rerank) await RetrievalEndpoints.Rerank(ctx, s);
+        if (await RequestReader.PeekHasPropertyAsync(ctx.Request, "query", ctx.RequestAborted)) await RetrievalEndpoints.Rerank(ctx, s);
         else await TeiEmbed(ctx, s);
     }
 

@@ -342,10 +342,8 @@ internal static class BenchCommand
             w.WriteNumber("float32", capacity.Fp32);
             w.WriteNumber("float16", capacity.Fp16);
             w.WriteEndObject();
-            w.WriteStartArray("figures");
-            foreach (var f in figures)
+            JsonLines.WriteObjects(w, "figures", figures, static (w, f) =>
             {
-                w.WriteStartObject();
                 w.WriteString("workload", f.Workload);
                 foreach (var (k, v) in f.Values) w.WriteNumber(k, Math.Round(v, 4));
                 foreach (var (k, v) in f.Params)
@@ -353,9 +351,7 @@ internal static class BenchCommand
                     if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i)) w.WriteNumber(k, i);
                     else w.WriteString(k, v);
                 }
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            });
             w.WriteEndObject();
         }
         stdout.Write("\n"u8);

@@ -15,7 +15,7 @@ internal static class RerankCommand
     {
         var model = CommonOptions.Model();
         var reranker = CommonOptions.Reranker(required: true);
-        var query = new Option<string>("--query", "-q") { Description = "the query", Required = true };
+        var query = CommonOptions.Query();
         var mode = new Option<string>("--mode") { Description = "online (template per pair) or offline (cached document states)", DefaultValueFactory = _ => "online" };
         mode.AcceptOnlyFromAmong("online", "offline");
         var device = CommonOptions.Device();
@@ -42,8 +42,7 @@ internal static class RerankCommand
         CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
-        try { model.Tokenizer.Encode(query); }
-        catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
+        CommonOptions.RequireEncodableQuery(model, query);
         using var store = DocumentStateStore.Open(storePath, model);
         if (store.DescribeSkipped() is { } skippedNote) Console.Error.WriteLine("rerank: warning: " + skippedNote);
         using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
@@ -98,8 +97,7 @@ internal static class RerankCommand
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
-        try { model.Tokenizer.Encode(query); }
-        catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
+        CommonOptions.RequireEncodableQuery(model, query);
         using var io = JsonLines.Console();
         var progress = new Progress("rerank");
         var pending = new List<string>(batchSize);

@@ -20,7 +20,7 @@ internal static class SearchCommand
         var store = new Option<string>("--store") { Description = "document-state store (made by 'rwkv-emb index')", Required = true };
         var vectors = VectorIndexes.Option(required: false);
         var table = VectorIndexes.Table();
-        var query = new Option<string>("--query", "-q") { Description = "the query", Required = true };
+        var query = CommonOptions.Query();
         var topK = new Option<int>("--top-k", "-k") { Description = "candidates taken from the vector index", DefaultValueFactory = _ => 10 };
         var topN = new Option<int?>("--top-n") { Description = "results printed after reranking (default: all K)" };
         var device = CommonOptions.Device();
@@ -41,8 +41,7 @@ internal static class SearchCommand
         CommonOptions.RequireStoreFolder(storePath, "--store");
         using var model = CommonOptions.LoadModel(modelPath, device);
         using var rr = CommonOptions.LoadReranker(rerankerPath, model);
-        try { model.Tokenizer.Encode(query); }
-        catch (ArgumentException e) { throw new InputException("--query: " + e.Message); }
+        CommonOptions.RequireEncodableQuery(model, query);
         using var store = DocumentStateStore.Open(storePath, model);
         using var vectors = VectorIndexes.OpenOrFromStore(vectorsSpec, table, model, store);
         var retriever = new DocumentRetriever(rr, new StoreDocumentStates(store), vectors.Index);

@@ -57,27 +57,19 @@ internal static class StoreCommand
         w.WriteNumber("documents", report.Documents);
         w.WriteNumber("superseded_records", report.SupersededRecords);
         w.WriteNumber("foreign_records", report.ForeignRecords.Count);
-        w.WriteStartArray("damaged_regions");
-        foreach (var r in report.DamagedRegions)
+        JsonLines.WriteObjects(w, "damaged_regions", report.DamagedRegions, static (w, r) =>
         {
-            w.WriteStartObject();
             w.WriteNumber("offset", r.Offset);
             w.WriteNumber("length", r.Length);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         w.WriteString("tail", Name(report.Tail));
         w.WriteNumber("tail_bytes", report.TailRegion.Length);
-        w.WriteStartArray("damaged_documents");
-        foreach (var d in report.DamagedDocuments)
+        JsonLines.WriteObjects(w, "damaged_documents", report.DamagedDocuments, static (w, d) =>
         {
-            w.WriteStartObject();
             w.WriteString("id", d.Id);
             w.WriteNumber("index", d.Index);
             w.WriteString("problem", d.Problem);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        });
         w.WriteBoolean("clean", report.IsClean);
         if (repaired) w.WriteBoolean("repaired", true);
     }

@@ -28,6 +28,20 @@ internal static class RequestReader
         return doc;
     }
 
+    /// <summary>
+    /// Whether the body (one JSON object) has a property <paramref name="name"/>, leaving the body rewound so that the
+    /// endpoint it is routed to reads it again from the start.
+    /// </summary>
+    public static async Task<bool> PeekHasPropertyAsync(HttpRequest request, string name, CancellationToken ct)
+    {
+        request.EnableBuffering();
+        bool has;
+        using (var peek = await ReadObjectAsync(request, ct).ConfigureAwait(false))
+            has = peek.RootElement.TryGetProperty(name, out _);
+        request.Body.Position = 0;
+        return has;
+    }
+
     public static string RequiredString(JsonElement obj, string name)
     {
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)

@@ -1,7 +1,8 @@
-// Response bodies of the server (Tei/, OpenAI/, Cohere/), serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe).
+// Response bodies of the server (Tei/, OpenAI/, Cohere/ and the retrieval endpoints' Retrieval/), serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe).
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server.Json;
 
@@ -19,6 +20,8 @@ namespace RwkvNative.Server.Json;
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(OpenAIModelList))]
 [JsonSerializable(typeof(CohereV2RerankResponse))]
+[JsonSerializable(typeof(List<StoredRank>))]
+[JsonSerializable(typeof(SearchResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -16,12 +16,7 @@ internal static class RetrievalEndpoints
     /// </summary>
     public static async Task Rerank(HttpContext ctx, ServingContext s)
     {
-        ctx.Request.EnableBuffering();
-        bool byIds;
-        using (var peek = await RequestReader.ReadObjectAsync(ctx.Request, ctx.RequestAborted))
-            byIds = peek.RootElement.TryGetProperty("ids", out _);
-        ctx.Request.Body.Position = 0;
-        if (!byIds)
+        if (!await RequestReader.PeekHasPropertyAsync(ctx.Request, "ids", ctx.RequestAborted))
         {
             await Endpoints.TeiRerank(ctx, s);
             return;
@@ -48,7 +43,7 @@ internal static class RetrievalEndpoints
             foreach (var sc in scores) ranks.Add(new StoredRank { Index = sc.Index, Id = ids[sc.Index], Score = raw ? sc.Logit : sc.Score });
             ranks.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
         }
-        await ServingContext.WriteJson(ctx, ranks, RetrievalJsonContext.Api.ListStoredRank);
+        await ServingContext.WriteJson(ctx, ranks, ServerJsonContext.Api.ListStoredRank);
     }
 
     /// <summary>
@@ -76,7 +71,7 @@ internal static class RetrievalEndpoints
         var results = new List<SearchResult>(hits.Length);
         foreach (var h in hits)
             results.Add(new SearchResult { Id = h.Id, Score = h.Score, Logit = h.Logit, Similarity = h.Similarity, VectorRank = h.VectorRank });
-        await ServingContext.WriteJson(ctx, new SearchResponse { Model = s.ModelId, Results = results }, RetrievalJsonContext.Api.SearchResponse);
+        await ServingContext.WriteJson(ctx, new SearchResponse { Model = s.ModelId, Results = results }, ServerJsonContext.Api.SearchResponse);
     }
 
     private static DocumentRetriever Retriever(HttpContext ctx, ServingContext s, bool needIndex)

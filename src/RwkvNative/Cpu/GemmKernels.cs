@@ -89,6 +89,8 @@ internal static unsafe class GemmKernels
     }
 
     /// <summary>R rows × 32 outputs with 512-bit vectors: 2R accumulators, x broadcast from the packed block.</summary>
+    // Deliberately the same unrolled shape as Int8Kernels.Tile512 (float FMA here, u8×s8 madd into int32 there): the 16
+    // named accumulators are what keeps the tile in registers, and a shared helper over them would spill.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile512<TR, TW>(float* a, byte* b, int kc, float* c, nint ldc, bool load)
         where TR : struct, IRowCount where TW : struct, IPanelRow512

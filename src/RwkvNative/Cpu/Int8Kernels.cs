@@ -131,6 +131,8 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>R rows × 32 outputs, 512-bit: per k-quad vpmaddubsw (u8 × s8 pairs → int16) then vpmaddwd by 1 (→ int32).</summary>
+    // Deliberately the same unrolled shape as GemmKernels.Tile512 (another instruction and element type): the named
+    // accumulators keep the tile in registers; a shared helper over them would spill.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile512<TR>(byte* a, nint lda, sbyte* b, int quads, int* bias, int* acc) where TR : struct, IRowCount
     {
