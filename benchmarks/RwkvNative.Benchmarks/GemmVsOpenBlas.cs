@@ -236,29 +236,12 @@ internal static class GemmVsOpenBlas
             batch[b][^1] = 65535;
         }
         using var model8 = o.Int8 ? EmbeddingModel.Load(RandomCheckpoint.Embedding(preset, dir), new ModelOptions { Device = "cpu", Precision = Precision.Int8 }) : null;
-        model.Forward(batch);
-        model8?.Forward(batch);
-        BlasForward();
-        var engineTimes = new double[o.Iters];
-        var int8Times = new double[o.Iters];
-        var blasTimes = new double[o.Iters];
-        for (int i = 0; i < o.Iters; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            model.Forward(batch);
-            engineTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            t0 = Stopwatch.GetTimestamp();
-            BlasForward();
-            blasTimes[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            if (model8 == null) continue;
-            t0 = Stopwatch.GetTimestamp();
-            model8.Forward(batch);
-            int8Times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(engineTimes);
-        Array.Sort(blasTimes);
-        Array.Sort(int8Times);
-        double engine = engineTimes[o.Iters / 2], roof = blasTimes[o.Iters / 2];
+        Action[] calls = model8 == null
+            ? [() => model.Forward(batch), BlasForward]
+            : [() => model.Forward(batch), BlasForward, () => model8.Forward(batch)];
+        var timings = Timing.MeasureAlternating(1, o.Iters, calls);
+        Timing engineTiming = timings[0], blasTiming = timings[1];
+        double engine = engineTiming.Median, roof = blasTiming.Median;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# per shape (best windows): {flops / 1e9:F1} GFLOP of linear layers per forward; OpenBLAS {flops / blasSeconds / 1e9:F1} GFLOP/s, " +
             $"our GEMM {flops / oursSeconds / 1e9:F1} GFLOP/s"));
@@ -267,35 +250,25 @@ internal static class GemmVsOpenBlas
             $"({flops / roof / 1e9:F1} GFLOP/s); engine prefill median {engine * 1e3:F0} ms = {m / engine:F0} tokens/s " +
             $"({flops / engine / 1e9:F1} GFLOP/s in linear layers)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# engine / roofline = {roof / engine:F2} (medians of {o.Iters} alternating runs; best runs {blasTimes[0] / engineTimes[0]:F2})"));
+            $"# engine / roofline = {roof / engine:F2} (medians of {o.Iters} alternating runs; best runs {blasTiming.Min / engineTiming.Min:F2})"));
         if (model8 == null) return;
-        double int8 = int8Times[o.Iters / 2];
+        double int8 = timings[2].Median;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# int8 engine ({Gemm.Int8KernelName} kernels) prefill median {int8 * 1e3:F0} ms = {m / int8:F0} tokens/s; " +
             $"int8 / float32 engine = {engine / int8:F2}x; int8 engine / float32 roofline = {roof / int8:F2}"));
     }
 
-    /// <summary>The best seconds-per-call over rounds; each round repeats the call for at least the given time.</summary>
+    /// <summary>The best seconds-per-call over rounds; each round is one <see cref="Timing.Window"/> of at least the given time.</summary>
     private sealed class Timed(Action call)
     {
-        private bool _warm;
+        private readonly List<double> _windows = [];
 
-        public double Best { get; private set; } = double.MaxValue;
+        public double Best => _windows.Count == 0 ? double.MaxValue : Timing.Of(_windows).Min;
 
         public void Measure(double minMs)
         {
-            if (!_warm) { call(); call(); _warm = true; }
-            long start = Stopwatch.GetTimestamp();
-            int calls = 0;
-            double elapsed;
-            do
-            {
-                call();
-                calls++;
-                elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-            while (elapsed < minMs);
-            Best = Math.Min(Best, elapsed / 1e3 / calls);
+            if (_windows.Count == 0) { call(); call(); }
+            _windows.Add(Timing.Window(call, minMs / 1e3));
         }
     }
 

@@ -59,20 +59,13 @@ public static class TokenizerProbes
             Console.WriteLine($"run {r + 1}: {line}");
             rows.Add(names.Select(n => ValueOf(line, n)).ToArray());
         }
-        Console.WriteLine("median: " + string.Join(" ", names.Select((n, i) => $"{n}={Median(rows.Select(r => r[i]).ToList()):F1}ms")));
+        Console.WriteLine("median: " + string.Join(" ", names.Select((n, i) => $"{n}={Timing.Of(rows.Select(r => r[i])).Median:F1}ms")));
     }
 
     private static double ValueOf(string line, string name)
     {
         var field = line.Split(' ').Single(p => p.StartsWith(name + "=", StringComparison.Ordinal));
         return double.Parse(field[(name.Length + 1)..^2], CultureInfo.InvariantCulture); // strip "ms"
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        int n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     private static string RunChild()
@@ -121,17 +114,10 @@ public static class TokenizerProbes
         var utf8 = Encoding.UTF8.GetBytes(MixedText.Generate(mebibytes << 20, TokenizerBenchmarks.Seed));
         var ids = new int[utf8.Length];
         int count = tokenizer.EncodeTo(utf8, ids); // warm-up
-        var seconds = new List<double>();
-        var clock = new Stopwatch();
-        for (int r = 0; r < repeats; r++)
-        {
-            clock.Restart();
-            tokenizer.EncodeTo(utf8, ids);
-            seconds.Add(clock.Elapsed.TotalSeconds);
-        }
+        var t = Timing.Measure(() => tokenizer.EncodeTo(utf8, ids), 0, repeats);
         double mb = utf8.Length / 1e6;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"EncodeTo {utf8.Length} bytes -> {count} tokens ({(double)utf8.Length / count:F2} bytes/token), {repeats} runs: " +
-            $"best {mb / seconds.Min():F1} MB/s, median {mb / Median(seconds):F1} MB/s, worst {mb / seconds.Max():F1} MB/s"));
+            $"best {mb / t.Min:F1} MB/s, median {mb / t.Median:F1} MB/s, worst {mb / t.Max:F1} MB/s"));
     }
 }

@@ -199,21 +199,8 @@ internal static class BenchCommand
     private static Figure PrefillAgainstFloat32(EmbeddingModel int8, EmbeddingModel float32, Settings s, Random rng)
     {
         var batch = RandomSequences(rng, s.Batch, s.Tokens, eos: true);
-        for (int i = 0; i < s.Warmup; i++) { int8.Forward(batch); float32.Forward(batch); }
-        var ti = new double[s.Iters];
-        var tf = new double[s.Iters];
-        for (int i = 0; i < s.Iters; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            int8.Forward(batch);
-            ti[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            t0 = Stopwatch.GetTimestamp();
-            float32.Forward(batch);
-            tf[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        Array.Sort(ti);
-        Array.Sort(tf);
-        double tokens = (double)s.Batch * s.Tokens, i8 = ti[s.Iters / 2], f32 = tf[s.Iters / 2];
+        var t = Timing.MeasureAlternating(s.Warmup, s.Iters, () => int8.Forward(batch), () => float32.Forward(batch));
+        double tokens = (double)s.Batch * s.Tokens, i8 = t[0].Median, f32 = t[1].Median;
         return new Figure("prefill_int8_vs_float32",
             [("int8_tokens_per_s", tokens / i8), ("float32_tokens_per_s", tokens / f32), ("speedup", f32 / i8),
              ("int8_ms_median", i8 * 1e3), ("float32_ms_median", f32 * 1e3)],
