@@ -46,5 +46,8 @@ SOURCES
     say "cached in $cache: $(tr '\n' ' ' < "$cache/.packages")"
 fi
 if [ ! -f "$lib" ] || [ ! -x "$ptxas" ]; then say "the cache $cache is incomplete: remove it and run again"; exit 3; fi
-"$ptxas" --version | grep -q 'release 11\.8' || { say "$ptxas is not ptxas 11.8"; exit 3; }
+# Read the whole version text first: with pipefail, `ptxas --version | grep -q` fails at random when grep exits
+# before ptxas has written everything (SIGPIPE), and CI then skipped the real-compiler check as "not ptxas 11.8".
+version="$("$ptxas" --version 2>&1)" || { say "$ptxas --version failed: $version"; exit 3; }
+case "$version" in *"release 11.8"*) ;; *) say "$ptxas is not ptxas 11.8: $(echo "$version" | tail -1)"; exit 3 ;; esac
 echo "export RWKV_CHECK_NVRTC='$lib' RWKV_CHECK_PTXAS='$ptxas'"
