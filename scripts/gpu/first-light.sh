@@ -114,6 +114,9 @@ step verify-cold 180 "${cli[@]}" verify --device cuda --reduced-precision
 step verify-warm 90 verify_warm
 step verify-no-fused 90 env RWKV_CUDA_FUSED=0 "${cli[@]}" verify --device cuda --reduced-precision
 step verify-no-graphs 90 env RWKV_CUDA_GRAPHS=0 "${cli[@]}" verify --device cuda --reduced-precision
+step verify-no-half-inputs 90 env RWKV_CUDA_HALF_INPUTS=0 "${cli[@]}" verify --device cuda --reduced-precision
+step verify-no-token-pool 90 env RWKV_CUDA_TOKEN_POOL=0 "${cli[@]}" verify --device cuda --reduced-precision
+step verify-small-passes 90 env RWKV_CUDA_PASS_TOKENS=64 "${cli[@]}" verify --device cuda --reduced-precision
 step verify-split-wkv7 90 env RWKV_CUDA_WKV7=split "${cli[@]}" verify --device cuda --reduced-precision
 if command -v compute-sanitizer >/dev/null; then
     step verify-memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 3 "${cli[@]}" verify --device cuda --reduced-precision
