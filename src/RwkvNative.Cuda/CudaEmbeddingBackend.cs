@@ -73,8 +73,9 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
     /// <inheritdoc/>
     public string DeviceName => session.Device.ToString();
 
-    /// <summary>Most tokens of one pass: <see cref="CudaBackendOptions.MaxTokensPerPass"/> or sized by <see cref="PassSizing"/>.</summary>
-    internal int TokensPerPass { get; }
+    /// <inheritdoc/>
+    /// <remarks><see cref="CudaBackendOptions.MaxTokensPerPass"/> or sized by <see cref="PassSizing"/>.</remarks>
+    public int TokensPerPass { get; }
 
     /// <inheritdoc/>
     public ModelConfig Config { get; }

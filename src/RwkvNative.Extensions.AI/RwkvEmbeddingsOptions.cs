@@ -21,7 +21,7 @@ public sealed class RwkvEmbeddingsOptions
     public string Device { get; set; } = "auto";
 
     /// <summary>Most tokens per internal batch (<see cref="ModelOptions.MaxBatchTokens"/>).</summary>
-    public int MaxBatchTokens { get; set; } = 4096;
+    public int? MaxBatchTokens { get; set; }
 
     /// <summary>Arithmetic of the linear layers (<see cref="ModelOptions.Precision"/>; int8 is CPU-only and opt-in).</summary>
     public Precision Precision { get; set; } = Precision.Float32;

@@ -31,7 +31,7 @@ internal static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "seed of the random weights and tokens", DefaultValueFactory = _ => 1 };
         var weightsDir = new Option<string>("--weights-dir") { Description = "where random checkpoints are written and reused (default: <temp>/rwkv-bench)" };
         var workload = new Option<string>("--workload", "-w") { Description = "all, or a comma list of prefill,latency,offline,online,tokenizer; or memory (peak RSS of one sequence of --tokens, alone in its process)", DefaultValueFactory = _ => "all" };
-        var passTokens = new Option<int>("--pass-tokens") { Description = "most tokens per pass (ModelOptions.MaxBatchTokens; default: the library's)", DefaultValueFactory = _ => new ModelOptions().MaxBatchTokens };
+        var passTokens = new Option<int?>("--pass-tokens") { Description = "most tokens per pass (ModelOptions.MaxBatchTokens; default: the backend's own pass size)" };
         var device = CommonOptions.Device();
         var batch = new Option<int>("--batch") { Description = "sequences per call", DefaultValueFactory = _ => 100 };
         var tokens = new Option<int>("--tokens") { Description = "document / sequence length", DefaultValueFactory = _ => 256 };
@@ -54,13 +54,13 @@ internal static class BenchCommand
             ParseWorkloads(p.GetValue(workload)!), p.GetValue(device)!, Positive(p.GetValue(batch), "--batch"),
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
-            Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), Positive(p.GetValue(passTokens), "--pass-tokens"),
+            Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), p.GetValue(passTokens) is { } pt ? Positive(pt, "--pass-tokens") : null,
             ParseResident(p.GetValue(resident)!))));
         return cmd;
     }
 
     private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
-        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int PassTokens,
+        string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int? PassTokens,
         StatePrecision? Resident);
 
     private static StatePrecision? ParseResident(string value) => value switch
@@ -171,7 +171,7 @@ internal static class BenchCommand
 
     /// <summary>
     /// Peak memory of one sequence of <c>--tokens</c> tokens (EOS last) at batch 1, run once: the process's peak RSS after loading and
-    /// after the run. Long sequences run in passes of <c>--pass-tokens</c>, so the second figure should follow the pass size, not T.
+    /// after the run. Long sequences run in passes of <c>--pass-tokens</c> (default: the backend's), so the second figure should follow the pass size, not T.
     /// </summary>
     private static Figure Memory(EmbeddingModel m, Settings s, Random rng)
     {
@@ -183,7 +183,7 @@ internal static class BenchCommand
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return new Figure("memory_b1",
             [("rss_peak_mib", PeakRssMiB()), ("rss_peak_after_load_mib", loaded), ("tokens_per_s", s.Tokens / seconds)],
-            [("batch", "1"), ("tokens", Str(s.Tokens)), ("pass_tokens", Str(s.PassTokens))]);
+            [("batch", "1"), ("tokens", Str(s.Tokens)), ("pass_tokens", Str(m.PassTokens))]);
     }
 
     private static double PeakRssMiB()

@@ -97,7 +97,6 @@ internal static class ServeCommand
             Device = device,
             Precision = CommonOptions.SelectedPrecision,
             Log = m => Console.Error.WriteLine(m),
-            MaxBatchTokens = options.MaxBatchTokens,
         });
         using var rr = rerankerPath == null ? null : CommonOptions.LoadReranker(rerankerPath, model);
         using var docs = storePath == null ? null : DocumentStateStore.Open(storePath, model);

@@ -29,6 +29,7 @@ public sealed class EmbeddingModel : IDisposable
         Backend = backend;
         Device = device;
         _options = options;
+        PassTokens = options.MaxBatchTokens ?? backend.TokensPerPass;
         Identity = ModelIdentity.Of(checkpoint, config);
     }
 
@@ -37,7 +38,7 @@ public sealed class EmbeddingModel : IDisposable
     public static EmbeddingModel Load(string path, ModelOptions? options = null)
     {
         options ??= new ModelOptions();
-        if (options.MaxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be positive");
+        if (options.MaxBatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be positive (or null: the backend's pass size)");
         ArgumentNullException.ThrowIfNull(options.Encoding, nameof(options.Encoding));
         (options.Encoding as MultiEos)?.Validate();
         var device = BackendRegistry.Resolve(options.Device, out var note);
@@ -58,6 +59,12 @@ public sealed class EmbeddingModel : IDisposable
 
     /// <summary>Model shape.</summary>
     public ModelConfig Config { get; }
+
+    /// <summary>
+    /// Most tokens of one pass through the backend: <see cref="ModelOptions.MaxBatchTokens"/> when set, else the backend's
+    /// own <see cref="IEmbeddingBackend.TokensPerPass"/>.
+    /// </summary>
+    public int PassTokens { get; }
 
     /// <summary>The device this model runs on.</summary>
     public DeviceSpec Device { get; }
@@ -182,7 +189,7 @@ public sealed class EmbeddingModel : IDisposable
     }
 
     /// <summary>
-    /// Runs sequences state-only (no pooling, no head) in internal batches of at most MaxBatchTokens tokens, the states
+    /// Runs sequences state-only (no pooling, no head) in internal batches of at most PassTokens tokens, the states
     /// staying in the backend: <paramref name="consume"/> gets (first sequence, that batch's state) and the state is
     /// disposed after it returns. <paramref name="start"/> gives each batch's start state (first, count); null: zeros.
     /// </summary>
@@ -218,10 +225,10 @@ public sealed class EmbeddingModel : IDisposable
     // Sequences First .. First+Count-1 of a batch, run as one internal batch.
     private readonly record struct Chunk(int First, int Count, PackedBatch Batch);
 
-    // Consecutive whole sequences that fit in MaxBatchTokens; a longer sequence is a chunk of its own (run in passes).
+    // Consecutive whole sequences that fit in PassTokens; a longer sequence is a chunk of its own (run in passes).
     private IEnumerable<Chunk> Chunks(PackedBatch all, CancellationToken ct)
     {
-        int total = all.Count, passTokens = _options.MaxBatchTokens, b0 = 0;
+        int total = all.Count, passTokens = PassTokens, b0 = 0;
         while (b0 < total)
         {
             ct.ThrowIfCancellationRequested();
@@ -235,12 +242,12 @@ public sealed class EmbeddingModel : IDisposable
 
     /// <summary>
     /// Runs a chunk on <paramref name="state"/> in one pass, or, for one sequence longer than a pass, in consecutive passes of
-    /// at most MaxBatchTokens tokens, each continuing the state the previous one left; the backend adds each pass's EOS sums
+    /// at most PassTokens tokens, each continuing the state the previous one left; the backend adds each pass's EOS sums
     /// to <paramref name="sum"/>, so the result equals one pass. Without <paramref name="sum"/>: state only.
     /// </summary>
     private void Run(Chunk chunk, BackendState state, float[]? sum, int[]? count, CancellationToken ct)
     {
-        int passTokens = _options.MaxBatchTokens;
+        int passTokens = PassTokens;
         if (chunk.Batch.TokenCount <= passTokens)
         {
             Pass(chunk.Batch, state, sum, count);

@@ -12,9 +12,11 @@ public sealed record ModelOptions
     /// <summary>
     /// Most tokens one pass through the backend holds: short sequences are packed into passes of at most this many tokens, and a
     /// longer sequence runs in consecutive passes of this size carrying its state, so peak memory follows this figure, not the
-    /// length of a text. Results do not depend on it (bit-identical on the CPU).
+    /// length of a text. Results do not depend on it (bit-identical on the CPU). Null (default): the backend's own pass size
+    /// (<see cref="Backends.IEmbeddingBackend.TokensPerPass"/>: 4096 on the CPU, sized from free memory on CUDA), so the
+    /// size of a pass is decided in one place.
     /// </summary>
-    public int MaxBatchTokens { get; init; } = 4096;
+    public int? MaxBatchTokens { get; init; }
 
     /// <summary>How <see cref="EmbeddingModel.Embed(IReadOnlyList{string}, EmbeddingTask, CancellationToken)"/> encodes texts:
     /// <see cref="TextEncoding.Single"/> (default) or a <see cref="MultiEos"/> (the paper's evaluation encoding).</summary>

@@ -16,6 +16,12 @@ public interface IEmbeddingBackend : IDisposable
     ModelConfig Config { get; }
 
     /// <summary>
+    /// Most tokens one pass should hold on this backend (the engine packs and splits by it unless
+    /// <see cref="ModelOptions.MaxBatchTokens"/> overrides it): fixed on the CPU, sized from free memory on a GPU.
+    /// </summary>
+    int TokensPerPass { get; }
+
+    /// <summary>
     /// Runs every layer over a ragged batch, each sequence exactly as if alone, continuing from and updating
     /// <paramref name="state"/> in place.
     /// </summary>

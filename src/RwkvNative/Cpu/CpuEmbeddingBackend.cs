@@ -48,6 +48,10 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
     public ModelConfig Config { get; }
 
+    // 4096 tokens: GEMMs of M = 4096 rows already run at the kernels' full rate, and the pass's float32 activations stay
+    // in tens of MB for the 0.1B model (they grow linearly with this figure).
+    public int TokensPerPass => 4096;
+
     // A host state is used in place: the CPU backend's states are host arrays (CpuState), so this is the same path.
     public void Forward(PackedBatch batch, ModelState state, Span<float> eosSum, Span<int> eosCount) =>
         Forward(batch, new CpuState(state ?? throw new ArgumentNullException(nameof(state))), eosSum, eosCount);

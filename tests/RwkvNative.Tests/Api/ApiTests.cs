@@ -108,6 +108,19 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public void The_pass_size_is_the_backends_unless_the_options_set_one()
+    {
+        var path = Fixtures.PathOf("tiny-bf16.emb.pth");
+        Assert.Null(new ModelOptions().MaxBatchTokens);
+        Assert.Equal(Tiny.Model.Backend.TokensPerPass, Tiny.Model.PassTokens);
+        Assert.Equal(4096, Tiny.Model.PassTokens);
+        using var set = EmbeddingModel.Load(path, new ModelOptions { Device = "cpu", MaxBatchTokens = 5 });
+        Assert.Equal(5, set.PassTokens);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddingModel.Load(path, new ModelOptions { Device = "cpu", MaxBatchTokens = 0 }));
+        Assert.Contains("MaxBatchTokens must be positive", e.Message);
+    }
+
+    [Fact]
     public void Tasks_parse_from_cli_and_upstream_names()
     {
         Assert.Equal(EmbeddingTask.Retrieval, EmbeddingTasks.Parse("retr"));

@@ -45,6 +45,19 @@ public class BenchCommandTests
     }
 
     [Theory]
+    [InlineData(null, 4096)] // the CPU backend's own pass size
+    [InlineData("16", 16)]
+    public void Memory_reports_the_pass_size_the_model_used(string? passTokens, int expected)
+    {
+        string[] pass = passTokens == null ? [] : ["--pass-tokens", passTokens];
+        var r = CliRunner.Run("", ["bench", "--model", Model, "--device", "cpu", "--workload", "memory", "--tokens", "40",
+            "--warmup", "0", "--iters", "1", "--threads", "1", "--json", .. pass]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var memory = Assert.Single(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("figures").EnumerateArray());
+        Assert.Equal(expected, memory.GetProperty("pass_tokens").GetInt32());
+    }
+
+    [Theory]
     [InlineData("fp32")]
     [InlineData("fp16")]
     public void Offline_with_resident_documents_reports_the_precision_and_the_capacity(string precision)
@@ -69,6 +82,7 @@ public class BenchCommandTests
     [InlineData("--model MODEL --workload nope", "unknown workload")]
     [InlineData("--model MODEL --resident fp8", "--resident must be fp32, fp16 or off")]
     [InlineData("--model MODEL --iters 0", "--iters")]
+    [InlineData("--model MODEL --pass-tokens 0", "--pass-tokens")]
     [InlineData("--model MODEL --threads -1", "--threads")]
     [InlineData("--model MODEL --preset tiny", "not both")]
     [InlineData("--preset huge", "unknown preset")]
