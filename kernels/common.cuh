@@ -4,12 +4,13 @@
 // one #ifndef RWKV_EMULATION block so the CPU emulator (native/emu) can supply host versions.
 #pragma once
 
-// The model constants come from the compiler's -D options, never from literals here: NVRTC gets them from ModelSchema
-// (KernelDefines), the clang check, the CPU emulator and the native harness from kernels/ci/model.defines.
+// The model constants come from the compiler's -D options, never from literals here: every compiler of the kernels
+// (NVRTC in the backend, the clang check, the CPU emulator, the native harness) takes them from the -D lines of
+// kernels/nvrtc.options, which the backend checks against ModelSchema (KernelDefines).
 // RWKV_HEAD_SIZE: wkv7 head size N (kernels with one thread per state row rely on it); RWKV_DECAY_SCALE: e^-0.5 of
 // the decay; RWKV_KEY_NORM_FLOOR: floor of the per-head L2 norm of k*k_k.
 #if !defined(RWKV_HEAD_SIZE) || !defined(RWKV_DECAY_SCALE) || !defined(RWKV_KEY_NORM_FLOOR)
-#error "model constants missing: compile with the -D options of kernels/ci/model.defines (NVRTC: KernelDefines)"
+#error "model constants missing: compile with the -D options of kernels/nvrtc.options"
 #endif
 
 // Element types of stored weights. Distinct structs (not bare ushort) so templates can tell them apart.
@@ -118,6 +119,24 @@ __device__ __forceinline__ float block_sum(float v, float* scratch)
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
     return warp_sum(lane < warps ? scratch[lane] : 0.0f);
+}
+
+// The element a thread of a per-(token, head) block works on (wkv_prep, wkv_output): one block of RWKV_HEAD_SIZE
+// threads per (token t, head h), blockIdx.x = t * H + h, threadIdx.x = channel within the head.
+//   c:   channel in [C], C = H * RWKV_HEAD_SIZE (index of [C] parameters and [H, 64] per-head ones)
+//   idx: element of a [T, C] row-major activation
+struct TokenHeadLane
+{
+    int c;
+    long long idx;
+};
+
+__device__ __forceinline__ TokenHeadLane token_head_lane(int H)
+{
+    const int t = blockIdx.x / H;
+    const int h = blockIdx.x - t * H;
+    const int c = h * RWKV_HEAD_SIZE + threadIdx.x;
+    return TokenHeadLane{c, (long long)t * H * RWKV_HEAD_SIZE + c};
 }
 
 // LayerNorm statistics of one row of C values, computed by the whole block (every thread must call it):

@@ -4,20 +4,31 @@
 //   batch: [L, P, B, E]  (the backend's layout: shift has P = 2, E = C; wkv has P = 1, E = H*64*64)
 #include "common.cuh"
 
+// Batch element i ([L, P, B, E] flat) belongs to sequence b and sits at offset `within` of that sequence's [L, P, E]
+// part in the store. Gather and scatter share this walk and differ only in direction and which document b maps to.
+struct StoreAt
+{
+    int b;
+    long long within;
+};
+
+__device__ __forceinline__ StoreAt store_at(long long i, int b_count, long long e_count)
+{
+    long long e = i % e_count;
+    long long rest = i / e_count; // (l * parts + p) * b_count + b
+    return StoreAt{(int)(rest % b_count), (rest / b_count) * e_count + e};
+}
+
 // batch[l, p, b, e] = store[indices[b], l, p, e]. One thread per batch element, grid-stride.
 template <typename T>
 __device__ __forceinline__ void gather(const T* __restrict__ store, const int* __restrict__ indices, float* __restrict__ batch,
                                        int b_count, int layers, int parts, long long e_count)
 {
     long long per_b = (long long)layers * parts * e_count;
-    long long n = per_b * b_count;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < per_b * b_count; i += (long long)gridDim.x * blockDim.x)
     {
-        long long e = i % e_count;
-        long long rest = i / e_count;
-        int b = (int)(rest % b_count);
-        long long lp = rest / b_count; // l * parts + p
-        batch[i] = to_float(store[(long long)indices[b] * per_b + lp * e_count + e]);
+        StoreAt at = store_at(i, b_count, e_count);
+        batch[i] = to_float(store[(long long)indices[at.b] * per_b + at.within]);
     }
 }
 
@@ -27,14 +38,10 @@ __device__ __forceinline__ void scatter(const float* __restrict__ batch, T* __re
                                         int b_count, int layers, int parts, long long e_count)
 {
     long long per_b = (long long)layers * parts * e_count;
-    long long n = per_b * b_count;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < per_b * b_count; i += (long long)gridDim.x * blockDim.x)
     {
-        long long e = i % e_count;
-        long long rest = i / e_count;
-        int b = (int)(rest % b_count);
-        long long lp = rest / b_count;
-        store[(long long)(first + b) * per_b + lp * e_count + e] = FromFloat<T>::convert(batch[i]);
+        StoreAt at = store_at(i, b_count, e_count);
+        store[(long long)(first + at.b) * per_b + at.within] = FromFloat<T>::convert(batch[i]);
     }
 }
 

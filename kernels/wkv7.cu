@@ -67,6 +67,8 @@ wkv7_forward(float* __restrict__ state, const int* __restrict__ offsets, const f
 // (sequence, head) instead of 64, for launches with few (sequence, head) pairs (B = 1 prefill), where 64-thread blocks
 // leave most of the GPU idle. Exact up to float32 summation order: sa and y are each summed as 4 partial sums of 16
 // terms combined with two butterfly shuffles. Same layouts and arguments as wkv7_forward.
+// Both versions are kept on purpose (their loads look alike): wkv7_forward is the simplest correct shape and the default,
+// this one a speed lever (CudaBackendOptions.Wkv7 = SplitRow); tests and the harness check each against the other.
 // Grid: B * H blocks (blockIdx.x = b * H + h), 256 threads.
 #define RWKV_WKV7_SPLIT 4
 #define RWKV_WKV7_COLS (RWKV_HEAD_SIZE / RWKV_WKV7_SPLIT)

@@ -13,11 +13,9 @@ wkv_output(const float* __restrict__ y, const float* __restrict__ r, const float
            const float* __restrict__ ln_b, const float* __restrict__ r_k, float* __restrict__ out, int H, float eps)
 {
     __shared__ float scratch[32];
-    const int C = H * RWKV_HEAD_SIZE;
-    const int t = blockIdx.x / H;
-    const int h = blockIdx.x - t * H;
-    const int c = h * RWKV_HEAD_SIZE + threadIdx.x;
-    const long long idx = (long long)t * C + c;
+    const TokenHeadLane lane = token_head_lane(H);
+    const int c = lane.c;
+    const long long idx = lane.idx;
 
     const float yi = y[idx];
     const float mean = block_sum(yi, scratch) / RWKV_HEAD_SIZE;

@@ -20,11 +20,9 @@ wkv_prep(float* __restrict__ k, const float* __restrict__ a_lora, const float* _
          float* __restrict__ decay, float* __restrict__ a_out, float* __restrict__ b_out, int H)
 {
     __shared__ float scratch[32];
-    const int C = H * RWKV_HEAD_SIZE;
-    const int t = blockIdx.x / H;
-    const int h = blockIdx.x - t * H;
-    const int c = h * RWKV_HEAD_SIZE + threadIdx.x;
-    const long long idx = (long long)t * C + c;
+    const TokenHeadLane lane = token_head_lane(H);
+    const int c = lane.c;
+    const long long idx = lane.idx;
 
     const float key = k[idx];
     const float scaled = key * k_k[c];

@@ -94,8 +94,8 @@ struct Kernels
         return s.str();
     }
 
-    // The backend's options: --gpu-architecture for this device, kernels/nvrtc.options (one per line, '#' comments),
-    // the model constants of ci/model.defines, and --generate-line-info only when RWKV_CUDA_LINEINFO=1, as in KernelCompiler.For.
+    // The backend's options: --gpu-architecture for this device, kernels/nvrtc.options (one per line, '#' comments;
+    // the model constants are its -D lines), and --generate-line-info only when RWKV_CUDA_LINEINFO=1, as in KernelCompiler.For.
     std::vector<std::string> compiler_options() const
     {
         std::vector<std::string> options{ "--gpu-architecture=sm_" + std::to_string(arch) };
@@ -107,10 +107,6 @@ struct Kernels
             auto first = line.find_first_not_of(" \t\r"), last = line.find_last_not_of(" \t\r");
             if (first != std::string::npos) options.push_back(line.substr(first, last - first + 1));
         }
-        // The model constants, one -D option per line of ci/model.defines (the backend takes them from ModelSchema).
-        std::istringstream defines(read(dir + "/ci/model.defines"));
-        for (std::string line; std::getline(defines, line);)
-            if (!line.empty() && line[0] != '#') options.push_back(line);
         const char* lineInfo = std::getenv("RWKV_CUDA_LINEINFO");
         if (lineInfo && std::string(lineInfo) != "0" && std::string(lineInfo) != "off" && std::string(lineInfo) != "false")
             options.push_back("--generate-line-info");

@@ -7,8 +7,8 @@ kernels="$(dirname "$here")"
 clang="${CLANG:-clang-14}"
 arch="${CUDA_ARCH:-sm_80}"
 command -v "$clang" >/dev/null || { echo "check.sh: $clang not found (install clang-14)" >&2; exit 2; }
-# The model constants, as NVRTC receives them (-D options from ModelSchema).
-mapfile -t defines < <(grep -v '^#' "$here/model.defines" | grep -v '^$')
+# The model constants, as NVRTC receives them: the -D lines of nvrtc.options (the one list of options and defines).
+mapfile -t defines < <(grep '^-D' "$kernels/nvrtc.options")
 failed=0
 count=0
 for k in "$kernels"/*.cu; do

@@ -37,13 +37,13 @@ PY
 
 # The model constants, as NVRTC receives them: the kernels are compiled with them, and the runtime is told the list
 # so that nvrtcCompileProgram accepts exactly these -D options (and refuses a backend built with other constants).
-mapfile -t defines < <(grep -v '^#' "$root/kernels/ci/model.defines" | grep -v '^$')
+mapfile -t defines < <(grep '^-D' "$root/kernels/nvrtc.options")
 flags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Wno-clobbered -I "$emu")
 objs=()
 for src in "$emu/emu_runtime.cpp" "$out"/gen/*.cpp; do
     obj="$out/$(basename "${src%.cpp}").o"
     objs+=("$obj")
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$emu/emu_shim.h" -nt "$obj" ] || [ "$emu/emu_runtime.h" -nt "$obj" ] || [ "$root/kernels/common.cuh" -nt "$obj" ] || [ "$root/kernels/ci/model.defines" -nt "$obj" ]; then
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$emu/emu_shim.h" -nt "$obj" ] || [ "$emu/emu_runtime.h" -nt "$obj" ] || [ "$root/kernels/common.cuh" -nt "$obj" ] || [ "$root/kernels/nvrtc.options" -nt "$obj" ]; then
         case "$src" in
             */gen/*) "$cxx" "${flags[@]}" "${defines[@]}" -include "$emu/emu_shim.h" -c "$src" -o "$obj" ;;
             *) "$cxx" "${flags[@]}" "-DRWKV_EMU_DEFINES=\"${defines[*]}\"" -c "$src" -o "$obj" ;;

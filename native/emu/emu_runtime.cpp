@@ -963,7 +963,7 @@ EXPORT int nvrtcDestroyProgram(void** prog)
 
 static bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// The -D options the kernels were compiled with (native/emu/build.sh, from kernels/ci/model.defines), space-separated.
+// The -D options the kernels were compiled with (native/emu/build.sh, the -D lines of kernels/nvrtc.options), space-separated.
 #ifndef RWKV_EMU_DEFINES
 #error "build the emulator with native/emu/build.sh (it passes RWKV_EMU_DEFINES)"
 #endif
@@ -1017,7 +1017,7 @@ EXPORT int nvrtcCompileProgram(void* prog, int n, const char* const* opts)
     if (join_sorted(defines) != compiled_defines())
     {
         p->log = "rwkv-cuda-emu: the kernels were compiled with [" + compiled_defines() + "] but this program defines [" +
-                 join_sorted(defines) + "]: rebuild the emulator (scripts/gpu/emulate.sh) after changing kernels/ci/model.defines\n";
+                 join_sorted(defines) + "]: rebuild the emulator (scripts/gpu/emulate.sh) after changing kernels/nvrtc.options\n";
         return 5;
     }
     bool archOk = false;

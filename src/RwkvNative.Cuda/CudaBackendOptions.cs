@@ -1,32 +1,7 @@
+using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
+
 namespace RwkvNative.Cuda;
-
-/// <summary>How the backend keeps large weight matrices on the device.</summary>
-public enum CudaWeightPrecision
-{
-    /// <summary>
-    /// In the checkpoint's dtype (bf16, fp16 or fp32). GEMM inputs are rounded to that dtype before each product and
-    /// accumulated in float32 (cublasGemmEx needs both inputs in one type, and tensor cores need 16-bit inputs);
-    /// element-wise math and the recurrence stay float32. Half the memory of <see cref="Float32"/> for bf16/fp16
-    /// checkpoints; judged by the reduced-precision tolerance (cosine ≥ 0.999, logits within 2e-2).
-    /// </summary>
-    AsStored,
-
-    /// <summary>Widened to float32 at upload: every product in float32, matching the CPU backend to about 1e-4.</summary>
-    Float32,
-}
-
-/// <summary>Which wkv7 recurrence kernel runs (kernels/wkv7.cu).</summary>
-public enum CudaWkv7Kernel
-{
-    /// <summary><c>wkv7_forward</c>: one 64-thread block per (sequence, head), one thread per state row.</summary>
-    RowPerThread,
-
-    /// <summary>
-    /// <c>wkv7_forward_split</c>: each state row split over 4 threads (256 per block), for launches with few
-    /// (sequence, head) pairs such as B = 1 prefill. Same result up to float32 summation order.
-    /// </summary>
-    SplitRow,
-}
 
 /// <summary>
 /// Settings of the CUDA backend. The speed levers (<see cref="FusedKernels"/>, <see cref="Wkv7"/>,

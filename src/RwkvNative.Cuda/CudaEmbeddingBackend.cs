@@ -1,10 +1,11 @@
-using System.Buffers;
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
-using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Capture;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda.Model;
 using RwkvNative.Model;
+using System.Buffers;
 
 namespace RwkvNative.Cuda;
 
@@ -17,7 +18,7 @@ namespace RwkvNative.Cuda;
 public sealed class CudaEmbeddingBackend : IEmbeddingBackend
 {
     private readonly CudaSession session;
-    private readonly List<IDisposable> weights = [];
+    private readonly DeviceWeights weights = new();
     private readonly DeviceMatrix table;
     private readonly DeviceVector ln0W, ln0B, lnOutW, lnOutB;
     private readonly CudaBlockWeights[] blocks;
@@ -39,7 +40,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             using var scope = session.Enter();
             var ctx = session.Context;
             int c = config.Channels;
-            T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
+            T Own<T>(T item) where T : IDisposable => weights.Own(item);
             table = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(ModelSchema.EmbeddingTable, ModelSchema.VocabSize, c), o.Weights));
             ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Weight)), c));
             ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.EmbeddingPrefix, 0, ModelSchema.Ln0Bias)), c));
@@ -61,7 +62,9 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             Interop.CudaCheck.Driver(Interop.CudaDriver.MemGetInfo(out var free, out _));
             TokensPerPass = PassSizing.TokensPerPass(o.MaxTokensPerPass,
                 PassSizing.BytesPerToken(c, blocks.Max(w => w.FfnKey.Outputs), blocks.Max(w => w.MaxLoraWidth)), (long)free);
-            if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(this, session, Math.Min(o.GraphMaxTokens, TokensPerPass));
+            if (o.CudaGraphs && o.GraphMaxTokens > 0) graphs = new ForwardGraphCache(ctx, session.Stream, session.Workspace, session.Start, session.End,
+                    Config.Channels, Config.Layers, Math.Min(o.GraphMaxTokens, TokensPerPass), o.GraphCacheSize,
+                    o.Log ?? (m => Console.Error.WriteLine(m)), (pass, shift, wkv, sums, counts) => EnqueuePass(pass, shift, wkv, sums, counts));
         }
         catch
         {
@@ -151,8 +154,9 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             using var scope = session.Enter();
             int t = batch.TokenCount;
             if (graphs != null && b == 1 && t <= graphs.MaxTokens && t <= TokensPerPass &&
-                graphs.TryForward(batch.Tokens, s, eosSum, eosCount, out var gpuTime))
+                graphs.TryForward(batch.Tokens, s.Shift, s.Wkv, s.IsZero, eosSum, eosCount, out var gpuTime))
             {
+                s.IsZero = false;
                 LastForwardGpuTime = gpuTime;
                 return;
             }
@@ -262,7 +266,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         int c = Config.Channels, count = pass.Tokens, batch = pass.Sequences;
         long perLayerShift = (long)batch * c, perLayerWkv = batch * BlockRunner.WkvPerSequence(c);
         var x = ws.X.Get<float>((long)count * c);
-        session.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, ModelSchema.LayerNormEps);
+        session.Kernels.Embedding.Run(table, pass.TokenIds, count, ln0W, ln0B, x, ModelSchema.LayerNormEps);
         for (int l = 0; l < Config.Layers; l++)
             session.Blocks.Run(blocks[l], l == 0, pass, x,
                 shift.Slice((2L * l) * perLayerShift, perLayerShift),
@@ -270,11 +274,11 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
                 wkv.Slice(l * perLayerWkv, perLayerWkv), c);
         if (!pool) return;
         var normed = ws.Normed.Get<float>((long)count * c);
-        session.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, ModelSchema.LayerNormEps);
+        session.Kernels.LayerNorm.Run(x, lnOutW, lnOutB, normed, count, c, ModelSchema.LayerNormEps);
         if (session.Options.TokenParallelPooling && TokenPoolingLauncher.Applies(batch, count))
-            session.TokenPooling.Run(normed, pass, sums, counts, ws.EosPartial.Get<float>(TokenPoolingLauncher.PartialFloats(count, c)), c);
+            session.Kernels.TokenPooling.Run(normed, pass, sums, counts, ws.EosPartial.Get<float>(TokenPoolingLauncher.PartialFloats(count, c)), c);
         else
-            session.Pooling.Run(normed, pass, sums, counts, c);
+            session.Kernels.Pooling.Run(normed, pass, sums, counts, c);
     }
 
     // The pass covers packed rows [t0, t1): each sequence contributes its rows inside that window (possibly none),
@@ -317,10 +321,10 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             var h2 = ws.K.Get<float>(n);
             var output = ws.Out.Get<float>(n);
             DeviceCopy.Upload(session.Stream, features, f);
-            session.Gemm.Multiply(fc1, f, batch, h1);
-            session.Activations.Run(Activation.Relu, h1, n);
-            session.Gemm.Multiply(fc2, h1, batch, h2);
-            session.LayerNorm.RunSum(h2, f, normW, normB, output, batch, c, ModelSchema.LayerNormEps);
+            session.Kernels.Gemm.Multiply(fc1, f, batch, h1);
+            session.Kernels.Activations.Run(Activation.Relu, h1, n);
+            session.Kernels.Gemm.Multiply(fc2, h1, batch, h2);
+            session.Kernels.LayerNorm.RunSum(h2, f, normW, normB, output, batch, c, ModelSchema.LayerNormEps);
             DeviceCopy.Download(session.Stream, output, embeddings[..(int)n]);
         }
     }
@@ -343,8 +347,7 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
             using var scope = session.Enter();
             graphs?.Dispose();
         }
-        for (int i = weights.Count - 1; i >= 0; i--) weights[i].Dispose();
-        weights.Clear();
+        weights.Dispose();
         session.Dispose();
     }
 }

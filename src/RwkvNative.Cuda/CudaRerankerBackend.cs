@@ -1,8 +1,9 @@
 using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
-using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Capture;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda.Model;
 using RwkvNative.Model;
 
 namespace RwkvNative.Cuda;
@@ -19,7 +20,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
     private const long StateBytesPerPass = 1L << 30;
 
     private readonly CudaSession session;
-    private readonly List<IDisposable> weights = [];
+    private readonly DeviceWeights weights = new();
     private readonly DeviceMatrix start;
     private readonly DeviceVector ln0W, ln0B, lnOutW, lnOutB, head0Bias, head2;
     private readonly DeviceMatrix head0;
@@ -53,7 +54,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
             using var scope = session.Enter();
             var ctx = session.Context;
             int c = Config.Channels;
-            T Own<T>(T item) where T : IDisposable { weights.Add(item); return item; }
+            T Own<T>(T item) where T : IDisposable => weights.Own(item);
             start = Own(DeviceMatrix.Linear(ctx, checkpoint.Get(config.KeyName, 1, c), o.Weights));
             ln0W = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Weight)), c));
             ln0B = Own(DeviceVector.Upload(ctx, checkpoint.Get(ModelSchema.BlockKey(ModelSchema.RerankerPrefix, 0, ModelSchema.Ln0Bias)), c));
@@ -167,7 +168,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
             var pass = new RaggedBatch(n, n, ids, off, seq);
 
             var x = ws.X.Get<float>((long)n * c);
-            session.Embedding.Run(start, ids, n, ln0W, ln0B, x, ModelSchema.LayerNormEps);
+            session.Kernels.Embedding.Run(start, ids, n, ln0W, ln0B, x, ModelSchema.LayerNormEps);
             var shift = ws.Shift.Get<float>(2L * n * c);
             for (int r = 0; r < blocksCount; r++)
             {
@@ -177,11 +178,11 @@ public sealed class CudaRerankerBackend : IRerankerBackend
             }
 
             var normed = ws.Normed.Get<float>((long)n * c);
-            session.LayerNorm.Run(x, lnOutW, lnOutB, normed, n, c, ModelSchema.LayerNormEps);
+            session.Kernels.LayerNorm.Run(x, lnOutW, lnOutB, normed, n, c, ModelSchema.LayerNormEps);
             var y = ws.R.Get<float>((long)n * c);
-            session.Gemm.Multiply(head0, normed, n, y);
+            session.Kernels.Gemm.Multiply(head0, normed, n, y);
             var deviceLogits = ws.Logits.Get<float>(n);
-            session.RerankerScore.Run(y, head0Bias, head2, deviceLogits, n, c);
+            session.Kernels.RerankerScore.Run(y, head0Bias, head2, deviceLogits, n, c);
             DeviceCopy.Download(stream, deviceLogits, logits.Slice(i0, n));
         }
     }
@@ -199,8 +200,7 @@ public sealed class CudaRerankerBackend : IRerankerBackend
 
     private void ReleaseDeviceMemory()
     {
-        for (int i = weights.Count - 1; i >= 0; i--) weights[i].Dispose();
-        weights.Clear();
+        weights.Dispose();
         session.Dispose();
     }
 }

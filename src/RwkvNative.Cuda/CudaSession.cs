@@ -1,8 +1,9 @@
-using RwkvNative.Cuda.Graph;
+using RwkvNative.Cuda.Capture;
 using RwkvNative.Cuda.Handles;
 using RwkvNative.Cuda.Interop;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda.Model;
 
 namespace RwkvNative.Cuda;
 
@@ -37,25 +38,12 @@ internal sealed class CudaSession : IDisposable
             CudaDevice.Libraries.ReportOnce(log);
             var cache = new KernelCache(options.KernelCacheDirectory ?? KernelCache.DefaultDirectory());
             Modules = Own(new KernelModules(context, new KernelCompiler(device.ComputeCapability, cache, log, options.KernelLineInfo)));
-            var launch = new LaunchContext(Stream, Modules, device.Multiprocessors);
-            Embedding = new EmbeddingLauncher(launch);
-            LayerNorm = new LayerNormLauncher(launch);
-            TokenShift = new TokenShiftLauncher(launch);
-            Activations = new ActivationLauncher(launch);
-            WkvPrep = new WkvPrepLauncher(launch);
-            Wkv7 = new Wkv7Launcher(launch);
-            WkvOutput = new WkvOutputLauncher(launch);
-            Pooling = new PoolingLauncher(launch);
-            RerankerScore = new RerankerScoreLauncher(launch);
-            GemmInputs = new GemmInputLauncher(launch);
-            TokenPooling = new TokenPoolingLauncher(launch);
             Workspace = Own(new Workspace(context, Stream));
             // A fixed cuBLAS workspace: without one cuBLAS may allocate while a CUDA graph is being captured.
             var blasWorkspace = Own(DeviceBuffer.Allocate(context, BlasWorkspaceBytes));
             CudaCheck.Cublas(Cublas.SetWorkspace(Blas.Value, blasWorkspace.View<byte>().Address, (nuint)BlasWorkspaceBytes));
-            Gemm = new CublasGemm(Blas, new ConvertLauncher(launch), Workspace.Conversion, Stream.Counters);
-            StateStore = new StateStoreLauncher(launch);
-            Blocks = new BlockRunner(this);
+            Kernels = new Launchers(new LaunchContext(Stream, Modules, device.Multiprocessors), Blas, Workspace.Conversion, Stream.Counters);
+            Blocks = new BlockRunner(Kernels, Workspace, new BlockOptions(options.FusedKernels, options.HalfGemmInputs, options.Wkv7));
         }
         catch
         {
@@ -79,21 +67,10 @@ internal sealed class CudaSession : IDisposable
     public EventHandle Start { get; }
     public EventHandle End { get; }
     public KernelModules Modules { get; }
-    public EmbeddingLauncher Embedding { get; }
-    public LayerNormLauncher LayerNorm { get; }
-    public TokenShiftLauncher TokenShift { get; }
-    public ActivationLauncher Activations { get; }
-    public WkvPrepLauncher WkvPrep { get; }
-    public Wkv7Launcher Wkv7 { get; }
-    public WkvOutputLauncher WkvOutput { get; }
-    public PoolingLauncher Pooling { get; }
-    public RerankerScoreLauncher RerankerScore { get; }
-    public GemmInputLauncher GemmInputs { get; }
-    public TokenPoolingLauncher TokenPooling { get; }
+    /// <summary>The kernel launchers and the GEMM, on <see cref="Stream"/>.</summary>
+    public Launchers Kernels { get; }
     public Workspace Workspace { get; }
-    public CublasGemm Gemm { get; }
     public BlockRunner Blocks { get; }
-    public StateStoreLauncher StateStore { get; }
 
     /// <summary>Takes one more reference (a paired reranker); each reference is released by one <see cref="Dispose"/>.</summary>
     public CudaSession AddRef()

@@ -89,8 +89,8 @@ internal sealed class CudaStateStore : StateStore
             var s = CudaState.Of(states, session, nameof(states));
             using var scope = session.Enter();
             int l = Config.Layers;
-            session.StateStore.Scatter(s.Shift, shift.View<byte>(), Precision, first, s.Batch, l, 2, Config.Channels);
-            session.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, first, s.Batch, l, 1, wkvPerState / l);
+            session.Kernels.StateStore.Scatter(s.Shift, shift.View<byte>(), Precision, first, s.Batch, l, 2, Config.Channels);
+            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, first, s.Batch, l, 1, wkvPerState / l);
         }
     }
 
@@ -104,8 +104,8 @@ internal sealed class CudaStateStore : StateStore
             {
                 var which = SlotsView(picked);
                 int l = Config.Layers;
-                session.StateStore.Gather(shift.View<byte>(), Precision, which, state.Shift, picked.Length, l, 2, Config.Channels);
-                session.StateStore.Gather(wkv.View<byte>(), Precision, which, state.Wkv, picked.Length, l, 1, wkvPerState / l);
+                session.Kernels.StateStore.Gather(shift.View<byte>(), Precision, which, state.Shift, picked.Length, l, 2, Config.Channels);
+                session.Kernels.StateStore.Gather(wkv.View<byte>(), Precision, which, state.Wkv, picked.Length, l, 1, wkvPerState / l);
                 state.IsZero = false;
                 return state;
             }

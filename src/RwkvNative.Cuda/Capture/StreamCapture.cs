@@ -1,5 +1,6 @@
 using RwkvNative.Cuda.Handles;
 using RwkvNative.Cuda.Interop;
+using RwkvNative.Cuda.Memory;
 
 namespace RwkvNative.Cuda.Capture;
 

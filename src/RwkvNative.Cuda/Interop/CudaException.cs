@@ -1,16 +1,5 @@
 namespace RwkvNative.Cuda;
 
-/// <summary>Which native library reported an error.</summary>
-public enum CudaLibrary
-{
-    /// <summary>The CUDA driver API (libcuda).</summary>
-    Driver,
-    /// <summary>The runtime compiler (libnvrtc).</summary>
-    Nvrtc,
-    /// <summary>cuBLAS.</summary>
-    Cublas,
-}
-
 /// <summary>
 /// A CUDA driver, NVRTC or cuBLAS call failed. The message names the call, the error name and description, and what
 /// to do about it.

@@ -4,25 +4,6 @@ using System.Runtime.InteropServices;
 namespace RwkvNative.Cuda.Interop;
 
 /// <summary>
-/// One native library the backend needs: a logical name used by the <c>[LibraryImport]</c> declarations, the
-/// candidate file names tried in order, and an environment variable that, when set, replaces the candidates.
-/// </summary>
-/// <param name="LogicalName">Name in the <c>[LibraryImport]</c> attributes; never a real file.</param>
-/// <param name="Description">What the library is, for messages (e.g. "CUDA driver (libcuda)").</param>
-/// <param name="EnvironmentVariable">Path override (e.g. <c>RWKV_CUDA_DRIVER</c>).</param>
-/// <param name="Candidates">File names or paths, most preferred first.</param>
-/// <param name="Remedy">What to do when none loads.</param>
-internal sealed record NativeLibrarySpec(string LogicalName, string Description, string EnvironmentVariable,
-    IReadOnlyList<string> Candidates, string Remedy);
-
-/// <summary>Thrown when a CUDA library cannot be loaded; the message lists every name tried and why it failed.</summary>
-public sealed class CudaLibraryNotFoundException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public CudaLibraryNotFoundException(string message) : base(message) { }
-}
-
-/// <summary>
 /// Loads the CUDA driver, NVRTC and cuBLAS by trying candidate names, and resolves the logical names of this
 /// assembly's <c>[LibraryImport]</c> declarations to the handles loaded. Nothing is loaded until first asked,
 /// so a host without CUDA never touches these libraries.

@@ -2,15 +2,6 @@ using RwkvNative.Cuda.Memory;
 
 namespace RwkvNative.Cuda.Kernels;
 
-/// <summary>Element-wise activations of activations.cu.</summary>
-internal enum Activation
-{
-    Tanh,
-    Sigmoid,
-    Relu,
-    ReluSquare,
-}
-
 /// <summary>activations.cu: in-place element-wise activations.</summary>
 internal sealed unsafe class ActivationLauncher(LaunchContext launch)
 {

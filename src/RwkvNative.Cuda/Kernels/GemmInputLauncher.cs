@@ -1,5 +1,4 @@
 using RwkvNative.Checkpoints;
-using RwkvNative.Cuda.Graph;
 using RwkvNative.Cuda.Memory;
 using RwkvNative.Model;
 

@@ -5,39 +5,6 @@ using RwkvNative.Cuda.Interop;
 
 namespace RwkvNative.Cuda.Kernels;
 
-/// <summary>What NVRTC is asked to produce: a cubin for <c>sm_XY</c>, or PTX for <c>compute_XY</c> that the driver JITs.</summary>
-/// <param name="Arch">Compute capability as major*10+minor (e.g. 90).</param>
-/// <param name="Ptx">True for PTX, false for a cubin.</param>
-internal sealed record CompileTarget(int Arch, bool Ptx)
-{
-    /// <summary>The NVRTC option value, e.g. <c>sm_90</c> or <c>compute_90</c>.</summary>
-    public string GpuArch => (Ptx ? "compute_" : "sm_") + Arch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Picks the target for a device of compute capability <paramref name="device"/>, given the architectures this NVRTC
-    /// supports. A cubin needs an architecture of the same major version, no newer than the device; otherwise PTX of the
-    /// newest supported architecture not newer than the device (the driver compiles it forward).
-    /// <paramref name="requested"/> (RWKV_CUDA_ARCH) replaces the device's own number as the upper bound.
-    /// </summary>
-    public static CompileTarget Choose(int device, IReadOnlyList<int> supported, int? requested = null)
-    {
-        int want = requested ?? device;
-        if (want > device)
-            throw new ArgumentException($"RWKV_CUDA_ARCH={want} is newer than the GPU (compute capability {device / 10}.{device % 10})");
-        int cubin = -1, ptx = -1;
-        foreach (var a in supported)
-        {
-            if (a > want) continue;
-            if (a / 10 == device / 10 && a > cubin) cubin = a;
-            if (a > ptx) ptx = a;
-        }
-        if (cubin > 0) return new CompileTarget(cubin, Ptx: false);
-        if (ptx > 0) return new CompileTarget(ptx, Ptx: true);
-        throw new NotSupportedException(
-            $"this NVRTC supports architectures {string.Join(", ", supported)}, none usable for a GPU of compute capability {device / 10}.{device % 10}: use an older NVRTC (RWKV_NVRTC)");
-    }
-}
-
 /// <summary>Compiles kernels/*.cu with NVRTC for one device, through the on-disk <see cref="KernelCache"/>.</summary>
 internal sealed unsafe class KernelCompiler
 {
@@ -73,12 +40,12 @@ internal sealed unsafe class KernelCompiler
     /// <summary>Architecture and format compiled for.</summary>
     public CompileTarget Target { get; }
 
-    /// <summary>The NVRTC options (the same for every file): the target, kernels/nvrtc.options, the model constants, line info when asked.</summary>
+    /// <summary>The NVRTC options (the same for every file): the target, kernels/nvrtc.options (model constants included), line info when asked.</summary>
     public IReadOnlyList<string> Options => For(Target.GpuArch, lineInfo);
 
     /// <summary>The options for <paramref name="gpuArch"/> (e.g. <c>sm_90</c>): what the backend passes, for any checker to reuse.</summary>
     public static IReadOnlyList<string> For(string gpuArch, bool lineInfo) =>
-        [$"--gpu-architecture={gpuArch}", .. KernelSources.CompilerOptions, .. KernelDefines.Options, .. (lineInfo ? new[] { KernelSources.LineInfoOption } : [])];
+        [$"--gpu-architecture={gpuArch}", .. KernelSources.CompilerOptions, .. (lineInfo ? new[] { KernelSources.LineInfoOption } : [])];
 
     /// <summary>The image of <paramref name="file"/> (cubin, or NUL-terminated PTX) and its cache file name.</summary>
     public (byte[] Image, string CacheName) Compile(string file)

@@ -4,9 +4,9 @@ using RwkvNative.Model;
 namespace RwkvNative.Cuda.Kernels;
 
 /// <summary>
-/// The model constants every kernel is compiled with, as NVRTC <c>-D</c> options taken from <see cref="ModelSchema"/>.
-/// Tools that compile kernels without .NET (clang check, CPU emulator, native harness) read the same list from
-/// <c>kernels/ci/model.defines</c>, which a test keeps equal to <see cref="Options"/>.
+/// The model constants every kernel is compiled with, as NVRTC <c>-D</c> options computed from <see cref="ModelSchema"/>:
+/// what the <c>-D</c> lines of <c>kernels/nvrtc.options</c> (the one list every compiler of the kernels reads) must be.
+/// <see cref="KernelSources.CompilerOptions"/> refuses a file that differs.
 /// </summary>
 internal static class KernelDefines
 {

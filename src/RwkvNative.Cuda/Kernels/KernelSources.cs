@@ -17,14 +17,28 @@ internal static class KernelSources
         .Order(StringComparer.Ordinal)
         .ToArray();
 
-    /// <summary>The file of NVRTC options shared with the native harness and the CI check (kernels/nvrtc.options).</summary>
+    /// <summary>The one file of NVRTC options and model defines, shared with the native harness, the emulator and the CI checks (kernels/nvrtc.options).</summary>
     public const string OptionsFile = "nvrtc.options";
 
     /// <summary>Option for profiler line tables, added only when asked for (<c>RWKV_CUDA_LINEINFO=1</c>).</summary>
     public const string LineInfoOption = "--generate-line-info";
 
     /// <summary>The options of <see cref="OptionsFile"/>: one per line, blank lines and '#' comments skipped.</summary>
-    public static IReadOnlyList<string> CompilerOptions { get; } = ParseOptions(Read(OptionsFile));
+    public static IReadOnlyList<string> CompilerOptions { get; } = CheckedOptions(ParseOptions(Read(OptionsFile)));
+
+    /// <summary>The <c>-D</c> lines of <see cref="OptionsFile"/>: the model constants.</summary>
+    public static IReadOnlyList<string> ModelDefines(IReadOnlyList<string> options) =>
+        options.Where(o => o.StartsWith("-D", StringComparison.Ordinal)).ToArray();
+
+    // A build whose kernels/nvrtc.options disagrees with ModelSchema would compute another model: refuse it.
+    private static IReadOnlyList<string> CheckedOptions(IReadOnlyList<string> options)
+    {
+        var defines = ModelDefines(options);
+        if (!defines.SequenceEqual(KernelDefines.Options))
+            throw new InvalidOperationException($"kernels/{OptionsFile} defines [{string.Join(' ', defines)}] but ModelSchema " +
+                $"gives [{string.Join(' ', KernelDefines.Options)}]: update the -D lines of kernels/{OptionsFile}");
+        return options;
+    }
 
     /// <summary>Splits an options file into its options.</summary>
     public static IReadOnlyList<string> ParseOptions(string text) => text.Split('\n')

@@ -1,4 +1,3 @@
-using RwkvNative.Cuda.Graph;
 using RwkvNative.Cuda.Memory;
 
 namespace RwkvNative.Cuda.Kernels;

@@ -22,7 +22,7 @@ internal sealed unsafe class TokenPoolingLauncher(LaunchContext launch)
     /// <summary>Whether a pass of <paramref name="sequences"/> sequences and <paramref name="tokens"/> tokens pools here.</summary>
     public static bool Applies(int sequences, int tokens) => sequences == 1 && tokens > ChunkTokens;
 
-    /// <summary>Floats of <see cref="Graph.Workspace.EosPartial"/> a pass of <paramref name="tokens"/> needs: [chunks, C] sums, then [chunks] counts.</summary>
+    /// <summary>Floats of the workspace's EosPartial buffer a pass of <paramref name="tokens"/> needs: [chunks, C] sums, then [chunks] counts.</summary>
     public static long PartialFloats(int tokens, int channels) => ChunkCount(tokens) * ((long)channels + 1);
 
     private static int ChunkCount(int tokens) => (tokens + ChunkTokens - 1) / ChunkTokens;

@@ -1,4 +1,3 @@
-using RwkvNative.Cuda.Graph;
 using RwkvNative.Cuda.Memory;
 using RwkvNative.Model;
 
@@ -7,7 +6,7 @@ namespace RwkvNative.Cuda.Kernels;
 /// <summary>wkv_output.cu: GroupNorm per head, r_k bonus and output gate.</summary>
 internal sealed unsafe class WkvOutputLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("wkv_output.cu", "wkv_output", Model.ModelConfig.HeadSize);
+    public static readonly KernelName Kernel = new("wkv_output.cu", "wkv_output", ModelConfig.HeadSize);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 

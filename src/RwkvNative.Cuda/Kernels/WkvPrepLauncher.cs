@@ -1,12 +1,12 @@
-using RwkvNative.Cuda.Graph;
 using RwkvNative.Cuda.Memory;
+using RwkvNative.Model;
 
 namespace RwkvNative.Cuda.Kernels;
 
 /// <summary>wkv_prep.cu: decay, kk, k update, in-context learning rate and value residual, per (token, head).</summary>
 internal sealed unsafe class WkvPrepLauncher(LaunchContext launch)
 {
-    public static readonly KernelName Kernel = new("wkv_prep.cu", "wkv_prep", Model.ModelConfig.HeadSize);
+    public static readonly KernelName Kernel = new("wkv_prep.cu", "wkv_prep", ModelConfig.HeadSize);
 
     private readonly nint function = launch.Modules.Function(Kernel);
 
@@ -29,13 +29,13 @@ internal sealed unsafe class WkvPrepLauncher(LaunchContext launch)
             if (v0 == null) throw new ArgumentException("layers after the first need v0", nameof(v0));
         }
         if (tokens == 0) return;
-        int heads = channels / Model.ModelConfig.HeadSize;
+        int heads = channels / ModelConfig.HeadSize;
         ulong pk = io.K.Address, pa = io.ALora.Address, pw = io.WLora.Address, pv = io.V.Address,
             pvl = firstLayer ? 0 : io.VLora.Address, pvf = io.VFirst.Address,
             pw0 = w0.View.Address, pa0 = a0.View.Address, pkk = kk.View.Address, pka = ka.View.Address,
             pv0 = v0?.View.Address ?? 0, pd = io.Decay.Address, pao = io.AOut.Address, pbo = io.BOut.Address;
         int first = firstLayer ? 1 : 0, h = heads;
         void** args = stackalloc void*[] { &pk, &pa, &pw, &pv, &pvl, &pvf, &first, &pw0, &pa0, &pkk, &pka, &pv0, &pd, &pao, &pbo, &h };
-        launch.Launch(Kernel, function, checked((uint)((long)tokens * heads)), Model.ModelConfig.HeadSize, args);
+        launch.Launch(Kernel, function, checked((uint)((long)tokens * heads)), ModelConfig.HeadSize, args);
     }
 }

@@ -1,5 +1,6 @@
-using RwkvNative.Cuda;
 using RwkvNative.Cuda.Interop;
+using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda;
 
 namespace RwkvNative.Tests.Cuda;
 

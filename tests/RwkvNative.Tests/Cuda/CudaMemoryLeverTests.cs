@@ -1,5 +1,7 @@
 using RwkvNative.Checkpoints;
 using RwkvNative.Cpu;
+using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
 using RwkvNative.Cuda;
 using RwkvNative.Model;
 

@@ -1,6 +1,7 @@
-using System.Runtime.InteropServices;
 using RwkvNative.Backends;
+using RwkvNative.Cuda.Memory;
 using RwkvNative.Cuda;
+using System.Runtime.InteropServices;
 
 namespace RwkvNative.Tests.Cuda;
 

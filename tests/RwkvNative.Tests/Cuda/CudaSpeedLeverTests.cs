@@ -1,8 +1,11 @@
-using System.Reflection;
 using RwkvNative.Checkpoints;
+using RwkvNative.Cuda.Capture;
+using RwkvNative.Cuda.Kernels;
+using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda.Model;
 using RwkvNative.Cuda;
-using RwkvNative.Cuda.Graph;
 using RwkvNative.Model;
+using System.Reflection;
 
 namespace RwkvNative.Tests.Cuda;
 

@@ -37,7 +37,7 @@ public sealed class KernelCompileTests
             UseShellExecute = false,
         };
         string[] args = ["-x", "cuda", "--cuda-device-only", "-nocudainc", "-nocudalib", "--cuda-gpu-arch=sm_80",
-            "-Wall", "-Werror", .. KernelDefines.Options, "-include", Path.Combine(dir, "ci", "clang_prelude.h"), "-S", Path.Combine(dir, file), "-o", "-"];
+            "-Wall", "-Werror", .. KernelSources.ModelDefines(KernelSources.CompilerOptions), "-include", Path.Combine(dir, "ci", "clang_prelude.h"), "-S", Path.Combine(dir, file), "-o", "-"];
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

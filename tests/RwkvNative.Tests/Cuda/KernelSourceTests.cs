@@ -45,10 +45,10 @@ public sealed partial class KernelSourceTests
     [Fact]
     public void The_tools_compile_kernels_with_the_model_constants_NVRTC_gets()
     {
-        var path = Path.Combine(KernelDirectory, "ci", "model.defines");
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        var path = Path.Combine(KernelDirectory, KernelSources.OptionsFile);
+        var lines = KernelSources.ModelDefines(KernelSources.ParseOptions(File.ReadAllText(path)));
         Assert.True(KernelDefines.Options.SequenceEqual(lines),
-            $"{path} must list exactly KernelDefines.Options (from ModelSchema), one per line:\n{string.Join("\n", KernelDefines.Options)}");
+            $"the -D lines of {path} must be exactly KernelDefines.Options (from ModelSchema), one per line:\n{string.Join("\n", KernelDefines.Options)}");
     }
 
     [Fact]

@@ -1,9 +1,10 @@
 using RwkvNative.Checkpoints;
 using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Memory;
 using RwkvNative.Model;
 using S = RwkvNative.Model.ModelSchema;
 
-namespace RwkvNative.Cuda.Graph;
+namespace RwkvNative.Cuda.Model;
 
 /// <summary>
 /// One block's weights on the device (embedding model or reranker): matrices in the chosen precision, every vector as

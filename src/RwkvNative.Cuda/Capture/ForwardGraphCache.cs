@@ -3,15 +3,16 @@ using RwkvNative.Cuda.Handles;
 using RwkvNative.Cuda.Interop;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
+using RwkvNative.Cuda.Model;
 using RwkvNative.Model;
 
-namespace RwkvNative.Cuda.Graph;
+namespace RwkvNative.Cuda.Capture;
 
 /// <summary>
 /// CUDA graphs of the whole single-sequence forward, one per token count (the shape bucket: a graph bakes in every
 /// launch geometry and buffer address, and padding would change the result, so each length is its own bucket).
 /// A graph holds: copies of the tokens and layout from pinned host memory, the zeroing of the pooled sums, every kernel
-/// and GEMM of <see cref="CudaEmbeddingBackend.EnqueuePass"/> on the workspace's state buffers, and copies of the sums
+/// and GEMM the <see cref="ForwardPass"/> delegate enqueues on the workspace's state buffers, and copies of the sums
 /// back to pinned memory. The state stays on the device: before the launch it is copied device to device into the
 /// workspace (or the workspace is cleared, for a fresh state), after it copied back. A call then costs a host memcpy of
 /// the tokens, one cuGraphLaunch and one wait, with no host synchronisation inside the forward.
@@ -23,9 +24,13 @@ namespace RwkvNative.Cuda.Graph;
 /// </summary>
 internal sealed class ForwardGraphCache : IDisposable
 {
-    private readonly CudaEmbeddingBackend owner;
-    private readonly CudaSession session;
-    private readonly int channels, layers;
+    private readonly ContextHandle context;
+    private readonly StreamHandle stream;
+    private readonly Workspace workspace;
+    private readonly EventHandle start, end;
+    private readonly ForwardPass enqueuePass;
+    private readonly int channels, layers, capacity;
+    private readonly Action<string> log;
     private readonly Dictionary<int, Entry> graphs = [];
     private readonly Dictionary<int, int> warmed = []; // token count -> workspace generation of its last eager run
     private readonly HashSet<int> refused = [];         // lengths whose capture failed once
@@ -39,12 +44,30 @@ internal sealed class ForwardGraphCache : IDisposable
         public long LastUse { get; set; }
     }
 
-    public ForwardGraphCache(CudaEmbeddingBackend owner, CudaSession session, int maxTokens)
+    /// <param name="context">The context every graph lives in.</param>
+    /// <param name="stream">The stream captured and launched on.</param>
+    /// <param name="workspace">The buffers the pass uses (frozen while capturing).</param>
+    /// <param name="start">Event recorded before a launch (timing).</param>
+    /// <param name="end">Event recorded after a launch (timing, and the wait).</param>
+    /// <param name="channels">C.</param>
+    /// <param name="layers">L.</param>
+    /// <param name="maxTokens">Longest sequence served from a graph.</param>
+    /// <param name="capacity">Graphs kept (least recently used evicted).</param>
+    /// <param name="log">Where a failed capture is reported.</param>
+    /// <param name="enqueuePass">Enqueues the forward pass that is captured.</param>
+    public ForwardGraphCache(ContextHandle context, StreamHandle stream, Workspace workspace, EventHandle start, EventHandle end,
+        int channels, int layers, int maxTokens, int capacity, Action<string> log, ForwardPass enqueuePass)
     {
-        this.owner = owner;
-        this.session = session;
-        channels = owner.Config.Channels;
-        layers = owner.Config.Layers;
+        this.context = context;
+        this.stream = stream;
+        this.workspace = workspace;
+        this.start = start;
+        this.end = end;
+        this.channels = channels;
+        this.layers = layers;
+        this.capacity = capacity;
+        this.log = log;
+        this.enqueuePass = enqueuePass;
         MaxTokens = maxTokens;
     }
 
@@ -70,21 +93,28 @@ internal sealed class ForwardGraphCache : IDisposable
     public void NoteEager(int batch, int tokens)
     {
         if (batch != 1 || tokens < 1 || tokens > MaxTokens || refused.Contains(tokens)) return;
-        session.Workspace.Shift.Get<float>(ShiftElements);
-        session.Workspace.Wkv.Get<float>(WkvElements);
-        warmed[tokens] = session.Workspace.Growth.Generation;
+        workspace.Shift.Get<float>(ShiftElements);
+        workspace.Wkv.Get<float>(WkvElements);
+        warmed[tokens] = workspace.Growth.Generation;
     }
 
     /// <summary>
     /// Runs a single-sequence forward from its graph, capturing it first when this length has run eagerly since the
     /// workspace last grew. Returns false (nothing done) when the call must run eagerly instead.
     /// </summary>
-    public bool TryForward(ReadOnlySpan<int> tokens, CudaState state, Span<float> eosSum, Span<int> eosCount, out TimeSpan gpuTime)
+    /// <param name="tokens">The sequence's tokens.</param>
+    /// <param name="stateShift">[L, 2, 1, C] the sequence's shift state on the device, read and written.</param>
+    /// <param name="stateWkv">[L, 1, H, 64, 64] the sequence's wkv state on the device, read and written.</param>
+    /// <param name="stateIsZero">Whether the state is the zero state (cleared in the workspace rather than copied).</param>
+    /// <param name="eosSum">[C] pooled sum, added to.</param>
+    /// <param name="eosCount">[1] pooled count, added to.</param>
+    /// <param name="gpuTime">Device time of the launch.</param>
+    public bool TryForward(ReadOnlySpan<int> tokens, DeviceView<float> stateShift, DeviceView<float> stateWkv, bool stateIsZero, Span<float> eosSum, Span<int> eosCount, out TimeSpan gpuTime)
     {
         gpuTime = default;
         int t = tokens.Length;
         if (t < 1 || t > MaxTokens) return false;
-        int generation = session.Workspace.Growth.Generation;
+        int generation = workspace.Growth.Generation;
         if (!graphs.TryGetValue(t, out var entry) || entry.Generation != generation)
         {
             if (entry != null) { entry.Exec.Dispose(); graphs.Remove(t); }
@@ -98,12 +128,12 @@ internal sealed class ForwardGraphCache : IDisposable
                 // Capture failed (the stream left capture mode in Capture's finally): serve this length eagerly from now on.
                 warmed.Remove(t);
                 refused.Add(t);
-                (session.Options.Log ?? (m => Console.Error.WriteLine(m)))($"rwkvnative: CUDA graph capture for {t} tokens failed, running eagerly: {e.Message}");
+                log($"rwkvnative: CUDA graph capture for {t} tokens failed, running eagerly: {e.Message}");
                 return false;
             }
             if (entry == null) return false;
             graphs[t] = entry;
-            EvictBeyond(session.Options.GraphCacheSize);
+            EvictBeyond(capacity);
         }
         entry.LastUse = ++useClock;
 
@@ -114,27 +144,25 @@ internal sealed class ForwardGraphCache : IDisposable
         all[(int)OffsetsAt + 1] = t;
         all.Slice((int)SequenceAt, t).Clear();
 
-        var stream = session.Stream;
-        var ws = session.Workspace;
+        var ws = workspace;
         var shift = ws.Shift.Get<float>(ShiftElements);
         var wkv = ws.Wkv.Get<float>(WkvElements);
-        session.Start.Record(stream);
-        if (state.IsZero)
+        start.Record(stream);
+        if (stateIsZero)
         {
             DeviceCopy.Zero(stream, shift);
             DeviceCopy.Zero(stream, wkv);
         }
         else
         {
-            DeviceCopy.DeviceToDevice(stream, state.Shift, shift);
-            DeviceCopy.DeviceToDevice(stream, state.Wkv, wkv);
+            DeviceCopy.DeviceToDevice(stream, stateShift, shift);
+            DeviceCopy.DeviceToDevice(stream, stateWkv, wkv);
         }
         entry.Exec.Launch(stream);
-        DeviceCopy.DeviceToDevice(stream, shift, state.Shift);
-        DeviceCopy.DeviceToDevice(stream, wkv, state.Wkv);
-        state.IsZero = false;
-        session.End.Record(stream);
-        gpuTime = TimeSpan.FromMilliseconds(session.End.MillisecondsSince(session.Start)); // waits for the graph
+        DeviceCopy.DeviceToDevice(stream, shift, stateShift);
+        DeviceCopy.DeviceToDevice(stream, wkv, stateWkv);
+        end.Record(stream);
+        gpuTime = TimeSpan.FromMilliseconds(end.MillisecondsSince(start)); // waits for the graph
         // The graph's own copies through pinned memory: tokens, offsets and layout in; sums and count out.
         stream.Counters.HostToDevice((2L * t + 2) * sizeof(int));
         stream.Counters.DeviceToHost((channels + 1L) * sizeof(float));
@@ -148,9 +176,8 @@ internal sealed class ForwardGraphCache : IDisposable
 
     private unsafe Entry? Capture(int t, int generation)
     {
-        var ws = session.Workspace;
-        var stream = session.Stream;
-        pinned ??= PinnedHostHandle.Allocate(session.Context, StagingElements * sizeof(float));
+        var ws = workspace;
+        pinned ??= PinnedHostHandle.Allocate(context, StagingElements * sizeof(float));
         var host = (byte*)pinned.Value;
 
         // Every device buffer at its final size before capture; the eager run of this length already grew them, so
@@ -167,7 +194,7 @@ internal sealed class ForwardGraphCache : IDisposable
         ws.Growth.Frozen = true;
         try
         {
-            var exec = StreamCapture.Record(session.Context, stream, () =>
+            var exec = StreamCapture.Record(context, stream, () =>
             {
                 void Up(DeviceView<int> d, long at, long n) =>
                     CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(d.Address, host + at * 4, (nuint)(n * 4), stream.Value));
@@ -178,7 +205,7 @@ internal sealed class ForwardGraphCache : IDisposable
                 Up(sequence, SequenceAt, t);
                 DeviceCopy.Zero(stream, sums);
                 DeviceCopy.Zero(stream, counts);
-                owner.EnqueuePass(new RaggedBatch(t, 1, ids, offsets, sequence), shift, wkv, sums, counts);
+                enqueuePass(new RaggedBatch(t, 1, ids, offsets, sequence), shift, wkv, sums, counts);
                 DownF(sums, SumsAt, channels);
                 CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync(host + CountsAt * 4, counts.Address, 4, stream.Value));
             });

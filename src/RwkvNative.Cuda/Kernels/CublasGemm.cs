@@ -4,7 +4,7 @@ using RwkvNative.Cuda.Interop;
 using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
 
-namespace RwkvNative.Cuda.Graph;
+namespace RwkvNative.Cuda.Kernels;
 
 /// <summary>
 /// Linear layers through cublasGemmEx: y[M, N] (float32) = x[M, K] (float32) times a <see cref="DeviceMatrix"/> kept in

@@ -3,13 +3,13 @@ using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
 using RwkvNative.Model;
 
-namespace RwkvNative.Cuda.Graph;
+namespace RwkvNative.Cuda.Model;
 
 /// <summary>
 /// One RWKV-7 block (time mix + channel mix, MODEL.md section 2) over a ragged batch on the device. The embedding model
 /// runs it once per layer; the reranker runs it with one token per sequence over copied states.
 /// </summary>
-internal sealed class BlockRunner(CudaSession s)
+internal sealed class BlockRunner(Launchers kernels, Workspace ws, BlockOptions options)
 {
     private const float LayerNormEps = ModelSchema.LayerNormEps;
 
@@ -27,35 +27,34 @@ internal sealed class BlockRunner(CudaSession s)
     public void Run(CudaBlockWeights w, bool firstLayer, RaggedBatch batch, DeviceView<float> x,
         DeviceView<float> shiftAtt, DeviceView<float> shiftFfn, DeviceView<float> wkv, int channels)
     {
-        var ws = s.Workspace;
         int t = batch.Tokens;
         long n = (long)t * channels;
 
         // Time mix. With 16-bit GEMM inputs (issue 14) the lerps, the LoRA activations, the wkv output and relu² are
         // written in the weights' dtype by their producers, and the GEMMs read them as they are.
         var a = ws.Normed.Get<float>(n);
-        bool fused = s.Options.FusedKernels;
+        bool fused = options.FusedKernels;
         var half = HalfInputType(w);
         var mix = half == null ? ws.Mix.Get<float>(CudaBlockWeights.MixCount * n) : default;
         var mixHalf = half != null ? ws.MixHalf.Get<ushort>(CudaBlockWeights.MixCount * n) : default;
         if (half is { } dtype)
         {
-            s.GemmInputs.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mixHalf, dtype, channels);
+            kernels.GemmInputs.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mixHalf, dtype, channels);
         }
         else if (fused)
         {
-            s.TokenShift.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mix, channels);
+            kernels.TokenShift.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mix, channels);
         }
         else
         {
-            s.LayerNorm.Run(x, w.Ln1W, w.Ln1B, a, t, channels, LayerNormEps);
-            s.TokenShift.MixAndStore(a, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, mix, channels);
+            kernels.LayerNorm.Run(x, w.Ln1W, w.Ln1B, a, t, channels, LayerNormEps);
+            kernels.TokenShift.MixAndStore(a, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, mix, channels);
         }
         // y = lerp m · W.
         void FromLerp(DeviceMatrix matrix, int m, DeviceView<float> y)
         {
-            if (half != null) s.Gemm.Multiply(matrix, mixHalf.Slice(m * n, n), t, y);
-            else s.Gemm.Multiply(matrix, mix.Slice(m * n, n), t, y);
+            if (half != null) kernels.Gemm.Multiply(matrix, mixHalf.Slice(m * n, n), t, y);
+            else kernels.Gemm.Multiply(matrix, mix.Slice(m * n, n), t, y);
         }
         var hidden = ws.Hidden.Get<float>((long)t * w.MaxLoraWidth);
         var hiddenHalf = half != null ? ws.HiddenHalf.Get<ushort>((long)t * w.MaxLoraWidth) : default;
@@ -66,13 +65,13 @@ internal sealed class BlockRunner(CudaSession s)
             long count = (long)t * down.Outputs;
             if (half is { } dtype)
             {
-                s.GemmInputs.Activate(f, hidden, hiddenHalf, count, dtype);
-                s.Gemm.Multiply(up, hiddenHalf, t, y);
+                kernels.GemmInputs.Activate(f, hidden, hiddenHalf, count, dtype);
+                kernels.Gemm.Multiply(up, hiddenHalf, t, y);
             }
             else
             {
-                s.Activations.Run(f, hidden, count);
-                s.Gemm.Multiply(up, hidden, t, y);
+                kernels.Activations.Run(f, hidden, count);
+                kernels.Gemm.Multiply(up, hidden, t, y);
             }
         }
 
@@ -88,14 +87,14 @@ internal sealed class BlockRunner(CudaSession s)
 
         var aLora = ws.ALora.Get<float>(n);
         FromLerp(w.A1, CudaBlockWeights.MixA, hidden);
-        s.Gemm.Multiply(w.A2, hidden, t, aLora);
+        kernels.Gemm.Multiply(w.A2, hidden, t, aLora);
 
         var vLora = default(DeviceView<float>);
         if (!firstLayer)
         {
             vLora = ws.VLora.Get<float>(n);
             FromLerp(w.V1!, CudaBlockWeights.MixV, hidden);
-            s.Gemm.Multiply(w.V2!, hidden, t, vLora);
+            kernels.Gemm.Multiply(w.V2!, hidden, t, vLora);
         }
 
         var gate = ws.Gate.Get<float>(n);
@@ -105,23 +104,23 @@ internal sealed class BlockRunner(CudaSession s)
         var aOut = ws.AOut.Get<float>(n);
         var bOut = ws.BOut.Get<float>(n);
         var vFirst = ws.VFirst.Get<float>(n);
-        s.WkvPrep.Run(new WkvPrepLauncher.Buffers(k, aLora, wLora, v, vLora, vFirst, decay, aOut, bOut),
+        kernels.WkvPrep.Run(new WkvPrepLauncher.Buffers(k, aLora, wLora, v, vLora, vFirst, decay, aOut, bOut),
             firstLayer, w.W0, w.A0, w.KK, w.KA, w.V0, t, channels);
 
         var y = ws.Y.Get<float>(n);
-        s.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels, s.Options.Wkv7);
+        kernels.Wkv7.Run(wkv, batch, r, decay, k, v, aOut, bOut, y, channels, options.Wkv7);
 
         if (half is { } outType)
         {
             var oHalf = ws.OutHalf.Get<ushort>(n);
-            s.GemmInputs.WkvOutput(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, oHalf, outType, t, channels, ModelSchema.GroupNormEps);
-            s.Gemm.Multiply(w.Wo, oHalf, t, x, accumulate: true);
+            kernels.GemmInputs.WkvOutput(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, oHalf, outType, t, channels, ModelSchema.GroupNormEps);
+            kernels.Gemm.Multiply(w.Wo, oHalf, t, x, accumulate: true);
         }
         else
         {
             var o = ws.Out.Get<float>(n);
-            s.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, ModelSchema.GroupNormEps);
-            s.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
+            kernels.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, o, t, channels, ModelSchema.GroupNormEps);
+            kernels.Gemm.Multiply(w.Wo, o, t, x, accumulate: true);
         }
 
         // Channel mix.
@@ -130,33 +129,33 @@ internal sealed class BlockRunner(CudaSession s)
         if (half is { } ffnType)
         {
             var ffnIn = mixHalf.Slice(0, n);
-            s.GemmInputs.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, ffnType, channels);
-            s.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
+            kernels.GemmInputs.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, ffnType, channels);
+            kernels.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
             var ffnHalf = ws.FfnHalf.Get<ushort>(ffnCount);
-            s.GemmInputs.Activate(Activation.ReluSquare, ffn, ffnHalf, ffnCount, ffnType);
-            s.Gemm.Multiply(w.FfnValue, ffnHalf, t, x, accumulate: true);
+            kernels.GemmInputs.Activate(Activation.ReluSquare, ffn, ffnHalf, ffnCount, ffnType);
+            kernels.Gemm.Multiply(w.FfnValue, ffnHalf, t, x, accumulate: true);
             return;
         }
         var ffnIn32 = mix.Slice(0, n);
         if (fused)
         {
-            s.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn32, channels);
+            kernels.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn32, channels);
         }
         else
         {
-            s.LayerNorm.Run(x, w.Ln2W, w.Ln2B, a, t, channels, LayerNormEps);
-            s.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn32, channels);
+            kernels.LayerNorm.Run(x, w.Ln2W, w.Ln2B, a, t, channels, LayerNormEps);
+            kernels.TokenShift.MixAndStore(a, batch, shiftFfn, w.ChannelMix, 1, ffnIn32, channels);
         }
-        s.Gemm.Multiply(w.FfnKey, ffnIn32, t, ffn);
-        s.Activations.Run(Activation.ReluSquare, ffn, ffnCount);
-        s.Gemm.Multiply(w.FfnValue, ffn, t, x, accumulate: true);
+        kernels.Gemm.Multiply(w.FfnKey, ffnIn32, t, ffn);
+        kernels.Activations.Run(Activation.ReluSquare, ffn, ffnCount);
+        kernels.Gemm.Multiply(w.FfnValue, ffn, t, x, accumulate: true);
     }
 
     // The 16-bit dtype every GEMM of the block takes its input in when producers write it directly
     // (CudaBackendOptions.HalfGemmInputs, on top of FusedKernels); null for float32 or mixed weights, or the lever off.
     private TensorDType? HalfInputType(CudaBlockWeights w)
     {
-        if (!s.Options.HalfGemmInputs || !s.Options.FusedKernels) return null;
+        if (!options.HalfGemmInputs || !options.FusedKernels) return null;
         var dtype = w.Wr.DType;
         if (dtype is not (TensorDType.BFloat16 or TensorDType.Float16)) return null;
         DeviceMatrix?[] all = [w.Wr, w.Wk, w.Wv, w.Wo, w.W1, w.W2, w.A1, w.G1, w.G2, w.V1, w.FfnKey, w.FfnValue];

@@ -1,7 +1,8 @@
 using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
 
-namespace RwkvNative.Cuda.Graph;
+namespace RwkvNative.Cuda.Model;
 
 /// <summary>
 /// Every device buffer a call uses besides the weights, one <see cref="ScratchBuffer"/> per role. They grow to the

@@ -1,0 +1,7 @@
+namespace RwkvNative.Cuda.Interop;
+
+/// <summary>cublasGemmAlgo_t.</summary>
+internal enum CublasGemmAlgo
+{
+    Default = -1,
+}
