@@ -26,7 +26,7 @@ switch ($Command) {
   "test" {
     dotnet build tests/RwkvNative.Tests/RwkvNative.Tests.csproj -c $Config; Check
     New-Item -ItemType Directory -Force artifacts/test-results | Out-Null
-    & "tests/RwkvNative.Tests/bin/$Config/net10.0/RwkvNative.Tests.exe" -noColor -trx artifacts/test-results/tests.trx @Rest; exit $LASTEXITCODE
+    & "tests/RwkvNative.Tests/bin/$Config/net10.0/RwkvNative.Tests.exe" -noColor -result-trx artifacts/test-results/tests.trx @Rest; exit $LASTEXITCODE
   }
   "demo" { BuildCli; dotnet $cli demo @Rest; exit $LASTEXITCODE }
   "run"  { BuildCli; dotnet $cli @Rest; exit $LASTEXITCODE }

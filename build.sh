@@ -52,7 +52,7 @@ case "$cmd" in
     mkdir -p artifacts/test-results
     rm -f artifacts/test-results/tests.trx
     # One line per skipped test class (scripts/collapse-skips.awk); every skip reason is in the TRX file.
-    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -trx artifacts/test-results/tests.trx "$@" \
+    "tests/RwkvNative.Tests/bin/$CONFIG/net10.0/RwkvNative.Tests" -noColor -result-trx artifacts/test-results/tests.trx "$@" \
       | awk -f scripts/collapse-skips.awk
     ;;
   demo|run|bench)

@@ -124,7 +124,7 @@ public sealed class ServerRobustnessTests
     {
         var logs = new CapturedLogs();
         var s = await ServerHarness.StartAsync(loopback: true, new RwkvServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(1) },
-            configure: b => b.Logging.AddProvider(logs));
+            configure: b => b.Logging.ClearProviders().AddProvider(logs)); // the expected error stays out of the test output
         var held = new HeldContent("{\"inputs\": [\"never finished\"]}");
         var pending = s.Client.PostAsync("/embed", held);
         await held.Started;
