@@ -295,48 +295,39 @@ internal static class Endpoints
     }
 
     /// <summary>The online-template sequences of (query, document) pairs, with the tokenize span, metrics and timing.</summary>
-    private static int[][] Tokenize(HttpContext ctx, ServingContext s, string query, List<string> documents, string field, bool truncate, out long tokens)
-    {
-        using var span = ServerTracing.Source.StartActivity("tokenize");
-        long start = Stopwatch.GetTimestamp();
-        var seqs = new int[documents.Count][];
-        tokens = 0;
-        long chars = 0;
-        for (int i = 0; i < seqs.Length; i++)
-        {
-            seqs[i] = InputTokens.ForRerank(s.Model.Tokenizer, query, documents[i], $"{field}[{i}]", s.Options.MaxInputTokens, truncate);
-            tokens += seqs[i].Length;
-            chars += query.Length + documents[i].Length;
-            s.Metrics.RecordInputLength(seqs[i].Length);
-        }
-        s.Metrics.RecordInputs(seqs.Length, tokens);
-        span?.SetTag("rwkv.tokens", tokens);
-        if (RequestTiming.Of(ctx) is { } timing)
-        {
-            timing.Tokenization = Stopwatch.GetElapsedTime(start);
-            timing.Tokens = tokens;
-            timing.Characters = chars;
-        }
-        return seqs;
-    }
+    private static int[][] Tokenize(HttpContext ctx, ServingContext s, string query, List<string> documents, string field, bool truncate, out long tokens) =>
+        TokenizeEach(ctx, s, documents.Count, i => InputTokens.ForRerank(s.Model.Tokenizer, query, documents[i], $"{field}[{i}]", s.Options.MaxInputTokens, truncate),
+            i => query.Length + documents[i].Length, out tokens);
 
     private static int[][] TokenizeInputs(HttpContext ctx, ServingContext s, List<Input> inputs, string field, bool single, bool truncate, bool fromLeft,
         EncodingRequest encoding, out long tokens)
     {
         CheckCount(s, inputs.Count, field);
+        return TokenizeEach(ctx, s, inputs.Count, i =>
+        {
+            string name = single ? field : $"{field}[{i}]";
+            return inputs[i].Ids is { } ids
+                ? encoding.FromIds(ids, name, s.Options.MaxInputTokens, truncate, fromLeft)
+                : encoding.Tokens(s.Model.Tokenizer, inputs[i].Text!, name, s.Options.MaxInputTokens, truncate, fromLeft);
+        }, i => inputs[i].Characters, out tokens);
+    }
+
+    /// <summary>
+    /// The sequences <paramref name="tokenize"/> gives for items 0 .. count - 1, inside the <c>tokenize</c> span, recorded in the input
+    /// metrics and the request timing (tokens, and the <paramref name="characters"/> of each item).
+    /// </summary>
+    private static int[][] TokenizeEach(HttpContext ctx, ServingContext s, int count, Func<int, int[]> tokenize, Func<int, long> characters, out long tokens)
+    {
         using var span = ServerTracing.Source.StartActivity("tokenize");
         long start = Stopwatch.GetTimestamp();
-        var seqs = new int[inputs.Count][];
+        var seqs = new int[count][];
         tokens = 0;
         long chars = 0;
         for (int i = 0; i < seqs.Length; i++)
         {
-            string name = single ? field : $"{field}[{i}]";
-            seqs[i] = inputs[i].Ids is { } ids
-                ? encoding.FromIds(ids, name, s.Options.MaxInputTokens, truncate, fromLeft)
-                : encoding.Tokens(s.Model.Tokenizer, inputs[i].Text!, name, s.Options.MaxInputTokens, truncate, fromLeft);
+            seqs[i] = tokenize(i);
             tokens += seqs[i].Length;
-            chars += inputs[i].Characters;
+            chars += characters(i);
             s.Metrics.RecordInputLength(seqs[i].Length);
         }
         s.Metrics.RecordInputs(seqs.Length, tokens);

@@ -1,7 +1,10 @@
-// Response bodies of the server (Tei/, OpenAI/, Cohere/ and the retrieval endpoints' Retrieval/), serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe).
+// The server's JSON contracts, serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe): the response
+// bodies (Tei/, OpenAI/, Cohere/ and the retrieval endpoints' Retrieval/) the endpoints write, and the request bodies (Requests/)
+// the OpenAPI document describes; the handlers read requests field by field (RequestReader), never through these types.
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RwkvNative.Server.Json.Requests;
 using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server.Json;
@@ -22,6 +25,15 @@ namespace RwkvNative.Server.Json;
 [JsonSerializable(typeof(CohereV2RerankResponse))]
 [JsonSerializable(typeof(List<StoredRank>))]
 [JsonSerializable(typeof(SearchResponse))]
+[JsonSerializable(typeof(TeiEmbedRequest))]
+[JsonSerializable(typeof(TeiRerankRequest))]
+[JsonSerializable(typeof(SearchRequest))]
+[JsonSerializable(typeof(TokenizeRequest))]
+[JsonSerializable(typeof(DecodeRequest))]
+[JsonSerializable(typeof(OpenAIEmbeddingsRequest))]
+[JsonSerializable(typeof(CohereRerankRequest))]
+[JsonSerializable(typeof(CohereV2RerankRequest))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {
     /// <summary>

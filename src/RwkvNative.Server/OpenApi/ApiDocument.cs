@@ -6,13 +6,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
+using RwkvNative.Server.Json;
 
 namespace RwkvNative.Server.OpenApi;
 
 /// <summary>
 /// <c>GET /openapi.json</c> (OpenAPI 3.1) and <c>GET /docs</c> (one self-contained HTML page, no script, nothing fetched
 /// from elsewhere). Both come from the document the ASP.NET Core generator builds from the mapped endpoints (their
-/// routes, <see cref="EndpointDocs.Documented"/> metadata and the request/response types of <see cref="OpenApiJsonContext"/>);
+/// routes, <see cref="EndpointDocs.Documented"/> metadata and the request/response types of <see cref="ServerJsonContext"/>);
 /// nothing here lists a route. Built once, on the first request.
 /// </summary>
 internal sealed class ApiDocument(IServiceProvider services)
@@ -34,7 +35,7 @@ internal sealed class ApiDocument(IServiceProvider services)
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             // The handlers take numbers as JSON numbers only (not the web default's numbers-in-strings): say so.
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, OpenApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
         });
         services.AddOpenApi(Name, o =>
         {

@@ -34,13 +34,7 @@ public abstract class BackendState : IDisposable
     public abstract ModelState ToHost();
 
     /// <summary>Throws unless this state has the shape of <paramref name="config"/> (any batch when <paramref name="batch"/> is null).</summary>
-    public void EnsureShape(ModelConfig config, int? batch, string paramName)
-    {
-        if (Layers != config.Layers || Channels != config.Channels || (batch is { } b && Batch != b))
-            throw new ArgumentException(
-                $"state has shape L={Layers}, B={Batch}, C={Channels} but the model needs L={config.Layers}, {(batch is { } n ? $"B={n}, " : "")}C={config.Channels}",
-                paramName);
-    }
+    public void EnsureShape(ModelConfig config, int? batch, string paramName) => ModelState.EnsureShape(Layers, Batch, Channels, config, batch, paramName);
 
     /// <summary>Frees the state's memory.</summary>
     public void Dispose()

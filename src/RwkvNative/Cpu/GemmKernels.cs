@@ -1,5 +1,7 @@
 // Register-tiled micro-kernels of the CPU GEMM, one family per instruction set. Each computes one tile of
 // y = x · Wᵀ over a slice of K, reading W from its packed panel (see LinearWeight) and x from a packed block.
+// The kernels are unrolled by hand and alike in shape (here and in Int8Kernels) on purpose: each accumulator is a named
+// local so that the JIT keeps it in a register; a shared helper over an array or a span of vectors would spill them.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static RwkvNative.Cpu.IRowCount;

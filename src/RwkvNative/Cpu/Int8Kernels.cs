@@ -1,7 +1,7 @@
 // Register-tiled int8 micro-kernels of the CPU GEMM, one family per instruction set. Each computes the exact int32
 // dot products of one tile of quantised activations with one packed Int8Weight panel over the whole of K; one
 // float32 epilogue, shared by every family, scales them. Integer sums do not depend on order, so every family gives
-// the same bits.
+// the same bits. Unrolled by hand, in GemmKernels' shape, on purpose: named accumulator locals stay in registers.
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace RwkvNative.Cpu;
 
 /// <summary>
@@ -26,19 +23,15 @@ internal sealed unsafe class Int8Weight
 
     private Int8Weight(int outputs, int inputs, int levels)
     {
-        if (outputs <= 0 || inputs <= 0)
-            throw new ArgumentOutOfRangeException(nameof(outputs), $"a weight needs positive sizes, got {outputs}x{inputs}");
+        PanelStorage.CheckSizes(outputs, inputs);
         if (levels is < 1 or > FullLevels) throw new ArgumentOutOfRangeException(nameof(levels), levels, "levels must be 1..127");
         Outputs = outputs;
         Inputs = inputs;
         Levels = levels;
         PaddedInputs = (inputs + 3) & ~3;
         Panels = (outputs + PanelWidth - 1) / PanelWidth;
-        long length = (long)Panels * PanelWidth * PaddedInputs;
-        if (length > Array.MaxLength - 64) throw new ArgumentException($"weight {outputs}x{inputs} is too large");
-        _q = GC.AllocateArray<sbyte>((int)length + 64, pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_q));
-        Offset = (int)((64 - (address & 63)) & 63);
+        _q = PanelStorage.AllocateAligned<sbyte>((long)Panels * PanelWidth * PaddedInputs, outputs, inputs, out int offset);
+        Offset = offset;
         Scales = new float[Panels * PanelWidth];
         OffsetCorrection = new int[Panels * PanelWidth];
     }
@@ -76,8 +69,7 @@ internal sealed unsafe class Int8Weight
     /// <summary>Quantises <paramref name="rows"/> ([N, K] row-major, nn.Linear layout) to <paramref name="levels"/> levels.</summary>
     public static Int8Weight FromRows(ReadOnlySpan<float> rows, int outputs, int inputs, int levels)
     {
-        if ((long)outputs * inputs != rows.Length)
-            throw new ArgumentException($"weight has {rows.Length} elements, expected {outputs}x{inputs}");
+        PanelStorage.CheckLength(rows.Length, outputs, inputs);
         var w = new Int8Weight(outputs, inputs, levels);
         for (int n = 0; n < outputs; n++)
         {
@@ -110,10 +102,7 @@ internal sealed unsafe class Int8Weight
     {
         get
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(n);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(n, Outputs);
-            ArgumentOutOfRangeException.ThrowIfNegative(k);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inputs);
+            PanelStorage.CheckIndex(n, k, Outputs, Inputs);
             return _q[Offset + n / PanelWidth * PanelWidth * PaddedInputs + (k >> 2) * PanelWidth * 4 + n % PanelWidth * 4 + (k & 3)];
         }
     }

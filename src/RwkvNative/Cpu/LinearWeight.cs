@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using RwkvNative.Checkpoints;
 using RwkvNative.Model;
@@ -37,17 +36,15 @@ public sealed class LinearWeight
 
     private LinearWeight(int outputs, int inputs, WeightFormat format)
     {
-        if (outputs <= 0 || inputs <= 0)
-            throw new ArgumentOutOfRangeException(nameof(outputs), $"a weight needs positive sizes, got {outputs}x{inputs}");
+        PanelStorage.CheckSizes(outputs, inputs);
         Outputs = outputs;
         Inputs = inputs;
         Format = format;
         Panels = (outputs + PanelWidth - 1) / PanelWidth;
         long length = (long)Panels * PanelWidth * inputs;
-        if (length > Array.MaxLength - 64) throw new ArgumentException($"weight {outputs}x{inputs} is too large");
         int offset;
-        if (format == WeightFormat.Float32) _single = AllocateAligned<float>((int)length, out offset);
-        else _bfloat16 = AllocateAligned<ushort>((int)length, out offset);
+        if (format == WeightFormat.Float32) _single = PanelStorage.AllocateAligned<float>(length, outputs, inputs, out offset);
+        else _bfloat16 = PanelStorage.AllocateAligned<ushort>(length, outputs, inputs, out offset);
         Offset = offset;
     }
 
@@ -96,39 +93,35 @@ public sealed class LinearWeight
     public static LinearWeight FromRows(float[] data, int outputs, int inputs)
     {
         ArgumentNullException.ThrowIfNull(data);
-        CheckLength(data.Length, outputs, inputs);
-        var w = new LinearWeight(outputs, inputs, WeightFormat.Float32);
-        w.PackRows<float>(data, w._single!);
-        return w;
+        return Packed<float>(data, outputs, inputs, WeightFormat.Float32, transposed: false);
     }
 
     /// <summary>
     /// Packs bfloat16 bit patterns <paramref name="data"/> ([N, K] row-major) and keeps them 16-bit: half the memory of
     /// float32 and exactly the same products (bf16 widens to float32 without rounding).
     /// </summary>
-    public static LinearWeight FromBFloat16Rows(ReadOnlySpan<ushort> data, int outputs, int inputs)
-    {
-        CheckLength(data.Length, outputs, inputs);
-        var w = new LinearWeight(outputs, inputs, WeightFormat.BFloat16);
-        w.PackRows(data, w._bfloat16!);
-        return w;
-    }
+    public static LinearWeight FromBFloat16Rows(ReadOnlySpan<ushort> data, int outputs, int inputs) =>
+        Packed(data, outputs, inputs, WeightFormat.BFloat16, transposed: false);
 
     /// <summary>Packs float32 <paramref name="data"/> given transposed, [K, N] row-major (LoRA layout, used as x @ w).</summary>
-    internal static LinearWeight FromColumns(ReadOnlySpan<float> data, int inputs, int outputs)
-    {
-        CheckLength(data.Length, outputs, inputs);
-        var w = new LinearWeight(outputs, inputs, WeightFormat.Float32);
-        w.PackColumns(data, w._single!);
-        return w;
-    }
+    internal static LinearWeight FromColumns(ReadOnlySpan<float> data, int inputs, int outputs) =>
+        Packed(data, outputs, inputs, WeightFormat.Float32, transposed: true);
 
     /// <summary>Packs bfloat16 <paramref name="data"/> given transposed, [K, N] row-major, kept 16-bit.</summary>
-    internal static LinearWeight FromBFloat16Columns(ReadOnlySpan<ushort> data, int inputs, int outputs)
+    internal static LinearWeight FromBFloat16Columns(ReadOnlySpan<ushort> data, int inputs, int outputs) =>
+        Packed(data, outputs, inputs, WeightFormat.BFloat16, transposed: true);
+
+    /// <summary>
+    /// Packs <paramref name="data"/>, [N, K] row-major or (<paramref name="transposed"/>) [K, N] row-major, into a new weight
+    /// of <paramref name="format"/> (<typeparamref name="T"/>: float for float32, ushort bit patterns for bfloat16).
+    /// </summary>
+    private static LinearWeight Packed<T>(ReadOnlySpan<T> data, int outputs, int inputs, WeightFormat format, bool transposed) where T : unmanaged
     {
-        CheckLength(data.Length, outputs, inputs);
-        var w = new LinearWeight(outputs, inputs, WeightFormat.BFloat16);
-        w.PackColumns(data, w._bfloat16!);
+        PanelStorage.CheckLength(data.Length, outputs, inputs);
+        var w = new LinearWeight(outputs, inputs, format);
+        var storage = format == WeightFormat.Float32 ? (T[])(object)w._single! : (T[])(object)w._bfloat16!;
+        if (transposed) w.PackColumns(data, storage);
+        else w.PackRows(data, storage);
         return w;
     }
 
@@ -158,10 +151,7 @@ public sealed class LinearWeight
     {
         get
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(n);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(n, Outputs);
-            ArgumentOutOfRangeException.ThrowIfNegative(k);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inputs);
+            PanelStorage.CheckIndex(n, k, Outputs, Inputs);
             if (_int8 != null) return _int8[n, k] * _int8.Scales[n];
             int i = Index(n, k);
             return _single != null ? _single[i] : BitConverter.UInt32BitsToSingle((uint)_bfloat16![i] << 16);
@@ -173,21 +163,6 @@ public sealed class LinearWeight
         ArgumentNullException.ThrowIfNull(t);
         if (t.Shape.Count != 2) throw new CheckpointException($"{t.Name}: expected a matrix, got shape [{string.Join(",", t.Shape)}]");
         return (t.Shape[0], t.Shape[1]);
-    }
-
-    private static void CheckLength(int length, int outputs, int inputs)
-    {
-        if ((long)outputs * inputs != length)
-            throw new ArgumentException($"weight has {length} elements, expected {outputs}x{inputs}");
-    }
-
-    /// <summary>A pinned array with <paramref name="length"/> elements usable from a 64-byte aligned <paramref name="offset"/>.</summary>
-    private static unsafe T[] AllocateAligned<T>(int length, out int offset) where T : unmanaged
-    {
-        var array = GC.AllocateArray<T>(length + 64 / sizeof(T), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        offset = (int)((64 - (address & 63)) & 63) / sizeof(T);
-        return array;
     }
 
     /// <summary>Index of W[n, k] in the storage array.</summary>

@@ -50,11 +50,17 @@ public sealed class ModelState
     public int WkvPerLayerItem => Channels * ModelConfig.HeadSize;
 
     /// <summary>Throws unless this state has the shape <paramref name="config"/> needs for <paramref name="batch"/> sequences.</summary>
-    public void EnsureShape(ModelConfig config, int batch, string paramName)
+    public void EnsureShape(ModelConfig config, int batch, string paramName) => EnsureShape(Layers, Batch, Channels, config, batch, paramName);
+
+    /// <summary>
+    /// Throws unless a state of shape (<paramref name="layers"/>, <paramref name="batch"/>, <paramref name="channels"/>), held on the
+    /// host or by a backend, fits <paramref name="config"/> and <paramref name="expectedBatch"/> sequences (any batch when null).
+    /// </summary>
+    internal static void EnsureShape(int layers, int batch, int channels, ModelConfig config, int? expectedBatch, string paramName)
     {
-        if (Layers != config.Layers || Channels != config.Channels || Batch != batch)
+        if (layers != config.Layers || channels != config.Channels || (expectedBatch is { } b && batch != b))
             throw new ArgumentException(
-                $"state has shape L={Layers}, B={Batch}, C={Channels} but the model needs L={config.Layers}, B={batch}, C={config.Channels}",
+                $"state has shape L={layers}, B={batch}, C={channels} but the model needs L={config.Layers}, {(expectedBatch is { } n ? $"B={n}, " : "")}C={config.Channels}",
                 paramName);
     }
 

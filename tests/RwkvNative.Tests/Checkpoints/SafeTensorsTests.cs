@@ -13,6 +13,14 @@ public class SafeTensorsTests
         return Assert.Throws<T>(() => Checkpoint.Open(path));
     }
 
+    /// <summary>A file of <paramref name="header"/> and <paramref name="data"/> fails to open with a <typeparamref name="T"/> whose message holds <paramref name="message"/>.</summary>
+    private static T Refused<T>(TempDir dir, string header, byte[] data, string message, ulong? headerLengthOverride = null) where T : Exception
+    {
+        var e = OpenFails<T>(dir, RawSafeTensors.Build(header, data, headerLengthOverride));
+        Assert.Contains(message, e.Message);
+        return e;
+    }
+
     [Fact]
     public void Float32_round_trip_keeps_names_shapes_values_order_and_metadata()
     {
@@ -90,58 +98,49 @@ public class SafeTensorsTests
     public void Header_length_beyond_the_file_is_refused()
     {
         using var dir = new TempDir();
-        var e = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("{}", [], headerLengthOverride: 1UL << 40));
-        Assert.Contains("header length 1099511627776 runs past the end of the file", e.Message);
-        var huge = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("{", [], headerLengthOverride: ulong.MaxValue));
-        Assert.Contains("runs past the end", huge.Message);
+        Refused<CheckpointFormatException>(dir, "{}", [], "header length 1099511627776 runs past the end of the file", headerLengthOverride: 1UL << 40);
+        Refused<CheckpointFormatException>(dir, "{", [], "runs past the end", headerLengthOverride: ulong.MaxValue);
     }
 
     [Fact]
     public void Header_that_is_not_json_is_refused()
     {
         using var dir = new TempDir();
-        var e = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("{\"a\": [1, 2", []));
-        Assert.Contains("not valid JSON", e.Message);
-        var missing = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("""{"a":{"dtype":"F32","shape":[1]}}""", new byte[4]));
-        Assert.Contains("tensor 'a': missing 'data_offsets'", missing.Message);
-        var dup = OpenFails<CheckpointFormatException>(dir,
-            RawSafeTensors.Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", new byte[4]));
-        Assert.Contains("'a' appears twice", dup.Message);
-        var meta = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("""{"__metadata__":{"n":1}}""", []));
-        Assert.Contains("__metadata__ entry 'n' is not a string", meta.Message);
+        Refused<CheckpointFormatException>(dir, "{\"a\": [1, 2", [], "not valid JSON");
+        Refused<CheckpointFormatException>(dir, """{"a":{"dtype":"F32","shape":[1]}}""", new byte[4], "tensor 'a': missing 'data_offsets'");
+        Refused<CheckpointFormatException>(dir,
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", new byte[4], "'a' appears twice");
+        Refused<CheckpointFormatException>(dir, """{"__metadata__":{"n":1}}""", [], "__metadata__ entry 'n' is not a string");
     }
 
     [Fact]
     public void Offsets_outside_the_data_region_are_refused_naming_the_key()
     {
         using var dir = new TempDir();
-        var e = OpenFails<TensorLayoutException>(dir, RawSafeTensors.Build("""{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}""", new byte[16]));
+        var e = Refused<TensorLayoutException>(dir, """{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}""", new byte[16],
+            "data_offsets [8, 24) lie outside the data region of 16 bytes");
         Assert.Equal("w", e.Key);
-        Assert.Contains("data_offsets [8, 24) lie outside the data region of 16 bytes", e.Message);
         var reversed = OpenFails<TensorLayoutException>(dir, RawSafeTensors.Build("""{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}}""", new byte[16]));
         Assert.Equal("w", reversed.Key);
-        var negative = OpenFails<CheckpointFormatException>(dir, RawSafeTensors.Build("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}""", new byte[16]));
-        Assert.Contains("non-negative", negative.Message);
+        Refused<CheckpointFormatException>(dir, """{"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}""", new byte[16], "non-negative");
     }
 
     [Fact]
     public void Data_shorter_than_the_shape_needs_is_refused()
     {
         using var dir = new TempDir();
-        var e = OpenFails<TensorLayoutException>(dir, RawSafeTensors.Build("""{"w":{"dtype":"F16","shape":[3,3],"data_offsets":[0,16]}}""", new byte[16]));
+        var e = Refused<TensorLayoutException>(dir, """{"w":{"dtype":"F16","shape":[3,3],"data_offsets":[0,16]}}""", new byte[16],
+            "hold 16 bytes but shape [3,3] of F16 needs 18");
         Assert.Equal("w", e.Key);
-        Assert.Contains("hold 16 bytes but shape [3,3] of F16 needs 18", e.Message);
-        var negDim = OpenFails<TensorLayoutException>(dir, RawSafeTensors.Build("""{"w":{"dtype":"F16","shape":[-1],"data_offsets":[0,0]}}""", []));
-        Assert.Contains("invalid dimension -1", negDim.Message);
+        Refused<TensorLayoutException>(dir, """{"w":{"dtype":"F16","shape":[-1],"data_offsets":[0,0]}}""", [], "invalid dimension -1");
     }
 
     [Fact]
     public void Overlapping_tensors_are_refused_naming_both()
     {
         using var dir = new TempDir();
-        var e = OpenFails<TensorLayoutException>(dir, RawSafeTensors.Build(
-            """{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", new byte[16]));
-        Assert.Contains("'b'", e.Message);
+        var e = Refused<TensorLayoutException>(dir,
+            """{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", new byte[16], "'b'");
         Assert.Contains("overlaps tensor 'a'", e.Message);
     }
 

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.TestHost;
 using RwkvNative.Retrieval;
-using RwkvNative.Server;
 using RwkvNative.Store;
 using RwkvNative.Tests.Reference;
 using RwkvNative.Tests.Server;
@@ -40,20 +38,13 @@ public sealed class RetrievalComputeThreadTests
         var (store, index) = DocumentRetrieverTests.Build(f, dir.Path);
         using var _ = store;
         var states = new ThreadRecordingStates(new StoreDocumentStates(store));
-        var builder = RwkvServer.CreateBuilder(f.Model, f.Reranker, new RwkvServerOptions { Port = 0, ModelId = "tiny" },
-            new DocumentRetriever(f.Reranker, states, index));
-        builder.WebHost.UseTestServer();
-        await using var app = builder.Build();
-        app.MapRwkvEndpoints();
-        await app.StartAsync();
-        using var client = app.GetTestClient();
+        await using var server = await ServerHarness.StartAsync(loopback: false, retriever: new DocumentRetriever(f.Reranker, states, index));
 
         async Task<JsonElement> Post(string path, object body)
         {
-            using var r = await client.PostAsync(path, ServerHarness.Json(JsonSerializer.Serialize(body)));
-            string text = await r.Content.ReadAsStringAsync();
-            Assert.True(r.StatusCode == HttpStatusCode.OK, $"{path}: {(int)r.StatusCode} {text}");
-            return JsonDocument.Parse(text).RootElement.Clone();
+            var (status, answer) = await server.PostAsync(path, JsonSerializer.Serialize(body));
+            Assert.True(status == HttpStatusCode.OK, $"{path}: {(int)status} {answer}");
+            return answer;
         }
 
         var search = await Post("/search", new { query = Query, top_k = 3 });

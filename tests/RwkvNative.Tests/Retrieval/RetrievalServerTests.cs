@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.TestHost;
 using RwkvNative.Retrieval;
 using RwkvNative.Server;
 using RwkvNative.Store;
@@ -19,8 +17,7 @@ public sealed class RetrievalServerTests : IAsyncLifetime
     private readonly TempDir _dir = new();
     private DocumentStateStore? _store;
     private DocumentRetriever? _retriever;
-    private WebApplication? _app;
-    private HttpClient? _client;
+    private ServerHarness? _server;
 
     public async ValueTask InitializeAsync()
     {
@@ -28,41 +25,28 @@ public sealed class RetrievalServerTests : IAsyncLifetime
         var (store, index) = DocumentRetrieverTests.Build(f, _dir.Path);
         _store = store;
         _retriever = new DocumentRetriever(f.Reranker, new StoreDocumentStates(store), index);
-        (_app, _client) = await StartAsync(_retriever);
+        _server = await StartAsync(_retriever);
     }
 
-    private static async Task<(WebApplication, HttpClient)> StartAsync(DocumentRetriever? retriever)
-    {
-        var f = Tiny;
-        var builder = RwkvServer.CreateBuilder(f.Model, f.Reranker, new RwkvServerOptions { Port = 0, ModelId = "tiny", MaxClientBatchSize = 8 }, retriever);
-        builder.WebHost.UseTestServer();
-        var app = builder.Build();
-        app.MapRwkvEndpoints();
-        await app.StartAsync();
-        return (app, app.GetTestClient());
-    }
+    private static Task<ServerHarness> StartAsync(DocumentRetriever? retriever) =>
+        ServerHarness.StartAsync(loopback: false, new RwkvServerOptions { MaxClientBatchSize = 8 }, retriever: retriever);
 
     public async ValueTask DisposeAsync()
     {
-        _client?.Dispose();
-        if (_app != null) await _app.DisposeAsync();
+        if (_server != null) await _server.DisposeAsync();
         _store?.Dispose();
         _dir.Dispose();
     }
 
-    private static async Task<(HttpStatusCode, JsonElement)> Post(HttpClient client, string path, object body)
-    {
-        using var response = await client.PostAsync(path, ServerHarness.Json(JsonSerializer.Serialize(body)));
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
-    }
+    private static Task<(HttpStatusCode Status, JsonElement Body)> Post(ServerHarness server, string path, object body) =>
+        server.PostAsync(path, JsonSerializer.Serialize(body));
 
     [Fact]
     public async Task Rerank_by_ids_scores_the_cached_states_best_first()
     {
         var f = Tiny;
         string[] ids = [DocumentRetrieverTests.Ids[3], DocumentRetrieverTests.Ids[0], DocumentRetrieverTests.Ids[5]];
-        var (status, body) = await Post(_client!, "/rerank", new { query = Query, ids });
+        var (status, body) = await Post(_server!, "/rerank", new { query = Query, ids });
         Assert.Equal(HttpStatusCode.OK, status);
         var expected = f.Reranker.Score(Query, f.Reranker.IndexDocuments([.. ids.Select(id => DocumentRetrieverTests.Docs[Array.IndexOf(DocumentRetrieverTests.Ids, id)])]))
             .OrderByDescending(s => s.Score).ThenBy(s => s.Index).ToArray();
@@ -71,11 +55,11 @@ public sealed class RetrievalServerTests : IAsyncLifetime
         Assert.Equal(expected.Select(e => ids[e.Index]), got.Select(g => g.GetProperty("id").GetString()));
         Assert.Equal(expected.Select(e => e.Score), got.Select(g => g.GetProperty("score").GetSingle()));
 
-        var (_, raw) = await Post(_client!, "/rerank", new { query = Query, ids, raw_scores = true });
+        var (_, raw) = await Post(_server!, "/rerank", new { query = Query, ids, raw_scores = true });
         Assert.Equal(expected.Select(e => e.Logit), raw.EnumerateArray().Select(g => g.GetProperty("score").GetSingle()));
 
         // Texts still go to TEI's text reranking on the same route.
-        var (textStatus, textBody) = await Post(_client!, "/rerank", new { query = Query, texts = new[] { "a", "b" } });
+        var (textStatus, textBody) = await Post(_server!, "/rerank", new { query = Query, texts = new[] { "a", "b" } });
         Assert.Equal(HttpStatusCode.OK, textStatus);
         Assert.Equal(2, textBody.GetArrayLength());
     }
@@ -83,18 +67,18 @@ public sealed class RetrievalServerTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_id_is_a_422_naming_it_and_its_field()
     {
-        var (status, body) = await Post(_client!, "/rerank", new { query = Query, ids = new[] { DocumentRetrieverTests.Ids[0], "no-such-doc" } });
+        var (status, body) = await Post(_server!, "/rerank", new { query = Query, ids = new[] { DocumentRetrieverTests.Ids[0], "no-such-doc" } });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
         var message = body.GetProperty("error").GetString()!;
         Assert.Contains("'no-such-doc'", message);
         Assert.Contains("ids[1]", message);
 
-        (status, body) = await Post(_client!, "/rerank", new { query = Query, ids = new[] { "a" }, texts = new[] { "b" } });
+        (status, body) = await Post(_server!, "/rerank", new { query = Query, ids = new[] { "a" }, texts = new[] { "b" } });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
         Assert.Contains("not both", body.GetProperty("error").GetString());
-        (status, _) = await Post(_client!, "/rerank", new { query = Query, ids = Enumerable.Repeat(DocumentRetrieverTests.Ids[0], 9).ToArray() });
+        (status, _) = await Post(_server!, "/rerank", new { query = Query, ids = Enumerable.Repeat(DocumentRetrieverTests.Ids[0], 9).ToArray() });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status); // TEI: more than max-client-batch-size is Validation (422)
-        (status, _) = await Post(_client!, "/rerank", new { query = Query, ids = new[] { 1, 2 } });
+        (status, _) = await Post(_server!, "/rerank", new { query = Query, ids = new[] { 1, 2 } });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
     }
 
@@ -102,7 +86,7 @@ public sealed class RetrievalServerTests : IAsyncLifetime
     public async Task Search_answers_as_the_retriever()
     {
         var expected = await _retriever!.SearchAsync(Query, 4, 3);
-        var (status, body) = await Post(_client!, "/search", new { query = Query, top_k = 4, top_n = 3 });
+        var (status, body) = await Post(_server!, "/search", new { query = Query, top_k = 4, top_n = 3 });
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("tiny", body.GetProperty("model").GetString());
         var results = body.GetProperty("results").EnumerateArray().ToArray();
@@ -112,7 +96,7 @@ public sealed class RetrievalServerTests : IAsyncLifetime
         Assert.Equal(expected.Select(h => h.Similarity), results.Select(r => r.GetProperty("similarity").GetDouble()));
         Assert.Equal(expected.Select(h => h.VectorRank), results.Select(r => r.GetProperty("vector_rank").GetInt32()));
 
-        (status, body) = await Post(_client!, "/search", new { query = Query, top_k = 0 });
+        (status, body) = await Post(_server!, "/search", new { query = Query, top_k = 0 });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
         Assert.Contains("top_k", body.GetProperty("error").GetString());
     }
@@ -120,13 +104,11 @@ public sealed class RetrievalServerTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_store_ids_and_search_say_how_to_start_the_server()
     {
-        var (app, client) = await StartAsync(null);
-        await using var _ = app;
-        using var __ = client;
-        var (status, body) = await Post(client, "/rerank", new { query = Query, ids = new[] { "a" } });
+        await using var server = await StartAsync(null);
+        var (status, body) = await Post(server, "/rerank", new { query = Query, ids = new[] { "a" } });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("--store", body.GetProperty("error").GetString());
-        (status, body) = await Post(client, "/search", new { query = Query });
+        (status, body) = await Post(server, "/search", new { query = Query });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("--store", body.GetProperty("error").GetString());
     }

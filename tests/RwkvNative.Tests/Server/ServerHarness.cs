@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using RwkvNative.Retrieval;
 using RwkvNative.Server;
 using RwkvNative.Tests.Reference;
 
@@ -26,13 +27,16 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     internal ServerMetrics Metrics => App.Services.GetRequiredService<ServerMetrics>();
 
-    /// <summary>Starts a server; <paramref name="configure"/> may change the builder first (Kestrel limits, log providers).</summary>
+    /// <summary>
+    /// Starts a server (with <paramref name="retriever"/>: the store-backed <c>/search</c> and rerank-by-id routes);
+    /// <paramref name="configure"/> may change the builder first (Kestrel limits, log providers).
+    /// </summary>
     public static async Task<ServerHarness> StartAsync(bool loopback, RwkvServerOptions? options = null, bool withReranker = true,
-        Action<WebApplicationBuilder>? configure = null)
+        Action<WebApplicationBuilder>? configure = null, DocumentRetriever? retriever = null)
     {
         var f = Tiny;
         options ??= new RwkvServerOptions();
-        var builder = RwkvServer.CreateBuilder(f.Model, withReranker ? f.Reranker : null, options with { Host = "127.0.0.1", Port = 0, ModelId = "tiny" });
+        var builder = RwkvServer.CreateBuilder(f.Model, withReranker ? f.Reranker : null, options with { Host = "127.0.0.1", Port = 0, ModelId = "tiny" }, retriever);
         if (!loopback) builder.WebHost.UseTestServer();
         configure?.Invoke(builder);
         var app = builder.Build();
