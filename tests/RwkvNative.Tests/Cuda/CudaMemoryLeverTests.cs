@@ -55,22 +55,6 @@ public sealed class CudaMemoryLeverTests
         Approx.AssertClose(expected.Sums, actual.Sums, tol, "EOS sums", scaled: true);
     }
 
-    private static void AssertCosine(float[] expected, float[] actual, int channels, string what)
-    {
-        for (int b = 0; b < expected.Length / channels; b++)
-        {
-            double dot = 0, ne = 0, na = 0;
-            for (int i = b * channels; i < (b + 1) * channels; i++)
-            {
-                dot += expected[i] * (double)actual[i];
-                ne += expected[i] * (double)expected[i];
-                na += actual[i] * (double)actual[i];
-            }
-            double cos = ne == 0 && na == 0 ? 1 : dot / Math.Sqrt(ne * na);
-            Assert.True(cos >= CudaTolerance.ReducedPrecisionCosine, $"{what}: sequence {b} cosine {cos:F6} < {CudaTolerance.ReducedPrecisionCosine}");
-        }
-    }
-
     private static readonly int[] Ragged = [5, 1, 17, 0, 9];
 
     [Theory]
@@ -97,7 +81,7 @@ public sealed class CudaMemoryLeverTests
         // And against the float32 CPU backend, by the reduced-precision rule of bf16/fp16 GEMM inputs.
         var reference = Run(cpu, tokens, offsets, start);
         Assert.Equal(reference.Counts, actual.Counts);
-        AssertCosine(reference.Sums, actual.Sums, config.Channels, "EOS sums");
+        CudaBackendTests.AssertCosine(reference.Sums, actual.Sums, config.Channels, CudaTolerance.ReducedPrecisionCosine, "EOS sums");
     }
 
     [Fact]
