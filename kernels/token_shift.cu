@@ -52,14 +52,21 @@ extern "C" __global__ void token_shift_store(const float* __restrict__ x, const 
 // in this pass) with the same reduction as the `layernorm` kernel, so the lerps see the values the unfused path sees.
 // x:        [T, C] float32 residual stream (not modified).
 // ln_w, ln_b: [C] LayerNorm parameters; eps its epsilon.
-// seq_of, offsets, shift, mix, n, out: as token_shift_mix (shift is read only).
+// seq_of, offsets, shift, mix, n: as token_shift_mix (shift is read only).
+// out:      [n, T, C] in O: float32, or the weights' bf16_t / f16_t when the lerps are a 16-bit GEMM's input (issue 14:
+//           each value rounded once by FromFloat<O>, as convert.cu would, and no convert kernel runs).
 // normed:   [T, C] float32 output, LN(x): token_shift_store reads it afterwards to update the shift state.
 // One block per token (blockIdx.x = t); blockDim.x a multiple of 32.
-extern "C" __global__ void layernorm_shift_mix(const float* __restrict__ x, const float* __restrict__ ln_w,
-                                               const float* __restrict__ ln_b, float eps, const int* __restrict__ seq_of,
-                                               const int* __restrict__ offsets, const float* __restrict__ shift,
-                                               const float* __restrict__ mix, int n, float* __restrict__ out,
-                                               float* __restrict__ normed, int T, int C)
+// The parameters of every form of layernorm_shift_mix, O the element type of out: written once, since extern "C"
+// kernels cannot be templates and each output type needs a named entry point of its own.
+#define LAYERNORM_SHIFT_MIX_PARAMS(O)                                                                                    \
+    const float* __restrict__ x, const float* __restrict__ ln_w, const float* __restrict__ ln_b, float eps,             \
+        const int* __restrict__ seq_of, const int* __restrict__ offsets, const float* __restrict__ shift,               \
+        const float* __restrict__ mix, int n, O* __restrict__ out, float* __restrict__ normed, int T, int C
+#define LAYERNORM_SHIFT_MIX_ARGS x, ln_w, ln_b, eps, seq_of, offsets, shift, mix, n, out, normed, T, C
+
+template <typename O>
+__device__ __forceinline__ void layernorm_shift_mix_as(LAYERNORM_SHIFT_MIX_PARAMS(O))
 {
     __shared__ float scratch[32];
     const int t = blockIdx.x;
@@ -82,6 +89,21 @@ extern "C" __global__ void layernorm_shift_mix(const float* __restrict__ x, cons
         const long long idx = (long long)t * C + c;
         normed[idx] = cur;
         const float d = prev - cur;
-        for (int m = 0; m < n; ++m) out[(long long)m * total + idx] = cur + d * mix[(long long)m * C + c];
+        for (int m = 0; m < n; ++m) out[(long long)m * total + idx] = FromFloat<O>::convert(cur + d * mix[(long long)m * C + c]);
     }
+}
+
+extern "C" __global__ void layernorm_shift_mix(LAYERNORM_SHIFT_MIX_PARAMS(float))
+{
+    layernorm_shift_mix_as<float>(LAYERNORM_SHIFT_MIX_ARGS);
+}
+
+extern "C" __global__ void layernorm_shift_mix_bf16(LAYERNORM_SHIFT_MIX_PARAMS(bf16_t))
+{
+    layernorm_shift_mix_as<bf16_t>(LAYERNORM_SHIFT_MIX_ARGS);
+}
+
+extern "C" __global__ void layernorm_shift_mix_f16(LAYERNORM_SHIFT_MIX_PARAMS(f16_t))
+{
+    layernorm_shift_mix_as<f16_t>(LAYERNORM_SHIFT_MIX_ARGS);
 }

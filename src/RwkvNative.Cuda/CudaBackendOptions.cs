@@ -58,7 +58,7 @@ public sealed record CudaBackendOptions
     public int GraphCacheSize { get; init; } = 32;
 
     /// <summary>
-    /// Producers write their 16-bit GEMM's input type directly (kernels/gemm_inputs.cu): LayerNorm + token shift, the
+    /// Producers write their 16-bit GEMM's input type directly (the bf16/fp16 forms of the kernels in token_shift.cu, wkv_output.cu and activations.cu): LayerNorm + token shift, the
     /// wkv output, and the tanh / sigmoid / relu² activations write bf16 or fp16 for weights of that dtype, so no
     /// conversion kernel runs between them and the GEMM (the a and v LoRA, which have no activation, keep it). Bit-identical
     /// GEMM inputs. Needs <see cref="FusedKernels"/>; no effect on float32 weights. Default on; <c>RWKV_CUDA_HALF_INPUTS=0</c>

@@ -19,7 +19,6 @@ internal sealed class Launchers(LaunchContext launch, CublasHandle blas, Scratch
     public PoolingLauncher Pooling { get; } = new(launch);
     public RerankerScoreLauncher RerankerScore { get; } = new(launch);
     public StateStoreLauncher StateStore { get; } = new(launch);
-    public GemmInputLauncher GemmInputs { get; } = new(launch);
     public TokenPoolingLauncher TokenPooling { get; } = new(launch);
     public CublasGemm Gemm { get; } = new(blas, new ConvertLauncher(launch), conversionScratch, counters);
 }

@@ -1,3 +1,4 @@
+using RwkvNative.Checkpoints;
 using RwkvNative.Cuda.Memory;
 
 namespace RwkvNative.Cuda.Kernels;
@@ -8,17 +9,34 @@ internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
     public static readonly KernelName MixKernel = new("token_shift.cu", "token_shift_mix", LaunchContext.ElementwiseBlock);
     public static readonly KernelName StoreKernel = new("token_shift.cu", "token_shift_store", LaunchContext.ElementwiseBlock);
     public static readonly KernelName NormMixKernel = new("token_shift.cu", "layernorm_shift_mix", LaunchContext.MaxRowBlock);
+    public static readonly KernelName NormMixBf16 = new("token_shift.cu", "layernorm_shift_mix_bf16", LaunchContext.MaxRowBlock);
+    public static readonly KernelName NormMixF16 = new("token_shift.cu", "layernorm_shift_mix_f16", LaunchContext.MaxRowBlock);
 
     private readonly nint mix = launch.Modules.Function(MixKernel);
     private readonly nint store = launch.Modules.Function(StoreKernel);
     private readonly nint normMix = launch.Modules.Function(NormMixKernel);
+    private readonly HalfOutputKernels normMixHalf = new(launch, NormMixBf16, NormMixF16);
 
     /// <summary>
     /// normed = LN(x) and out[m, t] = normed[t] + (prev(t) - normed[t]) * coefficients[m] in one kernel, then
     /// shift[b] = normed[last token of b]. x: [T, C] (unchanged); normed: [T, C]; the rest as <see cref="MixAndStore"/>.
     /// </summary>
     public void NormMixAndStore(DeviceView<float> x, DeviceVector lnW, DeviceVector lnB, float eps, RaggedBatch batch,
-        DeviceView<float> shift, DeviceVector coefficients, int n, DeviceView<float> normed, DeviceView<float> output, int channels)
+        DeviceView<float> shift, DeviceVector coefficients, int n, DeviceView<float> normed, DeviceView<float> output, int channels) =>
+        NormMixAndStore(x, lnW, lnB, eps, batch, shift, coefficients, n, normed, output, channels, (NormMixKernel, normMix));
+
+    /// <summary>
+    /// As the float32 form, with <paramref name="output"/> [n, T, C] in <paramref name="dtype"/> (bf16 or fp16, the
+    /// consuming GEMM's weights): each lerp rounded once where it is computed, so no conversion kernel runs.
+    /// </summary>
+    public void NormMixAndStore(DeviceView<float> x, DeviceVector lnW, DeviceVector lnB, float eps, RaggedBatch batch,
+        DeviceView<float> shift, DeviceVector coefficients, int n, DeviceView<float> normed, DeviceView<ushort> output,
+        TensorDType dtype, int channels) =>
+        NormMixAndStore(x, lnW, lnB, eps, batch, shift, coefficients, n, normed, output, channels, normMixHalf.For(dtype));
+
+    private void NormMixAndStore<T>(DeviceView<float> x, DeviceVector lnW, DeviceVector lnB, float eps, RaggedBatch batch,
+        DeviceView<float> shift, DeviceVector coefficients, int n, DeviceView<float> normed, DeviceView<T> output, int channels,
+        (KernelName Name, nint Function) kernel) where T : unmanaged
     {
         int tokens = batch.Tokens, sequences = batch.Sequences;
         long elements = (long)tokens * channels;
@@ -34,8 +52,9 @@ internal sealed unsafe class TokenShiftLauncher(LaunchContext launch)
             pShift = shift.Address, pMix = coefficients.View.Address, pOut = output.Address, pNormed = normed.Address;
         int count = n, t = tokens, c = channels, b = sequences;
         void** args = stackalloc void*[] { &px, &pw, &pb, &eps, &pSeq, &pOff, &pShift, &pMix, &count, &pOut, &pNormed, &t, &c };
-        launch.Launch(NormMixKernel, normMix, (uint)tokens, LaunchContext.RowBlock(channels), args);
+        launch.Launch(kernel.Name, kernel.Function, (uint)tokens, LaunchContext.RowBlock(channels), args);
 
+        // token_shift_store, after the mix has read the old shift.
         void** storeArgs = stackalloc void*[] { &pNormed, &pOff, &pShift, &b, &c };
         launch.Launch(StoreKernel, store, launch.GridFor((long)sequences * channels), LaunchContext.ElementwiseBlock, storeArgs);
     }

@@ -39,7 +39,7 @@ internal sealed class BlockRunner(Launchers kernels, Workspace ws, BlockOptions 
         var mixHalf = half != null ? ws.MixHalf.Get<ushort>(CudaBlockWeights.MixCount * n) : default;
         if (half is { } dtype)
         {
-            kernels.GemmInputs.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mixHalf, dtype, channels);
+            kernels.TokenShift.NormMixAndStore(x, w.Ln1W, w.Ln1B, LayerNormEps, batch, shiftAtt, w.TimeMix, CudaBlockWeights.MixCount, a, mixHalf, dtype, channels);
         }
         else if (fused)
         {
@@ -65,7 +65,7 @@ internal sealed class BlockRunner(Launchers kernels, Workspace ws, BlockOptions 
             long count = (long)t * down.Outputs;
             if (half is { } dtype)
             {
-                kernels.GemmInputs.Activate(f, hidden, hiddenHalf, count, dtype);
+                kernels.Activations.Run(f, hidden, hiddenHalf, count, dtype);
                 kernels.Gemm.Multiply(up, hiddenHalf, t, y);
             }
             else
@@ -113,7 +113,7 @@ internal sealed class BlockRunner(Launchers kernels, Workspace ws, BlockOptions 
         if (half is { } outType)
         {
             var oHalf = ws.OutHalf.Get<ushort>(n);
-            kernels.GemmInputs.WkvOutput(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, oHalf, outType, t, channels, ModelSchema.GroupNormEps);
+            kernels.WkvOutput.Run(y, r, k, v, gate, w.LnXW, w.LnXB, w.RK, oHalf, outType, t, channels, ModelSchema.GroupNormEps);
             kernels.Gemm.Multiply(w.Wo, oHalf, t, x, accumulate: true);
         }
         else
@@ -129,10 +129,10 @@ internal sealed class BlockRunner(Launchers kernels, Workspace ws, BlockOptions 
         if (half is { } ffnType)
         {
             var ffnIn = mixHalf.Slice(0, n);
-            kernels.GemmInputs.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, ffnType, channels);
+            kernels.TokenShift.NormMixAndStore(x, w.Ln2W, w.Ln2B, LayerNormEps, batch, shiftFfn, w.ChannelMix, 1, a, ffnIn, ffnType, channels);
             kernels.Gemm.Multiply(w.FfnKey, ffnIn, t, ffn);
             var ffnHalf = ws.FfnHalf.Get<ushort>(ffnCount);
-            kernels.GemmInputs.Activate(Activation.ReluSquare, ffn, ffnHalf, ffnCount, ffnType);
+            kernels.Activations.Run(Activation.ReluSquare, ffn, ffnHalf, ffnCount, ffnType);
             kernels.Gemm.Multiply(w.FfnValue, ffnHalf, t, x, accumulate: true);
             return;
         }

@@ -4,6 +4,7 @@ using RwkvNative.Cuda.Kernels;
 using RwkvNative.Cuda.Memory;
 using RwkvNative.Cuda;
 using RwkvNative.Model;
+using static RwkvNative.Tests.Cuda.CudaSpeedLeverTests; // Run, Result, AssertSame, Ragged: one pass harness for both lever suites
 
 namespace RwkvNative.Tests.Cuda;
 
@@ -21,8 +22,6 @@ public sealed class CudaMemoryLeverTests
         CudaGraphs = false, Wkv7 = CudaWkv7Kernel.RowPerThread,
     };
 
-    private sealed record Result(float[] Shift, float[] Wkv, float[] Sums, int[] Counts, long Launches);
-
     private static (int[] Tokens, int[] Offsets) Batch(int seed, int[] lengths, int eosEvery)
     {
         var rng = new Random(seed);
@@ -34,44 +33,6 @@ public sealed class CudaMemoryLeverTests
             if (lengths[b] > 0) tokens[offsets[b + 1] - 1] = ModelConfig.EosToken;
         return (tokens, offsets);
     }
-
-    private static Result Run(RwkvNative.Backends.IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
-    {
-        var state = start.Clone();
-        int b = offsets.Length - 1;
-        var sums = new float[b * backend.Config.Channels];
-        var counts = new int[b];
-        long before = (backend as CudaEmbeddingBackend)?.Counters.KernelLaunches ?? 0;
-        backend.Forward(PackedBatch.FromPacked(tokens, offsets), state, sums, counts);
-        long launches = ((backend as CudaEmbeddingBackend)?.Counters.KernelLaunches ?? 0) - before;
-        return new Result(state.Shift, state.Wkv, sums, counts, launches);
-    }
-
-    private static void AssertSame(Result expected, Result actual, double tol)
-    {
-        Assert.Equal(expected.Counts, actual.Counts);
-        Approx.AssertClose(expected.Shift, actual.Shift, tol, "shift state", scaled: true);
-        Approx.AssertClose(expected.Wkv, actual.Wkv, tol, "wkv state", scaled: true);
-        Approx.AssertClose(expected.Sums, actual.Sums, tol, "EOS sums", scaled: true);
-    }
-
-    private static void AssertCosine(float[] expected, float[] actual, int channels, string what)
-    {
-        for (int b = 0; b < expected.Length / channels; b++)
-        {
-            double dot = 0, ne = 0, na = 0;
-            for (int i = b * channels; i < (b + 1) * channels; i++)
-            {
-                dot += expected[i] * (double)actual[i];
-                ne += expected[i] * (double)expected[i];
-                na += actual[i] * (double)actual[i];
-            }
-            double cos = ne == 0 && na == 0 ? 1 : dot / Math.Sqrt(ne * na);
-            Assert.True(cos >= CudaTolerance.ReducedPrecisionCosine, $"{what}: sequence {b} cosine {cos:F6} < {CudaTolerance.ReducedPrecisionCosine}");
-        }
-    }
-
-    private static readonly int[] Ragged = [5, 1, 17, 0, 9];
 
     [Theory]
     [InlineData("tiny-bf16")]
@@ -97,7 +58,7 @@ public sealed class CudaMemoryLeverTests
         // And against the float32 CPU backend, by the reduced-precision rule of bf16/fp16 GEMM inputs.
         var reference = Run(cpu, tokens, offsets, start);
         Assert.Equal(reference.Counts, actual.Counts);
-        AssertCosine(reference.Sums, actual.Sums, config.Channels, "EOS sums");
+        CudaBackendTests.AssertCosine(reference.Sums, actual.Sums, config.Channels, CudaTolerance.ReducedPrecisionCosine, "EOS sums");
     }
 
     [Fact]

@@ -35,20 +35,22 @@ public sealed class CudaSpeedLeverTests
         return (tokens, offsets);
     }
 
-    private sealed record Result(float[] Shift, float[] Wkv, float[] Sums, int[] Counts);
+    /// <summary>A pass's states, EOS sums and counts, and the kernel launches it issued (0 on the CPU).</summary>
+    internal sealed record Result(float[] Shift, float[] Wkv, float[] Sums, int[] Counts, long Launches);
 
-    private static Result Run(CudaEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
+    internal static Result Run(RwkvNative.Backends.IEmbeddingBackend backend, int[] tokens, int[] offsets, ModelState start)
     {
         var state = start.Clone();
         int b = offsets.Length - 1;
         var sums = new float[b * backend.Config.Channels];
         var counts = new int[b];
+        long before = (backend as CudaEmbeddingBackend)?.Counters.KernelLaunches ?? 0;
         backend.Forward(PackedBatch.FromPacked(tokens, offsets), state, sums, counts);
-        return new Result(state.Shift, state.Wkv, sums, counts);
+        long launches = ((backend as CudaEmbeddingBackend)?.Counters.KernelLaunches ?? 0) - before;
+        return new Result(state.Shift, state.Wkv, sums, counts, launches);
     }
 
-
-    private static void AssertSame(Result expected, Result actual, double tol)
+    internal static void AssertSame(Result expected, Result actual, double tol)
     {
         Assert.Equal(expected.Counts, actual.Counts);
         Approx.AssertClose(expected.Shift, actual.Shift, tol, "shift state", scaled: true);
@@ -56,7 +58,7 @@ public sealed class CudaSpeedLeverTests
         Approx.AssertClose(expected.Sums, actual.Sums, tol, "EOS sums", scaled: true);
     }
 
-    private static readonly int[] Ragged = [5, 1, 17, 0, 9];
+    internal static readonly int[] Ragged = [5, 1, 17, 0, 9];
 
     [Fact]
     public void Fused_layernorm_and_token_shift_match_the_separate_kernels()
