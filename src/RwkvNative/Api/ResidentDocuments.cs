@@ -6,7 +6,8 @@ namespace RwkvNative;
 /// <summary>
 /// Cached document states resident in the reranker's device memory (or host memory on the CPU backend), made by
 /// <see cref="Reranker.MakeResident"/> or <see cref="Reranker.IndexResident"/>. Scoring a query against them moves no
-/// state between host and device. Dispose to free the memory.
+/// state between host and device, unless they were placed in host memory (<see cref="Placement"/>): then each query
+/// streams the states it scores to the device. Dispose to free the memory.
 /// </summary>
 public sealed class ResidentDocuments : IDisposable
 {
