@@ -798,6 +798,17 @@ EXPORT CUresult cuEventRecord(void* e, void* s)
     ev->recorded = true;
     return CUDA_SUCCESS;
 }
+// The emulator runs every stream's work when it is issued, so a recorded event has completed and waiting on it is a
+// no-op; waiting on an event never recorded is one too (as on a GPU). Only an event recorded inside a capture of
+// another stream would need cross-stream capture, which the backend never does: refused.
+EXPORT CUresult cuStreamWaitEvent(void* s, void* e, unsigned int flags)
+{
+    if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!e || flags != 0) return CUDA_ERROR_INVALID_VALUE;
+    auto* st = static_cast<EmuStream*>(s);
+    if (st && st->capturing) { fail("cuStreamWaitEvent while capturing (cross-stream capture is not used)"); st->invalidated = true; return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; }
+    return CUDA_SUCCESS;
+}
 EXPORT CUresult cuEventSynchronize(void* e)
 {
     if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;

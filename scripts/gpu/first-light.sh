@@ -8,8 +8,8 @@
 #   bash scripts/gpu/first-light.sh
 # Steps: libraries found -> native harness (build + run against the host's CUDA, then racecheck) -> verify cold (NVRTC
 # compiles) -> verify warm (must be a kernel-cache hit: no "compiled" line) -> each speed lever off -> split wkv7 ->
-# verify under compute-sanitizer memcheck -> one offline bench pass with resident documents (and the host-state pass
-# beside it). Exit status: the number of failed steps (0 = first light).
+# verify under compute-sanitizer memcheck -> one offline bench pass with resident documents, one with documents
+# streamed from host memory, and the host-state pass beside them). Exit status: the number of failed steps (0 = first light).
 # RWKV_CLI overrides the CLI (e.g. "dotnet src/RwkvNative.Cli/bin/Release/net10.0/rwkv-emb.dll" to dry-run the script on
 # the CPU emulator of native/emu, where the GPU steps fail and say why).
 set -uo pipefail
@@ -95,10 +95,10 @@ verify_warm() {
 bench_offline() {
     local -a cli
     read -r -a cli <<< "$FL_CLI"
-    local mode="$1"
+    local mode="$1" placement="${2:-auto}"
     "${cli[@]}" bench --device cuda --preset tiny --weights-dir /tmp/rwkv-first-light-weights --workload offline \
-        --resident "$mode" --warmup 2 --iters 10 --json > "$OUT/bench-offline-$mode.json" || return 1
-    cat "$OUT/bench-offline-$mode.json"
+        --resident "$mode" --placement "$placement" --warmup 2 --iters 10 --json > "$OUT/bench-offline-$mode-$placement.json" || return 1
+    cat "$OUT/bench-offline-$mode-$placement.json"
 }
 
 export -f libraries harness verify_warm bench_offline
@@ -124,6 +124,7 @@ else
     step verify-memcheck 5 sh -c 'echo "compute-sanitizer not found (CUDA toolkit)"; exit 1'
 fi
 step bench-offline-resident 240 bench_offline fp32
+step bench-offline-streamed 240 bench_offline fp16 host
 step bench-offline-host 120 bench_offline off
 
 say "== summary ($(( $(date +%s) - started ))s in all; log $log)"

@@ -74,6 +74,13 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool TokenParallelPooling { get; init; } = EnvironmentFlag("RWKV_CUDA_TOKEN_POOL", true);
 
+    /// <summary>
+    /// Documents per streamed chunk of a host store (<c>StatePlacement.Host</c>): each of its two device staging buffers
+    /// holds this many states. Null (default): sized from free memory (<see cref="HostStreaming.DocumentsPerChunk"/>);
+    /// <c>RWKV_CUDA_STREAM_DOCS=N</c> sets one without code.
+    /// </summary>
+    public int? StreamChunkDocuments { get; init; } = EnvironmentInt("RWKV_CUDA_STREAM_DOCS");
+
     private static int? EnvironmentInt(string name) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out var n) ? n : null;
 

@@ -188,6 +188,13 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         return new CudaStateStore(session, Config, count, precision);
     }
 
+    /// <inheritdoc/>
+    public StateStore CreateHostStore(int count, StatePrecision precision)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return new CudaHostStateStore(session, Config, count, precision);
+    }
+
     /// <summary>Device memory kept free for the workspace and the states of a batch when sizing resident stores.</summary>
     public const long StoreReserveBytes = 1L << 30;
 

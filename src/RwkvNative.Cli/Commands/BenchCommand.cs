@@ -40,6 +40,11 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "timed iterations (latency: 20x as many single calls)", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
+        var placement = new Option<string>("--placement")
+        {
+            Description = "offline with --resident fp32|fp16: auto (device memory when the documents fit, else host), device, or host (page-locked host memory streamed to the GPU per query)",
+            DefaultValueFactory = _ => "auto",
+        };
         var resident = new Option<string>("--resident")
         {
             Description = "offline: documents resident in the device's memory as fp32 or fp16 (each query moves only its tokens in and the logits out), or off (states cached on the host, uploaded per query)",
@@ -47,7 +52,7 @@ internal static class BenchCommand
         };
         var cmd = new Command("bench", "measure throughput and latency (prefill, latency, offline/online reranking, tokenizer)")
         {
-            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json, passTokens, resident,
+            model, reranker, preset, seed, weightsDir, workload, device, batch, tokens, queryTokens, onlineDocs, warmup, iters, json, passTokens, resident, placement,
         };
         cmd.SetAction(p => Run(new Settings(
             p.GetValue(model), p.GetValue(reranker), p.GetValue(preset), p.GetValue(seed), p.GetValue(weightsDir),
@@ -55,13 +60,21 @@ internal static class BenchCommand
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
             Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), p.GetValue(passTokens) is { } pt ? Positive(pt, "--pass-tokens") : null,
-            ParseResident(p.GetValue(resident)!))));
+            ParseResident(p.GetValue(resident)!), ParsePlacement(p.GetValue(placement)!))));
         return cmd;
     }
 
     private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
         string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int? PassTokens,
-        StatePrecision? Resident);
+        StatePrecision? Resident, StatePlacement Placement);
+
+    private static StatePlacement ParsePlacement(string value) => value switch
+    {
+        "auto" => StatePlacement.Auto,
+        "device" => StatePlacement.Device,
+        "host" => StatePlacement.Host,
+        _ => throw new InputException($"--placement must be auto, device or host, got '{value}'"),
+    };
 
     private static StatePrecision? ParseResident(string value) => value switch
     {
@@ -222,7 +235,7 @@ internal static class BenchCommand
     /// <summary>
     /// B cached document states (T tokens, no EOS); each iteration continues copies with a Q-token query + EOS and reranks.
     /// With --resident (default fp32) the states are resident in the backend's memory and each query moves only its
-    /// tokens in and the logits out; with --resident off they are host states uploaded per query (upstream's shape).
+    /// tokens in and the logits out (--placement host: kept in host memory and streamed in per query); with --resident off they are host states uploaded per query (upstream's shape).
     /// </summary>
     private static Figure Offline(EmbeddingModel m, Reranker rr, Settings s, Random rng, bool counted)
     {
@@ -231,13 +244,14 @@ internal static class BenchCommand
         string mode = s.Resident switch { StatePrecision.Float32 => "fp32", StatePrecision.Float16 => "fp16", _ => "off" };
         if (s.Resident is { } precision)
         {
-            using var resident = rr.IndexResidentTokens(docs, precision); // indexed where the states live
+            using var resident = rr.IndexResidentTokens(docs, precision, placement: s.Placement); // indexed where the states live
             var all = Enumerable.Range(0, s.Batch).ToArray();
             var tr = Timing.Measure(() => rr.LogitsOfResident(query, resident, all), s.Warmup, s.Iters);
             return new Figure("offline_rerank",
                 [("pairs_per_s", s.Batch / tr.Median), ("ms_median", tr.Median * 1e3), ("ms_min", tr.Min * 1e3), ("ms_max", tr.Max * 1e3),
                  .. PerUnit(m, counted, s.Batch, () => rr.LogitsOfResident(query, resident, all))],
-                [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens)), ("resident", mode)]);
+                [("batch", Str(s.Batch)), ("doc_tokens", Str(s.Tokens)), ("query_tokens", Str(s.QueryTokens)), ("resident", mode),
+                 ("placement", resident.Placement == StatePlacement.Host ? "host" : "device")]);
         }
 
         var cached = m.Forward(docs).State;

@@ -111,6 +111,10 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Lib, EntryPoint = "cuEventRecord")]
     public static partial CUresult EventRecord(nint cuEvent, nint stream);
 
+    // CUresult cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int Flags);
+    [LibraryImport(Lib, EntryPoint = "cuStreamWaitEvent")]
+    public static partial CUresult StreamWaitEvent(nint stream, nint cuEvent, uint flags);
+
     // CUresult cuEventSynchronize(CUevent hEvent);
     [LibraryImport(Lib, EntryPoint = "cuEventSynchronize")]
     public static partial CUresult EventSynchronize(nint cuEvent);

@@ -151,7 +151,7 @@ public sealed class EmbeddingModel : IDisposable
         int c = Config.Channels;
         var embeddings = new float[]?[all.Count];
         var parts = new List<ModelState>();
-        foreach (var chunk in Chunks(all, ct))
+        foreach (var chunk in Chunks(all, int.MaxValue, ct))
         {
             int b0 = chunk.First, batch = chunk.Count;
             // The state lives where the backend computes; it comes to the host only when the caller asked for it.
@@ -192,17 +192,43 @@ public sealed class EmbeddingModel : IDisposable
     /// Runs sequences state-only (no pooling, no head) in internal batches of at most PassTokens tokens, the states
     /// staying in the backend: <paramref name="consume"/> gets (first sequence, that batch's state) and the state is
     /// disposed after it returns. <paramref name="start"/> gives each batch's start state (first, count); null: zeros.
+    /// A batch holds at most <paramref name="maxSequences"/> sequences. With <paramref name="prefetch"/> (start states
+    /// streamed from host memory) the next batch's start state is asked for once this batch's pass is queued and before
+    /// <paramref name="consume"/> waits for it, so its copies overlap this batch's compute (two start states alive at once).
     /// </summary>
-    internal void RunStates(IReadOnlyList<int[]> sequences, Func<int, int, BackendState>? start, Action<int, BackendState> consume, CancellationToken ct)
+    internal void RunStates(IReadOnlyList<int[]> sequences, Func<int, int, BackendState>? start, Action<int, BackendState> consume, CancellationToken ct,
+        int maxSequences = int.MaxValue, bool prefetch = false)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
         var all = PackedBatch.Pack(sequences); // validated once, before any work
-        foreach (var chunk in Chunks(all, ct))
+        var chunks = Chunks(all, maxSequences, ct).ToList();
+        BackendState? current = null, ahead = null;
+        try
         {
-            using var st = start != null ? start(chunk.First, chunk.Count) : Backend.CreateState(chunk.Count);
-            st.EnsureShape(Config, chunk.Count, nameof(start));
-            Run(chunk, st, null, null, ct);
-            consume(chunk.First, st);
+            for (int i = 0; i < chunks.Count; i++)
+            {
+                current = ahead ?? Open(chunks[i]);
+                ahead = null;
+                Run(chunks[i], current, null, null, ct);
+                if (prefetch && i + 1 < chunks.Count) ahead = Open(chunks[i + 1]);
+                consume(chunks[i].First, current);
+                current.Dispose();
+                current = null;
+            }
+        }
+        finally
+        {
+            current?.Dispose();
+            ahead?.Dispose();
+        }
+
+        BackendState Open(Chunk chunk)
+        {
+            var st = start != null ? start(chunk.First, chunk.Count) : Backend.CreateState(chunk.Count);
+            try { st.EnsureShape(Config, chunk.Count, nameof(start)); }
+            catch { st.Dispose(); throw; }
+            return st;
         }
     }
 
@@ -225,8 +251,8 @@ public sealed class EmbeddingModel : IDisposable
     // Sequences First .. First+Count-1 of a batch, run as one internal batch.
     private readonly record struct Chunk(int First, int Count, PackedBatch Batch);
 
-    // Consecutive whole sequences that fit in PassTokens; a longer sequence is a chunk of its own (run in passes).
-    private IEnumerable<Chunk> Chunks(PackedBatch all, CancellationToken ct)
+    // Consecutive whole sequences (at most maxSequences) that fit in PassTokens; a longer sequence is a chunk of its own (run in passes).
+    private IEnumerable<Chunk> Chunks(PackedBatch all, int maxSequences, CancellationToken ct)
     {
         int total = all.Count, passTokens = PassTokens, b0 = 0;
         while (b0 < total)
@@ -234,7 +260,7 @@ public sealed class EmbeddingModel : IDisposable
             ct.ThrowIfCancellationRequested();
             int b1 = b0 + 1, tokens = all.Sequence(b0).Length;
             if (tokens <= passTokens)
-                while (b1 < total && tokens + all.Sequence(b1).Length <= passTokens) tokens += all.Sequence(b1++).Length;
+                while (b1 < total && b1 - b0 < maxSequences && tokens + all.Sequence(b1).Length <= passTokens) tokens += all.Sequence(b1++).Length;
             yield return new Chunk(b0, b1 - b0, all.Slice(b0, b1 - b0));
             b0 = b1;
         }

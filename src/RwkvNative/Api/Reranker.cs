@@ -130,18 +130,19 @@ public sealed class Reranker : IDisposable
     /// <param name="precision">How the resident states are kept (recorded in the result).</param>
     /// <param name="ids">Optional id per document, to score a subset by id later.</param>
     /// <param name="cancellationToken">Checked between internal batches.</param>
+    /// <param name="placement">Device memory, or host memory streamed per query; <see cref="StatePlacement.Auto"/>: the device when all fit.</param>
     public ResidentDocuments IndexResident(IReadOnlyList<string> documents, StatePrecision precision = StatePrecision.Float32,
-        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default) =>
-        IndexResidentTokens(DocumentTokens(documents), precision, ids, cancellationToken);
+        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default, StatePlacement placement = StatePlacement.Auto) =>
+        IndexResidentTokens(DocumentTokens(documents), precision, ids, cancellationToken, placement);
 
     /// <summary>As <see cref="IndexResident"/> for token sequences used as given (the document template already applied).</summary>
     public ResidentDocuments IndexResidentTokens(IReadOnlyList<int[]> sequences, StatePrecision precision = StatePrecision.Float32,
-        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<string>? ids = null, CancellationToken cancellationToken = default, StatePlacement placement = StatePlacement.Auto)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ArgumentNullException.ThrowIfNull(sequences);
         var seqs = sequences;
-        var store = Model.Backend.CreateStore(seqs.Count, precision);
+        var store = CreateStore(seqs.Count, precision, placement);
         try
         {
             var resident = new ResidentDocuments(store, Model.Identity, ids);
@@ -162,12 +163,13 @@ public sealed class Reranker : IDisposable
     /// <param name="documents">States from <see cref="IndexDocuments"/>, <see cref="DocumentState.Load"/> or a document-state store.</param>
     /// <param name="precision">How the resident states are kept (recorded in the result).</param>
     /// <param name="ids">Optional id per document, to score a subset by id later.</param>
+    /// <param name="placement">Device memory, or host memory streamed per query; <see cref="StatePlacement.Auto"/>: the device when all fit.</param>
     public ResidentDocuments MakeResident(IReadOnlyList<DocumentState> documents, StatePrecision precision = StatePrecision.Float32,
-        IReadOnlyList<string>? ids = null)
+        IReadOnlyList<string>? ids = null, StatePlacement placement = StatePlacement.Auto)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var states = CheckedStates(documents, nameof(documents));
-        var store = Model.Backend.CreateStore(states.Length, precision);
+        var store = CreateStore(states.Length, precision, placement);
         try
         {
             var resident = new ResidentDocuments(store, Model.Identity, ids);
@@ -243,9 +245,23 @@ public sealed class Reranker : IDisposable
         var seqs = new int[all.Length][];
         Array.Fill(seqs, queryTokens);
         var logits = new float[all.Length];
-        Model.RunStates(seqs, (first, count) => documents.Store.Gather(all.AsSpan(first, count)),
-            (first, st) => _backend.Logits(st, logits.AsSpan(first, st.Batch)), cancellationToken);
+        var store = documents.Store;
+        Model.RunStates(seqs, (first, count) => store.Gather(all.AsSpan(first, count)),
+            (first, st) => _backend.Logits(st, logits.AsSpan(first, st.Batch)), cancellationToken, store.MaxGather, prefetch: store.Streams);
         return logits;
+    }
+
+    // Auto: device memory when every state fits in what is free now, else host memory streamed per query.
+    private StateStore CreateStore(int count, StatePrecision precision, StatePlacement placement)
+    {
+        if (placement == StatePlacement.Auto)
+            placement = count <= Model.Backend.StoreCapacity(precision) ? StatePlacement.Device : StatePlacement.Host;
+        return placement switch
+        {
+            StatePlacement.Device => Model.Backend.CreateStore(count, precision),
+            StatePlacement.Host => Model.Backend.CreateHostStore(count, precision),
+            _ => throw new ArgumentOutOfRangeException(nameof(placement), placement, "placement must be Auto, Device or Host"),
+        };
     }
 
     private int[][] DocumentTokens(IReadOnlyList<string> documents)

@@ -6,7 +6,8 @@ namespace RwkvNative;
 /// <summary>
 /// Cached document states resident in the reranker's device memory (or host memory on the CPU backend), made by
 /// <see cref="Reranker.MakeResident"/> or <see cref="Reranker.IndexResident"/>. Scoring a query against them moves no
-/// state between host and device. Dispose to free the memory.
+/// state between host and device, unless they were placed in host memory (<see cref="Placement"/>): then each query
+/// streams the states it scores to the device. Dispose to free the memory.
 /// </summary>
 public sealed class ResidentDocuments : IDisposable
 {
@@ -34,6 +35,12 @@ public sealed class ResidentDocuments : IDisposable
 
     /// <summary>How the states are kept (float16 rounds each value once; scores then differ slightly from float32 ones).</summary>
     public StatePrecision Precision => Store.Precision;
+
+    /// <summary>
+    /// Where the states are: <see cref="StatePlacement.Device"/> (a query moves only its tokens and logits) or
+    /// <see cref="StatePlacement.Host"/> (page-locked host memory, every scored state streamed to the GPU per query).
+    /// </summary>
+    public StatePlacement Placement => Store.Streams ? StatePlacement.Host : StatePlacement.Device;
 
     /// <summary>Identity of the model that computed the states.</summary>
     public string ModelIdentity { get; }

@@ -36,9 +36,13 @@ public abstract class BackendState : IDisposable
     /// <summary>Throws unless this state has the shape of <paramref name="config"/> (any batch when <paramref name="batch"/> is null).</summary>
     public void EnsureShape(ModelConfig config, int? batch, string paramName) => ModelState.EnsureShape(Layers, Batch, Channels, config, batch, paramName);
 
+    /// <summary>Whether <see cref="Dispose()"/> was called.</summary>
+    public bool IsDisposed { get; private set; }
+
     /// <summary>Frees the state's memory.</summary>
     public void Dispose()
     {
+        IsDisposed = true;
         Dispose(true);
         GC.SuppressFinalize(this);
     }

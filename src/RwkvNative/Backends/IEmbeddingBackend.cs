@@ -53,6 +53,13 @@ public interface IEmbeddingBackend : IDisposable
     /// <summary>An empty store of <paramref name="count"/> batch-1 states in this backend's memory.</summary>
     StateStore CreateStore(int count, StatePrecision precision);
 
+    /// <summary>
+    /// An empty store of <paramref name="count"/> batch-1 states in host memory, each gather streaming the picked states to
+    /// where this backend computes (page-locked memory and asynchronous copies on a GPU; on the CPU the same as
+    /// <see cref="CreateStore"/>). For document sets larger than <see cref="StoreCapacity"/>.
+    /// </summary>
+    StateStore CreateHostStore(int count, StatePrecision precision);
+
     /// <summary>How many more batch-1 states of <paramref name="precision"/> fit in this backend's memory now.</summary>
     long StoreCapacity(StatePrecision precision);
 

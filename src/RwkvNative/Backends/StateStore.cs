@@ -28,6 +28,15 @@ public abstract class StateStore : IDisposable
     /// <summary>How values are kept (recorded: a float16 store's scores differ slightly from float32 ones).</summary>
     public StatePrecision Precision { get; }
 
+    /// <summary>
+    /// Whether the states live away from the compute device and each <see cref="Gather"/> copies the picked ones there
+    /// (a host store on a GPU): callers then gather the next batch before waiting for the current one, so copies overlap compute.
+    /// </summary>
+    public virtual bool Streams => false;
+
+    /// <summary>Most states one <see cref="Gather"/> takes (a streamed store's staging size; otherwise no limit).</summary>
+    public virtual int MaxGather => int.MaxValue;
+
     /// <summary>Bytes one state takes in a store of <paramref name="precision"/> for <paramref name="config"/>.</summary>
     public static long BytesPerState(ModelConfig config, StatePrecision precision) =>
         BackendState.BytesPerSequence(config) / sizeof(float) * (precision == StatePrecision.Float16 ? 2 : 4);
@@ -57,6 +66,8 @@ public abstract class StateStore : IDisposable
     /// <summary>A new batch state whose sequence b is a float32 copy of slot <c>indices[b]</c> (slots may repeat).</summary>
     public BackendState Gather(ReadOnlySpan<int> indices)
     {
+        if (indices.Length > MaxGather)
+            throw new ArgumentOutOfRangeException(nameof(indices), indices.Length, $"this store gathers at most {MaxGather} states at a time");
         for (int i = 0; i < indices.Length; i++)
             if ((uint)indices[i] >= (uint)Count)
                 throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"index {i} is outside the store's 0..{Count - 1}");

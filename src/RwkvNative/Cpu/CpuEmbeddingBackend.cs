@@ -78,6 +78,9 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
 
     public StateStore CreateStore(int count, StatePrecision precision) => new CpuStateStore(Config, count, precision);
 
+    // Host memory is where the CPU computes: the states are used where they are.
+    public StateStore CreateHostStore(int count, StatePrecision precision) => CreateStore(count, precision);
+
     public long StoreCapacity(StatePrecision precision)
     {
         var info = GC.GetGCMemoryInfo();

@@ -1,3 +1,5 @@
+using RwkvNative.Model;
+
 namespace RwkvNative.Tests.Api;
 
 /// <summary>The contract on the CPU backend: host arrays behind the same abstraction, so every comparison is exact.</summary>
@@ -6,4 +8,6 @@ public sealed class CpuResidentDocumentsTests : ResidentDocumentsContract
     protected override string Device => "cpu";
 
     protected override double SamePath => 0;
+
+    protected override StatePlacement HostPlacement => StatePlacement.Device;
 }

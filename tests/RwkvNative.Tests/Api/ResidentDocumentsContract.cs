@@ -21,6 +21,9 @@ public abstract class ResidentDocumentsContract
 
     protected virtual void RequireDevice() { }
 
+    /// <summary>What <see cref="StatePlacement.Host"/> gives on this backend (the CPU computes in host memory: there it is the device).</summary>
+    protected virtual StatePlacement HostPlacement => StatePlacement.Host;
+
     private LoadedFixtures.Loaded Tiny => LoadedFixtures.Get("tiny-bf16", Device);
 
     private static readonly string[] Docs =
@@ -58,6 +61,42 @@ public abstract class ResidentDocumentsContract
         Assert.Equal(subset, some.Select(s => s.Index));
         for (int i = 0; i < subset.Length; i++)
             Assert.True(Math.Abs(expected[subset[i]].Logit - some[i].Logit) <= SamePath, $"subset item {i}");
+    }
+
+    [Theory]
+    [InlineData(StatePrecision.Float32)]
+    [InlineData(StatePrecision.Float16)]
+    public void Documents_kept_in_host_memory_score_as_device_resident_ones(StatePrecision precision)
+    {
+        RequireDevice();
+        var rr = Tiny.Reranker;
+        var cached = rr.IndexDocuments(Docs);
+        using var device = rr.MakeResident(cached, precision, placement: StatePlacement.Device);
+        using var host = rr.MakeResident(cached, precision, placement: StatePlacement.Host);
+        using var indexed = rr.IndexResident(Docs, precision, placement: StatePlacement.Host); // device states written to host memory
+        Assert.Equal(StatePlacement.Device, device.Placement);
+        Assert.Equal(HostPlacement, host.Placement);
+        Assert.Equal(HostPlacement, indexed.Placement);
+        Assert.Equal(device.Bytes, host.Bytes);
+        Assert.Equal(precision, host.Precision);
+        var expected = rr.Score("which ocean is largest?", device);
+        AssertLogits(expected, rr.Score("which ocean is largest?", host), SamePath, "streamed from host memory");
+        AssertLogits(expected, rr.Score("which ocean is largest?", indexed), SamePath, "indexed into host memory");
+        int[] subset = [5, 1, 2, 3, 1, 6]; // runs of consecutive slots, a repeat, a gap
+        AssertLogits(rr.Score("which ocean is largest?", device, subset), rr.Score("which ocean is largest?", host, subset), SamePath, "a subset");
+    }
+
+    [Fact]
+    public void Auto_placement_keeps_documents_on_the_device_when_they_fit()
+    {
+        RequireDevice();
+        var rr = Tiny.Reranker;
+        Assert.True(Tiny.Model.ResidentCapacity(StatePrecision.Float32) >= Docs.Length);
+        using var auto = rr.MakeResident(rr.IndexDocuments(Docs));
+        Assert.Equal(StatePlacement.Device, auto.Placement);
+        using var indexed = rr.IndexResident(Docs);
+        Assert.Equal(StatePlacement.Device, indexed.Placement);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rr.IndexResident(Docs, placement: (StatePlacement)7));
     }
 
     [Fact]

@@ -70,6 +70,7 @@ public class BenchCommandTests
         var offline = Assert.Single(j.GetProperty("figures").EnumerateArray());
         Assert.Equal("offline_rerank", offline.GetProperty("workload").GetString());
         Assert.Equal(precision, offline.GetProperty("resident").GetString());
+        Assert.Equal("device", offline.GetProperty("placement").GetString()); // auto: they fit
         Assert.True(offline.GetProperty("pairs_per_s").GetDouble() > 0);
         Assert.True(offline.GetProperty("ms_median").GetDouble() > 0);
         Assert.False(offline.TryGetProperty("host_to_device_bytes", out _)); // counted on CUDA only (the CPU moves nothing)
@@ -83,6 +84,7 @@ public class BenchCommandTests
     [InlineData("--model MODEL --resident fp8", "--resident must be fp32, fp16 or off")]
     [InlineData("--model MODEL --iters 0", "--iters")]
     [InlineData("--model MODEL --pass-tokens 0", "--pass-tokens")]
+    [InlineData("--model MODEL --placement disk", "--placement must be auto, device or host")]
     [InlineData("--model MODEL --threads -1", "--threads")]
     [InlineData("--model MODEL --preset tiny", "not both")]
     [InlineData("--preset huge", "unknown preset")]

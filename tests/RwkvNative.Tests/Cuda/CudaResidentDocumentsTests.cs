@@ -1,4 +1,6 @@
 using RwkvNative.Backends;
+using RwkvNative.Checkpoints;
+using RwkvNative.Cuda;
 using RwkvNative.Model;
 using RwkvNative.Tests.Api;
 
@@ -64,5 +66,59 @@ public sealed class CudaResidentDocumentsTests : ResidentDocumentsContract
         var d = model.Counters - before;
         Assert.Equal(4L, d.DeviceToHostBytes); // one logit; the state never left the device
         Assert.True(d.KernelLaunches > 0);
+    }
+
+    [Fact]
+    public void A_query_against_host_memory_documents_moves_each_state_in_once_and_the_logits_out()
+    {
+        RequireDevice();
+        using var model = EmbeddingModel.Load(Fixtures.PathOf("tiny-bf16.emb.pth"), new ModelOptions { Device = "cuda" });
+        using var rr = Reranker.Load(Fixtures.PathOf("tiny-bf16.reranker.pth"), model);
+        string[] docs = ["first document", "a second, longer document about oceans", "third", "fourth one", "fifth"];
+        using var resident = rr.IndexResident(docs, placement: StatePlacement.Device);
+        using var host = rr.IndexResident(docs, StatePrecision.Float16, placement: StatePlacement.Host);
+        Assert.Equal(StatePlacement.Host, host.Placement);
+        var query = model.Tokenizer.Encode(Reranker.QueryText("which ocean?"), addEos: true);
+        int n = docs.Length, q = query.Length;
+        int[] all = Enumerable.Range(0, n).ToArray();
+
+        var before = model.Counters;
+        var logits = rr.LogitsOfResident(query, host, all);
+        var moved = model.Counters - before;
+
+        Assert.Equal(4L * n, moved.DeviceToHostBytes); // the logits
+        // In: each fp16 state once (one copy per part: the slots are consecutive), then what a resident query moves.
+        long query_in = 4L * (2 * n * q + (n + 1)) + 4L * ((n + 1) + n);
+        Assert.Equal(n * StateStore.BytesPerState(model.Config, StatePrecision.Float16) + query_in, moved.HostToDeviceBytes);
+        var expected = rr.LogitsOfResident(query, resident, all);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(expected[i] - logits[i]) <= 5e-2, $"document {i}: {expected[i]} vs {logits[i]} (fp16 states)");
+    }
+
+    [Fact]
+    public void A_host_store_gathers_in_chunks_of_its_staging_size_and_gives_back_what_was_written()
+    {
+        RequireDevice();
+        using var ckpt = Checkpoint.Open(Fixtures.PathOf("tiny-bf16.emb.pth"));
+        var config = ConfigReader.ReadEmbedding(ckpt);
+        using var gpu = new CudaEmbeddingBackend(ckpt, config, 0, new CudaBackendOptions { StreamChunkDocuments = 3 });
+        var states = Enumerable.Range(0, 7).Select(i => CudaTestDevice.RandomState(config, 1, 40 + i)).ToArray();
+        using var store = gpu.CreateHostStore(states.Length, StatePrecision.Float32);
+        Assert.True(store.Streams);
+        Assert.Equal(3, store.MaxGather);
+        store.Write(0, states);
+        foreach (int[] picked in new[] { new[] { 0, 1, 2 }, [6, 3, 4], [5] })
+        {
+            using var got = store.Gather(picked);
+            var host = got.ToHost();
+            var want = ModelState.Concat(picked.Select(i => states[i]).ToArray());
+            Assert.Equal(want.Shift, host.Shift);
+            Assert.Equal(want.Wkv, host.Wkv);
+        }
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => store.Gather([0, 1, 2, 3]));
+        Assert.Contains("at most 3", e.Message);
+        // A device state written into host memory comes back unchanged.
+        using (var batch = gpu.Upload(ModelState.Concat([states[5], states[6]]))) store.Write(0, batch);
+        using var back = store.Gather([1, 0]);
+        Assert.Equal(ModelState.Concat([states[6], states[5]]).Wkv, back.ToHost().Wkv);
     }
 }

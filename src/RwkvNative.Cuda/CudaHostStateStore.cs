@@ -1,0 +1,195 @@
+using RwkvNative.Backends;
+using RwkvNative.Cuda.Handles;
+using RwkvNative.Cuda.Interop;
+using RwkvNative.Cuda.Memory;
+using RwkvNative.Model;
+
+namespace RwkvNative.Cuda;
+
+/// <summary>
+/// Document states in page-locked host memory, streamed to the device for every gather (issue 13: more documents than
+/// fit in device memory). Host layout as <see cref="CudaStateStore"/>'s device layout: shift [N, L, 2, C] and wkv
+/// [N, L, H·64·64] in float32 or fp16. A gather copies each run of consecutive picked slots with one
+/// cuMemcpyHtoDAsync per part on the store's copy stream into one of two device staging buffers
+/// ([<see cref="MaxGather"/>, ...] each), and the compute stream waits on an event before the same gather kernel as a
+/// resident store turns the staging into a batch state; a second event tells the copy stream when a staging buffer may
+/// be overwritten. Callers gather the next chunk before waiting on the current one (<see cref="StateStore.Streams"/>),
+/// so the copies of chunk i + 1 overlap the compute of chunk i.
+/// </summary>
+internal sealed unsafe class CudaHostStateStore : StateStore
+{
+    private readonly CudaSession session;
+    private readonly PinnedHostHandle shiftHost, wkvHost;
+    private readonly StreamHandle copy;
+    private readonly DeviceBuffer[] shiftStage = new DeviceBuffer[2], wkvStage = new DeviceBuffer[2];
+    private readonly EventHandle[] staged = new EventHandle[2], consumed = new EventHandle[2];
+    private readonly DeviceBuffer slots;
+    private readonly long shiftPerState, wkvPerState;
+    private readonly int elementBytes, chunk;
+    private int nextStage;
+
+    public CudaHostStateStore(CudaSession session, ModelConfig config, int count, StatePrecision precision) : base(config, count, precision)
+    {
+        this.session = session.AddRef();
+        shiftPerState = (long)config.Layers * 2 * config.Channels;
+        wkvPerState = (long)config.Layers * config.Channels * ModelConfig.HeadSize;
+        elementBytes = precision == StatePrecision.Float16 ? 2 : 4;
+        var owned = new List<IDisposable>();
+        try
+        {
+            lock (session.Gate)
+            {
+                using var scope = session.Enter();
+                CudaCheck.Driver(CudaDriver.MemGetInfo(out var free, out _));
+                chunk = HostStreaming.DocumentsPerChunk(session.Options.StreamChunkDocuments, count,
+                    BytesPerState(config, precision), BytesPerState(config, StatePrecision.Float32), (long)free);
+                shiftHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * shiftPerState * elementBytes)));
+                wkvHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * wkvPerState * elementBytes)));
+                copy = Own(StreamHandle.Create(session.Context, session.Stream.Counters));
+                for (int k = 0; k < 2; k++)
+                {
+                    shiftStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * shiftPerState * elementBytes));
+                    wkvStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * wkvPerState * elementBytes));
+                    staged[k] = Own(EventHandle.Create(session.Context, timing: false));
+                    consumed[k] = Own(EventHandle.Create(session.Context, timing: false));
+                }
+                slots = Own(DeviceBuffer.Upload<int>(session.Context, Enumerable.Range(0, chunk).ToArray()));
+            }
+        }
+        catch
+        {
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            this.session.Dispose();
+            throw;
+        }
+
+        T Own<T>(T item) where T : IDisposable { owned.Add(item); return item; }
+    }
+
+    /// <inheritdoc/>
+    public override bool Streams => true;
+
+    /// <inheritdoc/>
+    /// <remarks>The staging size: <see cref="CudaBackendOptions.StreamChunkDocuments"/> or sized by <see cref="HostStreaming"/>.</remarks>
+    public override int MaxGather => chunk;
+
+    // Written on the host, straight into the page-locked memory (no device work).
+    protected override void WriteHost(int first, IReadOnlyList<ModelState> states)
+    {
+        for (int i = 0; i < states.Count; i++)
+        {
+            Store(states[i].Shift, shiftHost, (first + i) * shiftPerState);
+            Store(states[i].Wkv, wkvHost, (first + i) * wkvPerState);
+        }
+    }
+
+    private void Store(float[] values, PinnedHostHandle host, long at)
+    {
+        if (Precision == StatePrecision.Float16)
+        {
+            var target = new Span<Half>((Half*)host.Value + at, values.Length);
+            for (int i = 0; i < values.Length; i++) target[i] = (Half)values[i];
+        }
+        else
+        {
+            values.CopyTo(new Span<float>((float*)host.Value + at, values.Length));
+        }
+    }
+
+    // A device state comes down once: scattered into a temporary [B, ...] buffer in the store's precision, then one copy per part.
+    protected override void WriteState(int first, BackendState states)
+    {
+        lock (session.Gate)
+        {
+            var s = CudaState.Of(states, session, nameof(states));
+            if (s.Batch == 0) return;
+            using var scope = session.Enter();
+            int l = Config.Layers;
+            using var shift = DeviceBuffer.Allocate(session.Context, s.Batch * shiftPerState * elementBytes);
+            using var wkv = DeviceBuffer.Allocate(session.Context, s.Batch * wkvPerState * elementBytes);
+            session.Kernels.StateStore.Scatter(s.Shift, shift.View<byte>(), Precision, 0, s.Batch, l, 2, Config.Channels);
+            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, 0, s.Batch, l, 1, wkvPerState / l);
+            Download(shift, shiftHost, first * shiftPerState * elementBytes);
+            Download(wkv, wkvHost, first * wkvPerState * elementBytes);
+            session.Stream.Synchronize(); // before the temporary buffers are freed
+        }
+    }
+
+    private void Download(DeviceBuffer source, PinnedHostHandle host, long atByte)
+    {
+        CudaCheck.Driver(CudaDriver.MemcpyDtoHAsync((byte*)host.Value + atByte, source.View<byte>().Address, (nuint)source.Bytes, session.Stream.Value));
+        session.Stream.Counters.DeviceToHost(source.Bytes);
+    }
+
+    protected override BackendState GatherStates(ReadOnlySpan<int> picked)
+    {
+        lock (session.Gate)
+        {
+            using var scope = session.Enter();
+            int n = picked.Length, k = nextStage;
+            nextStage ^= 1;
+            var state = CudaState.Zero(session, Config, n);
+            if (n == 0) return state;
+            try
+            {
+                copy.Wait(consumed[k]); // the last gather from this staging buffer has read it
+                for (int j = 0; j < n;)
+                {
+                    int run = 1;
+                    while (j + run < n && picked[j + run] == picked[j] + run) run++;
+                    CopyIn(shiftHost, shiftStage[k], picked[j], j, run, shiftPerState);
+                    CopyIn(wkvHost, wkvStage[k], picked[j], j, run, wkvPerState);
+                    j += run;
+                }
+                staged[k].Record(copy);
+                session.Stream.Wait(staged[k]);
+                int l = Config.Layers;
+                var which = slots.View<int>(n);
+                session.Kernels.StateStore.Gather(shiftStage[k].View<byte>(), Precision, which, state.Shift, n, l, 2, Config.Channels);
+                session.Kernels.StateStore.Gather(wkvStage[k].View<byte>(), Precision, which, state.Wkv, n, l, 1, wkvPerState / l);
+                consumed[k].Record(session.Stream);
+                state.IsZero = false;
+                return state;
+            }
+            catch
+            {
+                state.Dispose();
+                throw;
+            }
+        }
+    }
+
+    // Slots from .. from + run - 1 of the host store into staging rows at .. at + run - 1: one asynchronous copy.
+    private void CopyIn(PinnedHostHandle host, DeviceBuffer stage, int from, int at, int run, long perState)
+    {
+        long bytes = run * perState * elementBytes;
+        var target = stage.View<byte>().Address + (ulong)(at * perState * elementBytes);
+        CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(target, (byte*)host.Value + from * perState * elementBytes, (nuint)bytes, copy.Value));
+        copy.Counters.HostToDevice(bytes);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        lock (session.Gate)
+        {
+            using (session.Enter())
+            {
+                copy.Synchronize();
+                if (!session.Stream.IsClosed) session.Stream.Synchronize();
+            }
+            slots.Dispose();
+            for (int k = 0; k < 2; k++)
+            {
+                consumed[k].Dispose();
+                staged[k].Dispose();
+                wkvStage[k].Dispose();
+                shiftStage[k].Dispose();
+            }
+            copy.Dispose();
+            wkvHost.Dispose();
+            shiftHost.Dispose();
+        }
+        session.Dispose();
+    }
+}
