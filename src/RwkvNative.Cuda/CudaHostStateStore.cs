@@ -24,16 +24,12 @@ internal sealed unsafe class CudaHostStateStore : StateStore
     private readonly DeviceBuffer[] shiftStage = new DeviceBuffer[2], wkvStage = new DeviceBuffer[2];
     private readonly EventHandle[] staged = new EventHandle[2], consumed = new EventHandle[2];
     private readonly DeviceBuffer slots;
-    private readonly long shiftPerState, wkvPerState;
-    private readonly int elementBytes, chunk;
+    private readonly int chunk;
     private int nextStage;
 
     public CudaHostStateStore(CudaSession session, ModelConfig config, int count, StatePrecision precision) : base(config, count, precision)
     {
         this.session = session.AddRef();
-        shiftPerState = (long)config.Layers * 2 * config.Channels;
-        wkvPerState = (long)config.Layers * config.Channels * ModelConfig.HeadSize;
-        elementBytes = precision == StatePrecision.Float16 ? 2 : 4;
         var owned = new List<IDisposable>();
         try
         {
@@ -43,13 +39,13 @@ internal sealed unsafe class CudaHostStateStore : StateStore
                 CudaCheck.Driver(CudaDriver.MemGetInfo(out var free, out _));
                 chunk = HostStreaming.DocumentsPerChunk(session.Options.StreamChunkDocuments, count,
                     BytesPerState(config, precision), BytesPerState(config, StatePrecision.Float32), (long)free);
-                shiftHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * shiftPerState * elementBytes)));
-                wkvHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * wkvPerState * elementBytes)));
+                shiftHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * ShiftPerState * ElementBytes)));
+                wkvHost = Own(PinnedHostHandle.Allocate(session.Context, Math.Max(1, count * WkvPerState * ElementBytes)));
                 copy = Own(StreamHandle.Create(session.Context, session.Stream.Counters));
                 for (int k = 0; k < 2; k++)
                 {
-                    shiftStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * shiftPerState * elementBytes));
-                    wkvStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * wkvPerState * elementBytes));
+                    shiftStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * ShiftPerState * ElementBytes));
+                    wkvStage[k] = Own(DeviceBuffer.Allocate(session.Context, chunk * WkvPerState * ElementBytes));
                     staged[k] = Own(EventHandle.Create(session.Context, timing: false));
                     consumed[k] = Own(EventHandle.Create(session.Context, timing: false));
                 }
@@ -78,8 +74,8 @@ internal sealed unsafe class CudaHostStateStore : StateStore
     {
         for (int i = 0; i < states.Count; i++)
         {
-            Store(states[i].Shift, shiftHost, (first + i) * shiftPerState);
-            Store(states[i].Wkv, wkvHost, (first + i) * wkvPerState);
+            Store(states[i].Shift, shiftHost, (first + i) * ShiftPerState);
+            Store(states[i].Wkv, wkvHost, (first + i) * WkvPerState);
         }
     }
 
@@ -105,12 +101,12 @@ internal sealed unsafe class CudaHostStateStore : StateStore
             if (s.Batch == 0) return;
             using var scope = session.Enter();
             int l = Config.Layers;
-            using var shift = DeviceBuffer.Allocate(session.Context, s.Batch * shiftPerState * elementBytes);
-            using var wkv = DeviceBuffer.Allocate(session.Context, s.Batch * wkvPerState * elementBytes);
+            using var shift = DeviceBuffer.Allocate(session.Context, s.Batch * ShiftPerState * ElementBytes);
+            using var wkv = DeviceBuffer.Allocate(session.Context, s.Batch * WkvPerState * ElementBytes);
             session.Kernels.StateStore.Scatter(s.Shift, shift.View<byte>(), Precision, 0, s.Batch, l, 2, Config.Channels);
-            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, 0, s.Batch, l, 1, wkvPerState / l);
-            Download(shift, shiftHost, first * shiftPerState * elementBytes);
-            Download(wkv, wkvHost, first * wkvPerState * elementBytes);
+            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, 0, s.Batch, l, 1, WkvPerState / l);
+            Download(shift, shiftHost, first * ShiftPerState * ElementBytes);
+            Download(wkv, wkvHost, first * WkvPerState * ElementBytes);
             session.Stream.Synchronize(); // before the temporary buffers are freed
         }
     }
@@ -137,8 +133,8 @@ internal sealed unsafe class CudaHostStateStore : StateStore
                 {
                     int run = 1;
                     while (j + run < n && picked[j + run] == picked[j] + run) run++;
-                    CopyIn(shiftHost, shiftStage[k], picked[j], j, run, shiftPerState);
-                    CopyIn(wkvHost, wkvStage[k], picked[j], j, run, wkvPerState);
+                    CopyIn(shiftHost, shiftStage[k], picked[j], j, run, ShiftPerState);
+                    CopyIn(wkvHost, wkvStage[k], picked[j], j, run, WkvPerState);
                     j += run;
                 }
                 staged[k].Record(copy);
@@ -146,7 +142,7 @@ internal sealed unsafe class CudaHostStateStore : StateStore
                 int l = Config.Layers;
                 var which = slots.View<int>(n);
                 session.Kernels.StateStore.Gather(shiftStage[k].View<byte>(), Precision, which, state.Shift, n, l, 2, Config.Channels);
-                session.Kernels.StateStore.Gather(wkvStage[k].View<byte>(), Precision, which, state.Wkv, n, l, 1, wkvPerState / l);
+                session.Kernels.StateStore.Gather(wkvStage[k].View<byte>(), Precision, which, state.Wkv, n, l, 1, WkvPerState / l);
                 consumed[k].Record(session.Stream);
                 state.IsZero = false;
                 return state;
@@ -162,9 +158,9 @@ internal sealed unsafe class CudaHostStateStore : StateStore
     // Slots from .. from + run - 1 of the host store into staging rows at .. at + run - 1: one asynchronous copy.
     private void CopyIn(PinnedHostHandle host, DeviceBuffer stage, int from, int at, int run, long perState)
     {
-        long bytes = run * perState * elementBytes;
-        var target = stage.View<byte>().Address + (ulong)(at * perState * elementBytes);
-        CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(target, (byte*)host.Value + from * perState * elementBytes, (nuint)bytes, copy.Value));
+        long bytes = run * perState * ElementBytes;
+        var target = stage.View<byte>().Address + (ulong)(at * perState * ElementBytes);
+        CudaCheck.Driver(CudaDriver.MemcpyHtoDAsync(target, (byte*)host.Value + from * perState * ElementBytes, (nuint)bytes, copy.Value));
         copy.Counters.HostToDevice(bytes);
     }
 

@@ -14,23 +14,18 @@ internal sealed class CudaStateStore : StateStore
     private readonly CudaSession session;
     private readonly DeviceBuffer shift, wkv, slots;
     private readonly ScratchBuffer indices;
-    private readonly long shiftPerState, wkvPerState;
-    private readonly int elementBytes;
 
     public CudaStateStore(CudaSession session, ModelConfig config, int count, StatePrecision precision) : base(config, count, precision)
     {
         this.session = session.AddRef();
-        shiftPerState = (long)config.Layers * 2 * config.Channels;
-        wkvPerState = (long)config.Layers * config.Channels * ModelConfig.HeadSize;
-        elementBytes = precision == StatePrecision.Float16 ? 2 : 4;
         var owned = new List<IDisposable>();
         try
         {
             lock (session.Gate)
             {
                 using var scope = session.Enter();
-                shift = Own(DeviceBuffer.Allocate(session.Context, Math.Max(1, count * shiftPerState * elementBytes)));
-                wkv = Own(DeviceBuffer.Allocate(session.Context, Math.Max(1, count * wkvPerState * elementBytes)));
+                shift = Own(DeviceBuffer.Allocate(session.Context, Math.Max(1, count * ShiftPerState * ElementBytes)));
+                wkv = Own(DeviceBuffer.Allocate(session.Context, Math.Max(1, count * WkvPerState * ElementBytes)));
                 slots = Own(DeviceBuffer.Allocate(session.Context, Math.Max(1, count) * sizeof(int)));
                 indices = Own(new ScratchBuffer(session.Context, session.Stream));
                 DeviceCopy.Upload<int>(session.Stream, Enumerable.Range(0, count).ToArray(), slots.View<int>(count));
@@ -52,18 +47,18 @@ internal sealed class CudaStateStore : StateStore
         int n = states.Count;
         // One contiguous host copy per part ([n, L, 2, C] and [n, L, H·64·64]: a batch-1 state's arrays are exactly one
         // document's slot), in the store's precision, then one upload each.
-        var shiftHost = new float[n * shiftPerState];
-        var wkvHost = new float[n * wkvPerState];
+        var shiftHost = new float[n * ShiftPerState];
+        var wkvHost = new float[n * WkvPerState];
         for (int i = 0; i < n; i++)
         {
-            states[i].Shift.CopyTo(shiftHost, i * shiftPerState);
-            states[i].Wkv.CopyTo(wkvHost, i * wkvPerState);
+            states[i].Shift.CopyTo(shiftHost, i * ShiftPerState);
+            states[i].Wkv.CopyTo(wkvHost, i * WkvPerState);
         }
         lock (session.Gate)
         {
             using var scope = session.Enter();
-            Upload(shiftHost, shift, first * shiftPerState);
-            Upload(wkvHost, wkv, first * wkvPerState);
+            Upload(shiftHost, shift, first * ShiftPerState);
+            Upload(wkvHost, wkv, first * WkvPerState);
         }
     }
 
@@ -90,7 +85,7 @@ internal sealed class CudaStateStore : StateStore
             using var scope = session.Enter();
             int l = Config.Layers;
             session.Kernels.StateStore.Scatter(s.Shift, shift.View<byte>(), Precision, first, s.Batch, l, 2, Config.Channels);
-            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, first, s.Batch, l, 1, wkvPerState / l);
+            session.Kernels.StateStore.Scatter(s.Wkv, wkv.View<byte>(), Precision, first, s.Batch, l, 1, WkvPerState / l);
         }
     }
 
@@ -105,7 +100,7 @@ internal sealed class CudaStateStore : StateStore
                 var which = SlotsView(picked);
                 int l = Config.Layers;
                 session.Kernels.StateStore.Gather(shift.View<byte>(), Precision, which, state.Shift, picked.Length, l, 2, Config.Channels);
-                session.Kernels.StateStore.Gather(wkv.View<byte>(), Precision, which, state.Wkv, picked.Length, l, 1, wkvPerState / l);
+                session.Kernels.StateStore.Gather(wkv.View<byte>(), Precision, which, state.Wkv, picked.Length, l, 1, WkvPerState / l);
                 state.IsZero = false;
                 return state;
             }

@@ -28,6 +28,15 @@ public abstract class StateStore : IDisposable
     /// <summary>How values are kept (recorded: a float16 store's scores differ slightly from float32 ones).</summary>
     public StatePrecision Precision { get; }
 
+    /// <summary>Values of one document's shift part, [L, 2, C].</summary>
+    protected long ShiftPerState => (long)Config.Layers * 2 * Config.Channels;
+
+    /// <summary>Values of one document's wkv part, [L, H·64·64].</summary>
+    protected long WkvPerState => (long)Config.Layers * Config.Channels * ModelConfig.HeadSize;
+
+    /// <summary>Bytes of one stored value in <see cref="Precision"/>.</summary>
+    protected int ElementBytes => Precision == StatePrecision.Float16 ? 2 : 4;
+
     /// <summary>
     /// Whether the states live away from the compute device and each <see cref="Gather"/> copies the picked ones there
     /// (a host store on a GPU): callers then gather the next batch before waiting for the current one, so copies overlap compute.
