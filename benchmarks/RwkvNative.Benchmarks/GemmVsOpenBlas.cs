@@ -237,8 +237,8 @@ internal static class GemmVsOpenBlas
         }
         using var model8 = o.Int8 ? EmbeddingModel.Load(RandomCheckpoint.Embedding(preset, dir), new ModelOptions { Device = "cpu", Precision = Precision.Int8 }) : null;
         Action[] calls = model8 == null
-            ? [() => model.Forward(batch), BlasForward]
-            : [() => model.Forward(batch), BlasForward, () => model8.Forward(batch)];
+            ? [() => model.EmbedTokens(batch), BlasForward]
+            : [() => model.EmbedTokens(batch), BlasForward, () => model8.EmbedTokens(batch)];
         var timings = Timing.MeasureAlternating(1, o.Iters, calls);
         Timing engineTiming = timings[0], blasTiming = timings[1];
         double engine = engineTiming.Median, roof = blasTiming.Median;
@@ -251,11 +251,38 @@ internal static class GemmVsOpenBlas
             $"({flops / engine / 1e9:F1} GFLOP/s in linear layers)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# engine / roofline = {roof / engine:F2} (medians of {o.Iters} alternating runs; best runs {blasTiming.Min / engineTiming.Min:F2})"));
+        Breakdown(model, batch, o.Iters);
         if (model8 == null) return;
         double int8 = timings[2].Median;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# int8 engine ({Gemm.Int8KernelName} kernels) prefill median {int8 * 1e3:F0} ms = {m / int8:F0} tokens/s; " +
             $"int8 / float32 engine = {engine / int8:F2}x; int8 engine / float32 roofline = {roof / int8:F2}"));
+    }
+
+    /// <summary>
+    /// Where the engine's forward spends its time outside the matrix products (issue 17's fixed costs), over
+    /// <paramref name="iters"/> more calls on this thread: GEMM and recurrence clocks (<see cref="CpuProfile"/>), bytes
+    /// allocated by every thread, work items run by the backend's worker threads (each one a worker taking part in a
+    /// parallel loop: a wake-up when it was idle) and garbage collections.
+    /// </summary>
+    private static void Breakdown(EmbeddingModel model, int[][] batch, int iters)
+    {
+        CpuProfile.Reset();
+        CpuProfile.Enabled = true;
+        long bytes = GC.GetTotalAllocatedBytes(precise: true), items = CpuThreads.Executed;
+        int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < iters; i++) model.EmbedTokens(batch);
+        double total = Stopwatch.GetElapsedTime(t0).TotalSeconds / iters;
+        CpuProfile.Enabled = false;
+        bytes = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        items = CpuThreads.Executed - items;
+        double gemm = CpuProfile.GemmSeconds / iters, rec = CpuProfile.RecurrenceSeconds / iters;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# breakdown per engine forward (mean of {iters}): {total * 1e3:F2} ms = GEMM {gemm * 1e3:F2} ms ({CpuProfile.GemmCalls / iters} calls, " +
+            $"{gemm / total:P0}) + recurrence {rec * 1e3:F2} ms ({rec / total:P0}) + everything else {(total - gemm - rec) * 1e3:F2} ms " +
+            $"({(total - gemm - rec) / total:P0}); allocated {bytes / (double)iters / 1024:F1} KiB; worker items {items / (double)iters:F1}; " +
+            $"GCs gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2}"));
     }
 
     /// <summary>The best seconds-per-call over rounds; each round is one <see cref="Timing.Window"/> of at least the given time.</summary>

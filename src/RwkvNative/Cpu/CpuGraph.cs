@@ -52,7 +52,9 @@ internal static class CpuGraph
                 if (l > 0) Lora(xv, t, w.V1!, w.V2!, ws.Lora, ws.Mix[0], Activation.None, threads);
                 CpuParallel.ForRows(t, c, new PrepareJob(w, l == 0, ws, c), threads);
 
+                long t0 = CpuProfile.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                 Recurrence(ws, rows, state, l, threads);
+                if (CpuProfile.Enabled) CpuProfile.AddRecurrence(t0);
                 CpuParallel.ForRows(t, c, new GroupNormGateJob(w, ws, c), threads);
                 Gemm.Linear(ws.Y.AsSpan(0, tc), t, w.Wo, x, true, threads);
 

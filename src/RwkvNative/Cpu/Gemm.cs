@@ -62,6 +62,18 @@ public static class Gemm
     /// <summary><see cref="Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool, int)"/> with a chosen kernel family.</summary>
     internal static void Run(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
     {
+        if (!CpuProfile.Enabled)
+        {
+            RunUntimed(x, m, w, y, accumulate, maxThreads, isa);
+            return;
+        }
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        try { RunUntimed(x, m, w, y, accumulate, maxThreads, isa); }
+        finally { CpuProfile.AddGemm(t0); }
+    }
+
+    private static void RunUntimed(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
+    {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
