@@ -101,9 +101,16 @@ internal static class CpuGraph
     /// <summary>The wkv7 recurrence, one parallel item per (sequence, head).</summary>
     private static void Recurrence(CpuWorkspace ws, Rows rows, ModelState state, int layer, int threads)
     {
-        int c = rows.Channels, heads = c / N, batch = rows.Offsets.Length - 1;
-        CpuParallel.ForItems(batch * heads, item =>
+        int heads = rows.Channels / N, batch = rows.Offsets.Length - 1;
+        CpuParallel.For(batch * heads, new RecurrenceJob(ws, rows, state, layer), threads);
+    }
+
+    /// <summary>Item (b, h) = b * H + h: the recurrence of head h of sequence b over its rows.</summary>
+    private readonly struct RecurrenceJob(CpuWorkspace ws, Rows rows, ModelState state, int layer) : IItemJob
+    {
+        public void Run(int item)
         {
+            int c = rows.Channels, heads = c / N;
             int b = item / heads, h = item % heads;
             int start = rows.Offsets[b], end = rows.Offsets[b + 1];
             if (end == start) return;
@@ -112,7 +119,7 @@ internal static class CpuGraph
             Wkv7.Run(end - start, c, h * N,
                 ws.R.AsSpan(o, len), ws.Decay.AsSpan(o, len), ws.K.AsSpan(o, len), ws.V.AsSpan(o, len),
                 ws.KK.AsSpan(o, len), ws.Ag.AsSpan(o, len), wkv, ws.Y.AsSpan(o, len));
-        }, threads);
+        }
     }
 
     /// <summary>out = LN(x) row by row.</summary>

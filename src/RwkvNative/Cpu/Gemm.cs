@@ -113,7 +113,7 @@ public static class Gemm
                     for (int t = 0; t < tasks; t++) job.Run(t);
                     return;
                 }
-                Parallel.For(0, tasks, CpuThreads.Options(threads), job.Run);
+                CpuParallel.For(tasks, job, threads);
             }
         }
     }
@@ -126,7 +126,7 @@ public static class Gemm
     /// <see cref="Run(int)"/> computes task t = (row block, panel group).
     /// </summary>
     private readonly unsafe struct Job(float* x, float* w, ushort* wh, float* y, int m, int n, int k, bool accumulate, GemmIsa isa,
-        int rowBlock, int groupPanels, int groups)
+        int rowBlock, int groupPanels, int groups) : IItemJob
     {
         public void Run(int task)
         {
