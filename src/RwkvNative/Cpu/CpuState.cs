@@ -6,8 +6,13 @@ namespace RwkvNative.Cpu;
 /// <summary>A state of the CPU backend: the host arrays of a <see cref="ModelState"/>, used in place.</summary>
 internal sealed class CpuState : BackendState
 {
+    private Action<ModelState>? _release;
+
     /// <summary>Wraps <paramref name="host"/> without copying (forward calls update it).</summary>
     public CpuState(ModelState host) : base(host.Layers, host.Batch, host.Channels) => Host = host;
+
+    /// <summary>Wraps pooled arrays: disposing hands <paramref name="host"/> to <paramref name="release"/> (once).</summary>
+    public CpuState(ModelState host, Action<ModelState> release) : this(host) => _release = release;
 
     /// <summary>The arrays computed on.</summary>
     public ModelState Host { get; }
@@ -23,5 +28,8 @@ internal sealed class CpuState : BackendState
     public override ModelState ToHost() => Host.Clone();
 
     /// <inheritdoc/>
-    protected override void Dispose(bool disposing) { }
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Interlocked.Exchange(ref _release, null)?.Invoke(Host);
+    }
 }
