@@ -103,14 +103,17 @@ print("peer-cpu: patched copy in", root)
 PY
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "# $(date -u +%FT%TZ) $(nproc) cpus, load $(load); threads $threads; tiny preset (L=12 C=768), random weights"
+echo "# $(date -u +%FT%TZ) $(nproc) cpus ($(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)), load $(load); threads $threads"
+echo "# weights: $out/weights/tiny.{emb,reranker}.pth (the peer's random bf16 checkpoints of the real tiny shape, L=12 C=768), read by both sides"
 echo "# peer: prefill B=$batch T=$tokens, offline B=$batch doc $tokens + query $query, latency B=1 T=32"
 PEER_THREADS=$threads PYTHONUNBUFFERED=1 "$python" "$out/peer/bench_upstream.py" --preset tiny --workload prefill,offline,latency \
     --batch "$batch" --tokens "$tokens" --query-tokens "$query" --warmup "$warmup" --iters "$iters" \
     --weights "$out/weights" --json "$out/peer.json"
 echo "# load after peer $(load)"
 # shellcheck disable=SC2086 # engine is a command line
-$engine bench --preset tiny --device cpu --threads "$threads" --workload prefill,latency,offline --resident off \
+# The checkpoints the peer just generated (random bf16 weights of the real tiny shape): both sides run the same weights.
+$engine bench --model "$out/weights/tiny.emb.pth" --reranker "$out/weights/tiny.reranker.pth" --device cpu --threads "$threads" \
+    --workload prefill,latency,offline --resident off \
     --batch "$batch" --tokens "$tokens" --query-tokens "$query" --warmup "$warmup" --iters "$iters" --json > "$out/engine.json"
 echo "# load after engine $(load)"
 "$python" - "$out/peer.json" "$out/engine.json" <<'PY'
