@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.Json.Requests;
+namespace RwkvNative.Server.OpenApi.Requests;
 
 /// <summary>TEI's <c>/tokenize</c> body.</summary>
 internal sealed class TokenizeRequest

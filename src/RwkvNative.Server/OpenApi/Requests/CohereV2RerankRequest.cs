@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.Json.Requests;
+namespace RwkvNative.Server.OpenApi.Requests;
 
 /// <summary>Cohere v2 <c>/v2/rerank</c> body.</summary>
 internal sealed class CohereV2RerankRequest
