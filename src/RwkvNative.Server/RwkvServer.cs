@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RwkvNative.Retrieval;
 using RwkvNative.Server.OpenApi;
-using RwkvNative.Server.OpenApi.Requests;
+using RwkvNative.Server.Json.Requests;
 using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server;

@@ -1,11 +1,10 @@
 // The server's JSON contracts, serialized by source-generated System.Text.Json code (no reflection: NativeAOT-safe): the response
-// bodies (Tei/, OpenAI/, Cohere/ and the retrieval endpoints' Retrieval/) the endpoints write, and the request bodies
-// (OpenApi/Requests/) the OpenAPI document describes; the handlers read requests field by field (RequestReader), never
-// through those types, so that every wrong field is answered 422 with its name.
+// bodies (Tei/, OpenAI/, Cohere/ and the retrieval endpoints' Retrieval/) the endpoints write, and the request bodies (Requests/)
+// the OpenAPI document describes; the handlers read requests field by field (RequestReader), never through these types.
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RwkvNative.Server.OpenApi.Requests;
+using RwkvNative.Server.Json.Requests;
 using RwkvNative.Server.Retrieval;
 
 namespace RwkvNative.Server.Json;

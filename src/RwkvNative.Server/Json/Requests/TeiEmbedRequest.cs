@@ -1,7 +1,7 @@
 // Alike in shape to OpenAIEmbeddingsRequest on purpose: each mirrors its own API's field names; the fields they share are EncodingFields.
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>TEI's <c>/embed</c> body.</summary>
 internal sealed class TeiEmbedRequest : EncodingFields

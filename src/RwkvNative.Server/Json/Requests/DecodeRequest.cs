@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>TEI's <c>/decode</c> body.</summary>
 internal sealed class DecodeRequest

@@ -1,7 +1,7 @@
 // The request fields every embedding route reads through EncodingRequest (instruction, prompt, encoding).
 using System.Text.Json.Serialization;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>How inputs become tokens: the instruction or prompt, the encoding and its parameters.</summary>
 internal abstract class EncodingFields

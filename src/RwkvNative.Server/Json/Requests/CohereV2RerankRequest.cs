@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>Cohere v2 <c>/v2/rerank</c> body.</summary>
 internal sealed class CohereV2RerankRequest

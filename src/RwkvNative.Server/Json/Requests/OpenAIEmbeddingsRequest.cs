@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>OpenAI's <c>/v1/embeddings</c> body.</summary>
 internal sealed class OpenAIEmbeddingsRequest : EncodingFields

@@ -1,4 +1,4 @@
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary><c>/search</c>: retrieve by embedding from the vector index, then rerank from the cached states.</summary>
 internal sealed class SearchRequest

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>Cohere v1 / Jina <c>/v1/rerank</c> body.</summary>
 internal sealed class CohereRerankRequest

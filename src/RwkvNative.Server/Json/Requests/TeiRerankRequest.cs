@@ -1,4 +1,4 @@
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>TEI's <c>/rerank</c> body, or documents of the server's store by id (<c>ids</c> instead of <c>texts</c>; needs --store).</summary>
 internal sealed class TeiRerankRequest

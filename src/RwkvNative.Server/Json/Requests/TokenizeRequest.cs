@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RwkvNative.Server.OpenApi.Requests;
+namespace RwkvNative.Server.Json.Requests;
 
 /// <summary>TEI's <c>/tokenize</c> body.</summary>
 internal sealed class TokenizeRequest
