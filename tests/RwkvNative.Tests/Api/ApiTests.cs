@@ -27,29 +27,23 @@ public sealed class ApiTests
         var f = Tiny;
         string[] docs = ["The EOS token is used to mark the end of a sentence.", "Apples are red and delicious fruits."];
         var states = f.Reranker.IndexDocuments(docs);
-        var path = Path.Combine(Path.GetTempPath(), $"rwkv-states-{Guid.NewGuid():N}.safetensors");
-        try
+        using var temp = new TempDir();
+        var path = temp.File("states.safetensors");
+        DocumentState.Save(path, states);
+        var loaded = DocumentState.Load(path, f.Model);
+        Assert.Equal(states.Length, loaded.Length);
+        for (int i = 0; i < states.Length; i++)
         {
-            DocumentState.Save(path, states);
-            var loaded = DocumentState.Load(path, f.Model);
-            Assert.Equal(states.Length, loaded.Length);
-            for (int i = 0; i < states.Length; i++)
-            {
-                Assert.Equal(states[i].State.Wkv, loaded[i].State.Wkv);
-                Assert.Equal(states[i].State.Shift, loaded[i].State.Shift);
-            }
-            var a = f.Reranker.Score("What represents the end of a sequence?", states);
-            var b = f.Reranker.Score("What represents the end of a sequence?", loaded);
-            Assert.Equal(a, b);
+            Assert.Equal(states[i].State.Wkv, loaded[i].State.Wkv);
+            Assert.Equal(states[i].State.Shift, loaded[i].State.Shift);
+        }
+        var a = f.Reranker.Score("What represents the end of a sequence?", states);
+        var b = f.Reranker.Score("What represents the end of a sequence?", loaded);
+        Assert.Equal(a, b);
 
-            // Another model's states are refused with a message saying what to do.
-            var e = Assert.Throws<CheckpointException>(() => DocumentState.Load(path, Mini.Model));
-            Assert.Contains("another model", e.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        // Another model's states are refused with a message saying what to do.
+        var e = Assert.Throws<CheckpointException>(() => DocumentState.Load(path, Mini.Model));
+        Assert.Contains("another model", e.Message);
     }
 
     [Fact]

@@ -111,28 +111,22 @@ public class BenchCommandTests
     public void Random_checkpoints_load_give_finite_outputs_and_repeat_with_the_seed()
     {
         var preset = new ModelPreset("unit", new ModelConfig(2, 128, 32, 32, 32, 64), new ModelConfig(2, 128, 32, 32, 32, 32));
-        var dir = Path.Combine(Path.GetTempPath(), "rwkv-bench-tests-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var emb = RandomCheckpoint.Embedding(preset, dir, seed: 5);
-            var rr = RandomCheckpoint.Reranker(preset, dir, seed: 5);
-            var again = RandomCheckpoint.Embedding(preset, Path.Combine(dir, "again"), seed: 5);
-            Assert.Equal(File.ReadAllBytes(emb), File.ReadAllBytes(again));
+        using var temp = new TempDir();
+        var dir = temp.Path;
+        var emb = RandomCheckpoint.Embedding(preset, dir, seed: 5);
+        var rr = RandomCheckpoint.Reranker(preset, dir, seed: 5);
+        var again = RandomCheckpoint.Embedding(preset, Path.Combine(dir, "again"), seed: 5);
+        Assert.Equal(File.ReadAllBytes(emb), File.ReadAllBytes(again));
 
-            using var model = EmbeddingModel.Load(emb, new ModelOptions { Device = "cpu" });
-            Assert.Equal(preset.Model, model.Config);
-            var e = model.Embed("a random model still gives finite numbers");
-            Assert.Equal(128, e.Length);
-            Assert.All(e, v => Assert.True(float.IsFinite(v)));
-            Assert.True(e.Select(v => (double)v * v).Sum() > 1, "LayerNorm output should not be all zeros");
+        using var model = EmbeddingModel.Load(emb, new ModelOptions { Device = "cpu" });
+        Assert.Equal(preset.Model, model.Config);
+        var e = model.Embed("a random model still gives finite numbers");
+        Assert.Equal(128, e.Length);
+        Assert.All(e, v => Assert.True(float.IsFinite(v)));
+        Assert.True(e.Select(v => (double)v * v).Sum() > 1, "LayerNorm output should not be all zeros");
 
-            using var reranker = Reranker.Load(rr, model);
-            var scores = reranker.Score("query", ["first document", "second document"]);
-            Assert.All(scores, s => Assert.True(float.IsFinite(s.Logit)));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var reranker = Reranker.Load(rr, model);
+        var scores = reranker.Score("query", ["first document", "second document"]);
+        Assert.All(scores, s => Assert.True(float.IsFinite(s.Logit)));
     }
 }

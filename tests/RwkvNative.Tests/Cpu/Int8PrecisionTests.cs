@@ -22,33 +22,27 @@ public class Int8PrecisionTests
     {
         var real = ModelPreset.Get(presetName);
         var preset = real with { Name = real.Name + "-l2", Model = real.Model with { Layers = 2 }, Reranker = real.Reranker with { Layers = 2 } };
-        var dir = Path.Combine(Path.GetTempPath(), "rwkv-int8-tests-" + Guid.NewGuid().ToString("N"));
-        try
+        using var temp = new TempDir();
+        var dir = temp.Path;
+        var path = RandomCheckpoint.Embedding(preset, dir, seed: 3);
+        using var f32 = EmbeddingModel.Load(path, new ModelOptions { Device = "cpu" });
+        using var i8 = EmbeddingModel.Load(path, new ModelOptions { Device = "cpu", Precision = Precision.Int8 });
+        Assert.Contains("int8", i8.DeviceName);
+        var rng = new Random(11);
+        var seqs = new int[6][];
+        for (int b = 0; b < seqs.Length; b++)
         {
-            var path = RandomCheckpoint.Embedding(preset, dir, seed: 3);
-            using var f32 = EmbeddingModel.Load(path, new ModelOptions { Device = "cpu" });
-            using var i8 = EmbeddingModel.Load(path, new ModelOptions { Device = "cpu", Precision = Precision.Int8 });
-            Assert.Contains("int8", i8.DeviceName);
-            var rng = new Random(11);
-            var seqs = new int[6][];
-            for (int b = 0; b < seqs.Length; b++)
-            {
-                seqs[b] = new int[8 + 40 * b];
-                for (int t = 0; t < seqs[b].Length; t++) seqs[b][t] = rng.Next(1, 65530);
-                seqs[b][^1] = ModelConfig.EosToken;
-            }
-            var want = f32.EmbedTokens(seqs);
-            var got = i8.EmbedTokens(seqs);
-            for (int b = 0; b < seqs.Length; b++)
-            {
-                double cos = EmbeddingMath.Cosine(want[b], got[b]);
-                Assert.True(cos >= 0.999, $"{presetName} sequence {b} ({seqs[b].Length} tokens): cosine {cos:F6} < 0.999");
-                Assert.NotEqual(want[b], got[b]); // int8 really ran: it cannot give float32's exact bits
-            }
+            seqs[b] = new int[8 + 40 * b];
+            for (int t = 0; t < seqs[b].Length; t++) seqs[b][t] = rng.Next(1, 65530);
+            seqs[b][^1] = ModelConfig.EosToken;
         }
-        finally
+        var want = f32.EmbedTokens(seqs);
+        var got = i8.EmbedTokens(seqs);
+        for (int b = 0; b < seqs.Length; b++)
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            double cos = EmbeddingMath.Cosine(want[b], got[b]);
+            Assert.True(cos >= 0.999, $"{presetName} sequence {b} ({seqs[b].Length} tokens): cosine {cos:F6} < 0.999");
+            Assert.NotEqual(want[b], got[b]); // int8 really ran: it cannot give float32's exact bits
         }
     }
 

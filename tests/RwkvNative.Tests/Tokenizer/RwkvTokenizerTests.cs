@@ -188,29 +188,23 @@ public class RwkvTokenizerTests
         Assert.Equal(65536, Tokenizer.VocabularySize);
         Assert.Equal(65529, Tokenizer.TokenCount);
 
-        var path = Path.Combine(Path.GetTempPath(), $"rwkv_vocab_{Guid.NewGuid():N}.txt");
-        try
+        using var temp = new TempDir();
+        var path = temp.File("rwkv_vocab.txt");
+        using (var resource = typeof(RwkvTokenizer).Assembly.GetManifestResourceStream(RwkvTokenizer.EmbeddedVocabularyName)!)
+        using (var file = File.Create(path))
+            resource.CopyTo(file);
+        var fromPath = RwkvTokenizer.Load(path);
+        var fromStream = RwkvTokenizer.Load(new NonSeekableStream(File.ReadAllBytes(path)));
+        // The resource is an UnmanagedMemoryStream, parsed in place and then left at its end.
+        using var resourceStream = typeof(RwkvTokenizer).Assembly.GetManifestResourceStream(RwkvTokenizer.EmbeddedVocabularyName)!;
+        Assert.IsType<UnmanagedMemoryStream>(resourceStream, exactMatch: false);
+        var fromResource = RwkvTokenizer.Load(resourceStream);
+        Assert.Equal(resourceStream.Length, resourceStream.Position);
+        foreach (var c in Cases.Value.Take(100))
         {
-            using (var resource = typeof(RwkvTokenizer).Assembly.GetManifestResourceStream(RwkvTokenizer.EmbeddedVocabularyName)!)
-            using (var file = File.Create(path))
-                resource.CopyTo(file);
-            var fromPath = RwkvTokenizer.Load(path);
-            var fromStream = RwkvTokenizer.Load(new NonSeekableStream(File.ReadAllBytes(path)));
-            // The resource is an UnmanagedMemoryStream, parsed in place and then left at its end.
-            using var resourceStream = typeof(RwkvTokenizer).Assembly.GetManifestResourceStream(RwkvTokenizer.EmbeddedVocabularyName)!;
-            Assert.IsType<UnmanagedMemoryStream>(resourceStream, exactMatch: false);
-            var fromResource = RwkvTokenizer.Load(resourceStream);
-            Assert.Equal(resourceStream.Length, resourceStream.Position);
-            foreach (var c in Cases.Value.Take(100))
-            {
-                Assert.Equal(c.Ids, fromPath.Encode(c.Text));
-                Assert.Equal(c.Ids, fromStream.Encode(c.Text));
-                Assert.Equal(c.Ids, fromResource.Encode(c.Text));
-            }
-        }
-        finally
-        {
-            File.Delete(path);
+            Assert.Equal(c.Ids, fromPath.Encode(c.Text));
+            Assert.Equal(c.Ids, fromStream.Encode(c.Text));
+            Assert.Equal(c.Ids, fromResource.Encode(c.Text));
         }
     }
 

@@ -1,3 +1,4 @@
+// Alike in shape to OpenAIEmbeddingsRequest on purpose: each mirrors its own API's field names; the fields they share are EncodingFields.
 using System.Text.Json;
 
 namespace RwkvNative.Server.Json.Requests;
