@@ -179,6 +179,7 @@ public sealed class Reranker : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ArgumentNullException.ThrowIfNull(states);
+        ObjectDisposedException.ThrowIf(states.IsDisposed, states);
         if (states.ModelIdentity != Model.Identity)
             throw new ArgumentException($"these states were computed by another model ({states.ModelIdentity[..12]}…, this model is {Model.Identity[..12]}…)", nameof(states));
         states.EnsureShape(Model.Config, nameof(states));

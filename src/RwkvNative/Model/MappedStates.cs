@@ -67,6 +67,9 @@ public sealed unsafe class MappedStates : IDisposable
     /// <summary>Identity of the model that computed the states.</summary>
     public string ModelIdentity { get; }
 
+    /// <summary>Whether <see cref="Dispose"/> was called (stores made before then still hold the mapping).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Number of slots.</summary>
     public int Count => _offsets.Length;
 
@@ -110,7 +113,6 @@ public sealed unsafe class MappedStates : IDisposable
         ArgumentNullException.ThrowIfNull(target);
         if (target.Layers != Layers || target.Channels != Channels)
             throw new ArgumentException($"target has L={target.Layers}, C={target.Channels}; these states have L={Layers}, C={Channels}", nameof(target));
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var memory = Hold();
         try { Read(memory, slot, target, b); }
         finally { Release(); }
@@ -123,6 +125,7 @@ public sealed unsafe class MappedStates : IDisposable
     /// <exception cref="ObjectDisposedException">The mapping is already gone.</exception>
     internal byte* Hold()
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (Memory == null) return null;
         byte* p = null;
         Memory.AcquirePointer(ref p);
