@@ -267,11 +267,46 @@ static void* allocate(size_t bytes, bool device)
     return reinterpret_cast<void*>(start);
 }
 
+// A host range the caller owns, page-locked by cuMemHostRegister: pinned like cuMemHostAlloc memory (map_base null: not
+// the emulator's to unmap). Refused when it overlaps a pinned or registered range, as the driver does.
+static bool register_host(uintptr_t start, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    auto next = g_allocs.lower_bound(start);
+    if (next != g_allocs.end() && next->first < start + bytes && !next->second.device) return false;
+    if (next != g_allocs.begin())
+    {
+        auto prev = std::prev(next);
+        if (!prev->second.device && prev->second.start + prev->second.bytes > start) return false;
+    }
+    g_allocs[start] = Allocation{ nullptr, 0, start, bytes, false };
+    return true;
+}
+
+static bool unregister_host(uintptr_t start)
+{
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    auto it = g_allocs.find(start);
+    if (it == g_allocs.end() || it->second.device || it->second.map_base != nullptr) return false;
+    g_allocs.erase(it);
+    return true;
+}
+
+static size_t registered_host_bytes()
+{
+    std::lock_guard<std::mutex> lock(g_mem_mutex);
+    size_t s = 0;
+    for (auto& kv : g_allocs)
+        if (!kv.second.device && kv.second.map_base == nullptr) s += kv.second.bytes;
+    return s;
+}
+
 static bool release(uintptr_t start, bool device)
 {
     std::lock_guard<std::mutex> lock(g_mem_mutex);
     auto it = g_allocs.find(start);
     if (it == g_allocs.end() || it->second.device != device) return false;
+    if (it->second.map_base == nullptr) return false; // registered, not allocated: cuMemFreeHost on it is an error
     munmap(it->second.map_base, it->second.map_bytes);
     g_allocs.erase(it);
     return true;
@@ -305,6 +340,8 @@ enum : int
     CUDA_ERROR_NOT_FOUND = 500,
     CUDA_ERROR_NOT_READY = 600,
     CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
+    CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED = 712,
+    CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED = 713,
     CUDA_ERROR_LAUNCH_FAILED = 719,
     CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
     CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901,
@@ -592,6 +629,45 @@ EXPORT CUresult cuMemFreeHost(void* p)
     if (refuse_during_capture("cuMemFreeHost")) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     return release((uintptr_t)p, false) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
+
+// The driver refuses to page-lock memory the process may not write (a read-only file mapping) unless the caller passes
+// CU_MEMHOSTREGISTER_READ_ONLY; the emulator reads the first page's permissions from /proc/self/maps to do the same.
+static bool writable(uintptr_t p)
+{
+    FILE* maps = std::fopen("/proc/self/maps", "r");
+    if (!maps) return true;
+    char line[512];
+    bool w = true;
+    while (std::fgets(line, sizeof line, maps))
+    {
+        unsigned long lo = 0, hi = 0;
+        char perms[8] = {};
+        if (std::sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && p >= lo && p < hi) { w = perms[1] == 'w'; break; }
+    }
+    std::fclose(maps);
+    return w;
+}
+EXPORT CUresult cuMemHostRegister_v2(void* p, size_t bytes, unsigned int flags)
+{
+    const unsigned int read_only = 0x08;
+    if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;
+    if (!p || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (refuse_during_capture("cuMemHostRegister")) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    if (!(flags & read_only) && !writable((uintptr_t)p))
+    {
+        fail("cuMemHostRegister of read-only memory without CU_MEMHOSTREGISTER_READ_ONLY");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return register_host((uintptr_t)p, bytes) ? CUDA_SUCCESS : CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED;
+}
+EXPORT CUresult cuMemHostUnregister(void* p)
+{
+    if (!ctx_current()) return CUDA_ERROR_INVALID_CONTEXT;
+    if (refuse_during_capture("cuMemHostUnregister")) return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    return unregister_host((uintptr_t)p) ? CUDA_SUCCESS : CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
+}
+// Bytes of host memory registered now, so tests can see a store page-lock its mapping and let go of it.
+EXPORT long rwkv_emu_registered_host_bytes() { return (long)registered_host_bytes(); }
 
 static CUresult check_device_range(CUdeviceptr p, size_t bytes, const char* what)
 {

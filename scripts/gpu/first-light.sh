@@ -9,7 +9,8 @@
 # Steps: libraries found -> native harness (build + run against the host's CUDA, then racecheck) -> verify cold (NVRTC
 # compiles) -> verify warm (must be a kernel-cache hit: no "compiled" line) -> each speed lever off -> split wkv7 ->
 # verify under compute-sanitizer memcheck -> one offline bench pass with resident documents, one with documents
-# streamed from host memory, and the host-state pass beside them). Exit status: the number of failed steps (0 = first light).
+# streamed from host memory, and the host-state pass beside them -> offline reranking from the store's memory-mapped
+# log, streamed and copied to the device, against the CPU). Exit status: the number of failed steps (0 = first light).
 # RWKV_CLI overrides the CLI (e.g. "dotnet src/RwkvNative.Cli/bin/Release/net10.0/rwkv-emb.dll" to dry-run the script on
 # the CPU emulator of native/emu, where the GPU steps fail and say why).
 set -uo pipefail
@@ -101,7 +102,36 @@ bench_offline() {
     cat "$OUT/bench-offline-$mode-$placement.json"
 }
 
-export -f libraries harness verify_warm bench_offline
+# Offline reranking from the on-disk store's memory-mapped log: index 64 documents (fp16 states) on DEVICE, then score
+# the store streamed from the mapping (--placement host: page-locked in place, a "rerank: warning:" line if the driver
+# refused) and copied into device memory (--placement device), against the CPU reading the same mapped states.
+store_mapped() {
+    local -a cli
+    read -r -a cli <<< "$FL_CLI"
+    local device="${1:-cuda}" store=/tmp/rwkv-first-light-store
+    local -a m=(-m src/RwkvNative/Data/tiny-bf16.emb.pth -r src/RwkvNative/Data/tiny-bf16.reranker.pth)
+    rm -rf "$store"
+    for i in $(seq 1 64); do echo "{\"id\":\"d$i\",\"text\":\"document $i: $(( i * 37 % 101 )) facts about oceans, cats and recurrent networks\"}"; done \
+        | "${cli[@]}" index --device "$device" --fp16 "${m[@]}" -o "$store" > /dev/null || return 1
+    local p
+    for p in host device; do
+        "${cli[@]}" rerank --device "$device" "${m[@]}" -q "which ocean?" --store "$store" --placement "$p" \
+            > "$OUT/rerank-store-$p.jsonl" 2> "$OUT/rerank-store-$p.err" || { cat "$OUT/rerank-store-$p.err"; return 1; }
+        grep -v '^device:' "$OUT/rerank-store-$p.err"
+    done
+    "${cli[@]}" rerank --device cpu "${m[@]}" -q "which ocean?" --store "$store" > "$OUT/rerank-store-cpu.jsonl" 2> /dev/null || return 1
+    # Same documents in the same order on every path, logits within 0.02 of the CPU's (the same fp16 states).
+    paste -d' ' "$OUT/rerank-store-cpu.jsonl" "$OUT/rerank-store-host.jsonl" "$OUT/rerank-store-device.jsonl" | awk '
+        { n = split($0, f, /[,:} ]+/); ids = ""; k = 0
+          for (i = 1; i <= n; i++) { if (f[i] == "\"id\"") ids = ids " " f[i + 1]; if (f[i] == "\"logit\"") l[++k] = f[i + 1] }
+          split(ids, id, " "); if (id[1] != id[2] || id[1] != id[3]) bad++
+          for (j = 2; j <= 3; j++) { d = l[j] - l[1]; if (d < 0) d = -d; if (d > max) max = d }
+          rows++ }
+        END { printf "-- %d documents, max |logit - cpu| = %.3g, %d order mismatches\n", rows, max, bad; exit (rows != 64 || bad > 0 || max > 0.02) }' || return 1
+    ! grep -q 'warning' "$OUT/rerank-store-host.err"
+}
+
+export -f libraries harness verify_warm bench_offline store_mapped
 step libraries 60 libraries
 step harness 240 harness
 if [ -x native/build/kernel_harness ] && command -v compute-sanitizer >/dev/null; then
@@ -126,6 +156,7 @@ fi
 step bench-offline-resident 240 bench_offline fp32
 step bench-offline-streamed 240 bench_offline fp16 host
 step bench-offline-host 120 bench_offline off
+step rerank-store-mapped 240 store_mapped cuda
 
 say "== summary ($(( $(date +%s) - started ))s in all; log $log)"
 for line in "${summary[@]}"; do say "  $line"; done

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RwkvNative.Model;
 using RwkvNative.Verification;
 
 namespace RwkvNative.Cli;
@@ -41,6 +42,23 @@ internal static class CommonOptions
     {
         Description = "lines per batch (results do not depend on it)",
         DefaultValueFactory = _ => dflt,
+    };
+
+    /// <summary><c>--placement auto|device|host</c>: where offline reranking keeps the documents' states (<see cref="StatePlacement"/>).</summary>
+    public static Option<string> Placement(string description)
+    {
+        var o = new Option<string>("--placement") { Description = description, DefaultValueFactory = _ => "auto" };
+        o.AcceptOnlyFromAmong("auto", "device", "host");
+        return o;
+    }
+
+    /// <summary>The value of <see cref="Placement"/>.</summary>
+    public static StatePlacement ParsePlacement(string value) => value switch
+    {
+        "auto" => StatePlacement.Auto,
+        "device" => StatePlacement.Device,
+        "host" => StatePlacement.Host,
+        _ => throw new InputException($"--placement must be auto, device or host, got '{value}'"),
     };
 
     /// <summary>Loads a model (in <paramref name="precision"/>, default the process-wide --precision), reporting the device choice on standard error.</summary>

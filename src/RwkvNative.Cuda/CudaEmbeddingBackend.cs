@@ -195,6 +195,14 @@ public sealed class CudaEmbeddingBackend : IEmbeddingBackend
         return new CudaHostStateStore(session, Config, count, precision);
     }
 
+    /// <inheritdoc/>
+    public StateStore CreateMappedStore(MappedStates states)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(states);
+        return new CudaHostStateStore(session, Config, states);
+    }
+
     /// <summary>Device memory kept free for the workspace and the states of a batch when sizing resident stores.</summary>
     public const long StoreReserveBytes = 1L << 30;
 

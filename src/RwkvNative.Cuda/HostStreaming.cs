@@ -8,15 +8,12 @@ namespace RwkvNative.Cuda;
 /// </summary>
 internal static class HostStreaming
 {
-    /// <summary>Share of the free device memory the staging of a streamed store may take: 1/4.</summary>
-    public const int FreeMemoryShare = 4;
-
     /// <summary>Most documents per chunk chosen from memory: past it a copy is no faster per byte.</summary>
     public const int MaxDocuments = 1024;
 
     /// <summary>
-    /// The explicit <paramref name="fixedDocuments"/> when given, else free / (share · (2 · staged + 2 · batch bytes per
-    /// state)), clamped to [1, <see cref="MaxDocuments"/>]; never more than <paramref name="count"/> (at least 1).
+    /// The explicit <paramref name="fixedDocuments"/> when given, else the documents whose two staged and two float32 batch
+    /// states fit in <see cref="FreeMemoryShare"/>, clamped to [1, <see cref="MaxDocuments"/>]; never more than <paramref name="count"/> (at least 1).
     /// </summary>
     public static int DocumentsPerChunk(int? fixedDocuments, int count, long stagedBytesPerState, long batchBytesPerState, long freeBytes)
     {
@@ -24,7 +21,7 @@ internal static class HostStreaming
         ArgumentOutOfRangeException.ThrowIfLessThan(batchBytesPerState, 1);
         long n = fixedDocuments is { } f
             ? (f >= 1 ? f : throw new ArgumentOutOfRangeException(nameof(fixedDocuments), f, "StreamChunkDocuments must be positive"))
-            : Math.Clamp(Math.Max(0, freeBytes) / FreeMemoryShare / (2 * (stagedBytesPerState + batchBytesPerState)), 1, MaxDocuments);
+            : Math.Clamp(FreeMemoryShare.UnitsThatFit(freeBytes, 2 * (stagedBytesPerState + batchBytesPerState)), 1, MaxDocuments);
         return (int)Math.Max(1, Math.Min(n, count));
     }
 }

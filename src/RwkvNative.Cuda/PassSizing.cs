@@ -4,14 +4,10 @@ namespace RwkvNative.Cuda;
 /// How many tokens one pass of the CUDA forward takes (issue 14): from the model's width and the device's free memory
 /// instead of a fixed count, unless <see cref="CudaBackendOptions.MaxTokensPerPass"/> fixes it. A pass's workspace
 /// (kernels' float32 activations, the 16-bit GEMM inputs, the layout) grows to the largest pass and is kept, so the
-/// pass takes at most <see cref="FreeMemoryShare"/> of the memory free when the backend is created, leaving the rest to
-/// resident document stores, batch states and other processes.
+/// pass takes at most <see cref="FreeMemoryShare"/> of the memory free when the backend is created.
 /// </summary>
 internal static class PassSizing
 {
-    /// <summary>Share of the free device memory one pass's workspace may take: 1/4.</summary>
-    public const int FreeMemoryShare = 4;
-
     /// <summary>Fewest tokens per pass chosen from memory (below it a GPU runs mostly launch overhead).</summary>
     public const int MinTokens = 256;
 
@@ -27,15 +23,14 @@ internal static class PassSizing
         sizeof(float) * (25L * channels + 2L * ffnWidth + 2L * loraWidth + 2);
 
     /// <summary>
-    /// The explicit <paramref name="fixedTokens"/> when given; otherwise free / (<see cref="FreeMemoryShare"/> ·
-    /// bytes per token), clamped to [<see cref="MinTokens"/>, <see cref="MaxTokens"/>] and rounded down to a multiple of 64.
+    /// The explicit <paramref name="fixedTokens"/> when given; otherwise the tokens whose workspace fits in
+    /// <see cref="FreeMemoryShare"/>, clamped to [<see cref="MinTokens"/>, <see cref="MaxTokens"/>] and rounded down to a multiple of 64.
     /// </summary>
     public static int TokensPerPass(int? fixedTokens, long bytesPerToken, long freeBytes)
     {
         if (fixedTokens is { } n)
             return n >= 1 ? n : throw new ArgumentOutOfRangeException(nameof(fixedTokens), n, "MaxTokensPerPass must be positive");
-        ArgumentOutOfRangeException.ThrowIfLessThan(bytesPerToken, 1);
-        long fit = Math.Max(0, freeBytes) / FreeMemoryShare / bytesPerToken;
+        long fit = FreeMemoryShare.UnitsThatFit(freeBytes, bytesPerToken);
         return (int)(Math.Clamp(fit, MinTokens, MaxTokens) / 64 * 64);
     }
 }

@@ -40,11 +40,8 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed iterations first", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "timed iterations (latency: 20x as many single calls)", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "one JSON document on stdout (the table goes to stderr)" };
-        var placement = new Option<string>("--placement")
-        {
-            Description = "offline with --resident fp32|fp16: auto (device memory when the documents fit, else host), device, or host (page-locked host memory streamed to the GPU per query)",
-            DefaultValueFactory = _ => "auto",
-        };
+        var placement = CommonOptions.Placement(
+            "offline with --resident fp32|fp16: auto (device memory when the documents fit, else host), device, or host (page-locked host memory streamed to the GPU per query)");
         var resident = new Option<string>("--resident")
         {
             Description = "offline: documents resident in the device's memory as fp32 or fp16 (each query moves only its tokens in and the logits out), or off (states cached on the host, uploaded per query)",
@@ -60,21 +57,13 @@ internal static class BenchCommand
             Positive(p.GetValue(tokens), "--tokens"), Positive(p.GetValue(queryTokens), "--query-tokens"),
             Positive(p.GetValue(onlineDocs), "--online-docs"), NonNegative(p.GetValue(warmup), "--warmup"),
             Positive(p.GetValue(iters), "--iters"), p.GetValue(CommonOptions.Threads), p.GetValue(json), p.GetValue(passTokens) is { } pt ? Positive(pt, "--pass-tokens") : null,
-            ParseResident(p.GetValue(resident)!), ParsePlacement(p.GetValue(placement)!))));
+            ParseResident(p.GetValue(resident)!), CommonOptions.ParsePlacement(p.GetValue(placement)!))));
         return cmd;
     }
 
     private sealed record Settings(string? Model, string? Reranker, string? Preset, int Seed, string? WeightsDir, HashSet<string> Work,
         string Device, int Batch, int Tokens, int QueryTokens, int OnlineDocs, int Warmup, int Iters, int Threads, bool Json, int? PassTokens,
         StatePrecision? Resident, StatePlacement Placement);
-
-    private static StatePlacement ParsePlacement(string value) => value switch
-    {
-        "auto" => StatePlacement.Auto,
-        "device" => StatePlacement.Device,
-        "host" => StatePlacement.Host,
-        _ => throw new InputException($"--placement must be auto, device or host, got '{value}'"),
-    };
 
     private static StatePrecision? ParseResident(string value) => value switch
     {

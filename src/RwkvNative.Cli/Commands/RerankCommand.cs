@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RwkvNative.Model;
 using RwkvNative.Store;
 
 namespace RwkvNative.Cli.Commands;
@@ -21,14 +22,17 @@ internal static class RerankCommand
         var device = CommonOptions.Device();
         var batch = CommonOptions.BatchSize(32);
         var store = new Option<string>("--store") { Description = "score every document cached in this store (made by 'rwkv-emb index'); offline mode, no input read" };
-        var cmd = new Command("rerank", "score documents (JSON Lines {\"text\"}) against a query") { model, reranker, query, mode, device, batch, store };
+        var placement = CommonOptions.Placement(
+            "with --store: auto (read in place from the store's mapped file on the CPU; device memory on a GPU when all fit, else streamed from the mapping), device (copied once into device memory), or host (streamed from the mapped file)");
+        var cmd = new Command("rerank", "score documents (JSON Lines {\"text\"}) against a query") { model, reranker, query, mode, device, batch, store, placement };
         cmd.SetAction((p, ct) =>
         {
             if (p.GetValue(store) is { } storePath)
             {
                 if (p.GetResult(mode) is { Implicit: false } && p.GetValue(mode) != "offline")
                     throw new InputException("--store scores cached document states: use --mode offline (or leave --mode out)");
-                return Task.FromResult(RunStore(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, storePath, p.GetValue(device)!, p.GetValue(batch), ct));
+                return Task.FromResult(RunStore(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, storePath, p.GetValue(device)!, p.GetValue(batch),
+                    CommonOptions.ParsePlacement(p.GetValue(placement)!), ct));
             }
             return Task.FromResult(Run(p.GetValue(model)!, p.GetValue(reranker)!, p.GetValue(query)!, p.GetValue(mode)!,
                 p.GetValue(device)!, p.GetValue(batch), ct));
@@ -36,7 +40,10 @@ internal static class RerankCommand
         return cmd;
     }
 
-    private static int RunStore(string modelPath, string rerankerPath, string query, string storePath, string device, int batchSize, CancellationToken ct)
+    // The store's log is mapped once (every state's checksum verified then) and scored in place or from one device copy:
+    // no state is loaded into a managed copy on the way.
+    private static int RunStore(string modelPath, string rerankerPath, string query, string storePath, string device, int batchSize,
+        StatePlacement placement, CancellationToken ct)
     {
         if (batchSize <= 0) throw new InputException($"--batch-size must be positive, got {batchSize}");
         CommonOptions.RequireStoreFolder(storePath, "--store");
@@ -45,31 +52,21 @@ internal static class RerankCommand
         CommonOptions.RequireEncodableQuery(model, query);
         using var store = DocumentStateStore.Open(storePath, model);
         if (store.DescribeSkipped() is { } skippedNote) Console.Error.WriteLine("rerank: warning: " + skippedNote);
-        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
-        var progress = new Progress("rerank");
         int count = store.Count;
         var damaged = new List<DamagedRecordException>();
-        var indices = new List<int>(batchSize);
-        var states = new List<DocumentState>(batchSize);
-        for (int start = 0; start < count; start += batchSize)
+        using var resident = MapResident(rr, store, placement, damaged);
+        if (resident.StreamWarning is { } slow) Console.Error.WriteLine("rerank: warning: " + slow);
+        var storeIndex = new int[resident.Count];
+        for (int slot = 0; slot < storeIndex.Length; slot++)
+            storeIndex[slot] = store.TryGetIndex(resident.Ids![slot], out int i) ? i : throw new System.Diagnostics.UnreachableException();
+        using var io = new JsonLines(Stream.Null, Console.OpenStandardOutput());
+        var progress = new Progress("rerank");
+        for (int start = 0; start < resident.Count; start += batchSize)
         {
-            int n = Math.Min(batchSize, count - start);
-            indices.Clear();
-            states.Clear();
-            for (int i = start; i < start + n; i++)
+            int n = Math.Min(batchSize, resident.Count - start);
+            foreach (var s in rr.Score(query, resident, Enumerable.Range(start, n).ToArray(), ct))
             {
-                try { states.Add(store.Get(i)); }
-                catch (DamagedRecordException e)
-                {
-                    damaged.Add(e);
-                    continue;
-                }
-                indices.Add(i);
-            }
-            var scores = rr.Score(query, states, ct);
-            foreach (var s in scores)
-            {
-                int i = indices[s.Index];
+                int i = storeIndex[s.Index];
                 io.WriteObject(w =>
                 {
                     w.WriteNumber("index", i);
@@ -79,7 +76,7 @@ internal static class RerankCommand
                 });
             }
             io.Flush();
-            progress.Report(start + n, 0);
+            progress.Report(start + n + damaged.Count, 0);
         }
         progress.Done(count, 0);
         if (count == 0) Console.Error.WriteLine($"rerank: the store {store.Directory} holds no documents");
@@ -90,6 +87,13 @@ internal static class RerankCommand
                 $"{damaged.Count} of {count} documents in {store.Directory} are damaged and were not scored ({string.Join(", ", damaged.Take(5).Select(e => $"'{e.DocumentId}'"))}{(damaged.Count > 5 ? ", …" : "")}); index them again, or see 'rwkv-emb store check'");
         }
         return ExitCodes.Ok;
+    }
+
+    // The store's intact states, resident as `placement` says; the mapping lives as long as the result.
+    private static ResidentDocuments MapResident(Reranker rr, DocumentStateStore store, StatePlacement placement, List<DamagedRecordException> damaged)
+    {
+        using var mapped = store.MapStates(onDamaged: damaged.Add);
+        return rr.MakeResident(mapped, placement);
     }
 
     private static int Run(string modelPath, string rerankerPath, string query, string mode, string device, int batchSize, CancellationToken ct)

@@ -24,6 +24,8 @@ internal enum CUresult
     NotFound = 500,
     IllegalAddress = 700,
     LaunchOutOfResources = 701,
+    HostMemoryAlreadyRegistered = 712,
+    HostMemoryNotRegistered = 713,
     LaunchFailed = 719,
     NotSupported = 801,
     SystemDriverMismatch = 803,

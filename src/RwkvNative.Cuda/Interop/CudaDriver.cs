@@ -149,6 +149,17 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Lib, EntryPoint = "cuMemFreeHost")]
     public static partial CUresult MemFreeHost(nint pointer);
 
+    // CUresult cuMemHostRegister_v2(void* p, size_t bytesize, unsigned int Flags);  (Flags: CU_MEMHOSTREGISTER_*)
+    [LibraryImport(Lib, EntryPoint = "cuMemHostRegister_v2")]
+    public static partial CUresult MemHostRegister(nint pointer, nuint bytes, uint flags);
+
+    /// <summary>CU_MEMHOSTREGISTER_READ_ONLY: the range is only read by the device (required for read-only mappings).</summary>
+    public const uint MemHostRegisterReadOnly = 0x08;
+
+    // CUresult cuMemHostUnregister(void* p);
+    [LibraryImport(Lib, EntryPoint = "cuMemHostUnregister")]
+    public static partial CUresult MemHostUnregister(nint pointer);
+
     // CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode);
     [LibraryImport(Lib, EntryPoint = "cuStreamBeginCapture_v2")]
     public static partial CUresult StreamBeginCapture(nint stream, CUstreamCaptureMode mode);

@@ -141,19 +141,8 @@ public sealed class Reranker : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ArgumentNullException.ThrowIfNull(sequences);
-        var seqs = sequences;
-        var store = CreateStore(seqs.Count, precision, placement);
-        try
-        {
-            var resident = new ResidentDocuments(store, Model.Identity, ids);
-            Model.RunStates(seqs, null, (first, st) => store.Write(first, st), cancellationToken);
-            return resident;
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
-        }
+        return Own(CreateStore(sequences.Count, precision, placement), ids, store =>
+            Model.RunStates(sequences, null, (first, st) => store.Write(first, st), cancellationToken));
     }
 
     /// <summary>
@@ -169,14 +158,62 @@ public sealed class Reranker : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var states = CheckedStates(documents, nameof(documents));
-        var store = CreateStore(states.Length, precision, placement);
-        try
+        return Own(CreateStore(states.Length, precision, placement), ids, store =>
         {
-            var resident = new ResidentDocuments(store, Model.Identity, ids);
             // In slices, so the host never holds more than one staging copy of a slice.
             const int slice = 256;
             for (int i = 0; i < states.Length; i += slice)
                 store.Write(i, new ArraySegment<ModelState>(states, i, Math.Min(slice, states.Length - i)));
+        });
+    }
+
+    /// <summary>
+    /// Makes mapped document states (from <c>DocumentStateStore.MapStates</c>, in the store's precision) resident for
+    /// offline reranking, with the store's ids: <see cref="StatePlacement.Host"/> reads them in place from the mapping
+    /// (the CPU gathers straight from it; a GPU streams each query's states from it, page-locked in place where the driver
+    /// allows, see <see cref="ResidentDocuments.StreamWarning"/>); <see cref="StatePlacement.Device"/> copies them once into
+    /// device memory; <see cref="StatePlacement.Auto"/>: in place on the CPU, device memory on a GPU when all fit, else
+    /// streamed. The result holds the mapping until it is disposed, so <paramref name="states"/> may be disposed first.
+    /// </summary>
+    public ResidentDocuments MakeResident(MappedStates states, StatePlacement placement = StatePlacement.Auto)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(states);
+        ObjectDisposedException.ThrowIf(states.IsDisposed, states);
+        if (states.ModelIdentity != Model.Identity)
+            throw new ArgumentException($"these states were computed by another model ({states.ModelIdentity[..12]}…, this model is {Model.Identity[..12]}…)", nameof(states));
+        states.EnsureShape(Model.Config, nameof(states));
+        if (placement == StatePlacement.Auto)
+            placement = Model.Device == DeviceSpec.Cpu || states.Count > Model.Backend.StoreCapacity(states.Precision) ? StatePlacement.Host : StatePlacement.Device;
+        return placement switch
+        {
+            StatePlacement.Host => Own(Model.Backend.CreateMappedStore(states), states.Ids, _ => { }),
+            StatePlacement.Device => Own(Model.Backend.CreateStore(states.Count, states.Precision), states.Ids, store =>
+            {
+                // In slices, so the host never holds more than one float32 staging copy of a slice.
+                const int slice = 64;
+                for (int i = 0; i < states.Count; i += slice)
+                {
+                    var part = new ModelState[Math.Min(slice, states.Count - i)];
+                    for (int j = 0; j < part.Length; j++)
+                    {
+                        part[j] = new ModelState(Model.Config, 1);
+                        states.Read(i + j, part[j]);
+                    }
+                    store.Write(i, part);
+                }
+            }),
+            _ => throw new ArgumentOutOfRangeException(nameof(placement), placement, "placement must be Auto, Device or Host"),
+        };
+    }
+
+    // Resident documents over a new store, filled by `fill`; the store is freed when anything throws.
+    private ResidentDocuments Own(StateStore store, IReadOnlyList<string>? ids, Action<StateStore> fill)
+    {
+        try
+        {
+            var resident = new ResidentDocuments(store, Model.Identity, ids);
+            fill(store);
             return resident;
         }
         catch

@@ -5,7 +5,7 @@ namespace RwkvNative;
 
 /// <summary>
 /// Cached document states resident in the reranker's device memory (or host memory on the CPU backend), made by
-/// <see cref="Reranker.MakeResident"/> or <see cref="Reranker.IndexResident"/>. Scoring a query against them moves no
+/// <see cref="Reranker.MakeResident(IReadOnlyList{DocumentState}, StatePrecision, IReadOnlyList{string}?, StatePlacement)"/>, <see cref="Reranker.MakeResident(MappedStates, StatePlacement)"/> or <see cref="Reranker.IndexResident"/>. Scoring a query against them moves no
 /// state between host and device, unless they were placed in host memory (<see cref="Placement"/>): then each query
 /// streams the states it scores to the device. Dispose to free the memory.
 /// </summary>
@@ -41,6 +41,15 @@ public sealed class ResidentDocuments : IDisposable
     /// <see cref="StatePlacement.Host"/> (page-locked host memory, every scored state streamed to the GPU per query).
     /// </summary>
     public StatePlacement Placement => Store.Streams ? StatePlacement.Host : StatePlacement.Device;
+
+    /// <summary>
+    /// Why scoring these documents is slower than it should be (mapped states the GPU driver would not page-lock, so
+    /// each copy is staged through pageable memory), or null.
+    /// </summary>
+    public string? StreamWarning => Store.StreamWarning;
+
+    /// <summary>Whether the states are read in place from a mapped document-state store (not a copy).</summary>
+    public bool IsMapped => Store.IsReadOnly;
 
     /// <summary>Identity of the model that computed the states.</summary>
     public string ModelIdentity { get; }

@@ -60,6 +60,13 @@ public interface IEmbeddingBackend : IDisposable
     /// </summary>
     StateStore CreateHostStore(int count, StatePrecision precision);
 
+    /// <summary>
+    /// A read-only store over mapped states (<paramref name="states"/>, kept alive until the store is disposed): on the
+    /// CPU each gather reads the picked states straight from the mapping; on a GPU they stream from it to the device as
+    /// from <see cref="CreateHostStore"/>'s page-locked memory (the mapping is page-locked in place where the driver allows).
+    /// </summary>
+    StateStore CreateMappedStore(MappedStates states);
+
     /// <summary>How many more batch-1 states of <paramref name="precision"/> fit in this backend's memory now.</summary>
     long StoreCapacity(StatePrecision precision);
 

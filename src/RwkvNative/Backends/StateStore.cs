@@ -46,6 +46,15 @@ public abstract class StateStore : IDisposable
     /// <summary>Most states one <see cref="Gather"/> takes (a streamed store's staging size; otherwise no limit).</summary>
     public virtual int MaxGather => int.MaxValue;
 
+    /// <summary>
+    /// Whether the states are read in place from storage this store does not own (a memory-mapped document-state store):
+    /// then <see cref="Write(int, IReadOnlyList{ModelState})"/> refuses.
+    /// </summary>
+    public virtual bool IsReadOnly => false;
+
+    /// <summary>What made this store slower than it should be (a mapping the driver would not page-lock), or null.</summary>
+    public virtual string? StreamWarning => null;
+
     /// <summary>Bytes one state takes in a store of <paramref name="precision"/> for <paramref name="config"/>.</summary>
     public static long BytesPerState(ModelConfig config, StatePrecision precision) =>
         BackendState.BytesPerSequence(config) / sizeof(float) * (precision == StatePrecision.Float16 ? 2 : 4);
@@ -54,6 +63,7 @@ public abstract class StateStore : IDisposable
     public void Write(int first, IReadOnlyList<ModelState> states)
     {
         ArgumentNullException.ThrowIfNull(states);
+        RefuseReadOnly();
         CheckRange(first, states.Count, nameof(first));
         for (int i = 0; i < states.Count; i++)
         {
@@ -67,6 +77,7 @@ public abstract class StateStore : IDisposable
     public void Write(int first, BackendState states)
     {
         ArgumentNullException.ThrowIfNull(states);
+        RefuseReadOnly();
         states.EnsureShape(Config, null, nameof(states));
         CheckRange(first, states.Batch, nameof(first));
         WriteState(first, states);
@@ -91,6 +102,11 @@ public abstract class StateStore : IDisposable
 
     /// <summary>Gathers validated slots.</summary>
     protected abstract BackendState GatherStates(ReadOnlySpan<int> indices);
+
+    private void RefuseReadOnly()
+    {
+        if (IsReadOnly) throw new InvalidOperationException("this store reads mapped states in place and cannot be written; make the documents resident in device memory to own a copy");
+    }
 
     private void CheckRange(int first, int count, string paramName)
     {

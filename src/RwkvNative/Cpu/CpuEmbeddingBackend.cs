@@ -109,6 +109,8 @@ internal sealed class CpuEmbeddingBackend : IEmbeddingBackend
     // Host memory is where the CPU computes: the states are used where they are.
     public StateStore CreateHostStore(int count, StatePrecision precision) => CreateStore(count, precision);
 
+    public StateStore CreateMappedStore(MappedStates states) => new CpuMappedStateStore(Config, states);
+
     public long StoreCapacity(StatePrecision precision)
     {
         var info = GC.GetGCMemoryInfo();

@@ -62,13 +62,8 @@ internal sealed class CpuStateStore : StateStore
 
     private void Get(int slot, ModelState state, int b)
     {
-        int c = Config.Channels, w = state.WkvPerLayerItem, batch = state.Batch;
-        for (int l = 0; l < Config.Layers; l++)
-        {
-            for (int k = 0; k < 2; k++)
-                Load(_shift32?[slot], _shift16?[slot], (l * 2 + k) * c, state.Shift.AsSpan(((l * 2 + k) * batch + b) * c, c));
-            Load(_wkv32?[slot], _wkv16?[slot], l * w, state.Wkv.AsSpan((l * batch + b) * w, w));
-        }
+        if (_shift32 != null) state.SetItem<float>(b, _shift32[slot], _wkv32![slot]);
+        else state.SetItem<Half>(b, _shift16![slot], _wkv16![slot]);
     }
 
     private static void Store(ReadOnlySpan<float> from, float[]? full, Half[]? half, int at)
@@ -76,13 +71,6 @@ internal sealed class CpuStateStore : StateStore
         if (full != null) { from.CopyTo(full.AsSpan(at)); return; }
         var to = half.AsSpan(at, from.Length);
         for (int i = 0; i < from.Length; i++) to[i] = (Half)from[i];
-    }
-
-    private static void Load(float[]? full, Half[]? half, int at, Span<float> to)
-    {
-        if (full != null) { full.AsSpan(at, to.Length).CopyTo(to); return; }
-        var from = half.AsSpan(at, to.Length);
-        for (int i = 0; i < to.Length; i++) to[i] = (float)from[i];
     }
 
     protected override void Dispose(bool disposing) { }

@@ -93,6 +93,39 @@ public sealed class ModelState
         return s;
     }
 
+    /// <summary>
+    /// Sets sequence <paramref name="b"/> from one document's state in the per-document layout (a store's slot or a
+    /// mapped record): <paramref name="shift"/> [L, 2, C] and <paramref name="wkv"/> [L, H·64·64], float32 or float16
+    /// (widened exactly).
+    /// </summary>
+    internal void SetItem<T>(int b, ReadOnlySpan<T> shift, ReadOnlySpan<T> wkv) where T : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(b);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(b, Batch);
+        int c = Channels, w = WkvPerLayerItem;
+        if (shift.Length != Layers * 2 * c || wkv.Length != Layers * w)
+            throw new ArgumentException($"one state of L={Layers}, C={Channels} has {Layers * 2 * c} shift and {Layers * w} wkv values, not {shift.Length} and {wkv.Length}");
+        for (int l = 0; l < Layers; l++)
+        {
+            for (int k = 0; k < 2; k++)
+                Widen(shift.Slice((l * 2 + k) * c, c), Shift.AsSpan(((l * 2 + k) * Batch + b) * c, c));
+            Widen(wkv.Slice(l * w, w), Wkv.AsSpan((l * Batch + b) * w, w));
+        }
+    }
+
+    // float32 copies; float16 widens (every Half is exactly a float). The branch is resolved when T is specialised.
+    private static void Widen<T>(ReadOnlySpan<T> from, Span<float> to) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(from).CopyTo(to);
+            return;
+        }
+        if (typeof(T) != typeof(Half)) throw new NotSupportedException($"states are float32 or float16, not {typeof(T).Name}");
+        var h = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Half>(from);
+        for (int i = 0; i < h.Length; i++) to[i] = (float)h[i];
+    }
+
     /// <summary>Stacks batch-1 (or larger) states into one batch, in order.</summary>
     public static ModelState Concat(IReadOnlyList<ModelState> parts)
     {

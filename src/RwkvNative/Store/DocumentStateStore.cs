@@ -1,6 +1,7 @@
 // A folder of cached document states (and embeddings) for offline reranking: an append-only record log read with
 // positioned reads.
 using System.Buffers;
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -384,6 +385,113 @@ public sealed class DocumentStateStore : IDisposable
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _docs.Count);
             return (_docs[index].Record, _docs[index].Id, _log);
+        }
+    }
+
+    /// <summary>
+    /// Maps the states of every document (or of those at <paramref name="indices"/>, in that order) for reading in place:
+    /// offline reranking then gathers or streams them straight from the page cache instead of loading copies
+    /// (<c>Reranker.MakeResident(MappedStates, ...)</c>). Each state's checksum is verified once, here; a damaged one is
+    /// left out and passed to <paramref name="onDamaged"/>, or thrown when that is null. The result sees the documents
+    /// stored now and stays valid after this store is disposed.
+    /// </summary>
+    /// <exception cref="DamagedRecordException">A state fails its checksum and <paramref name="onDamaged"/> is null.</exception>
+    /// <exception cref="IOException">The log is shorter than the records read from it (something truncated it).</exception>
+    public MappedStates MapStates(IReadOnlyList<int>? indices = null, Action<DamagedRecordException>? onDamaged = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        StateLogRecord[] records;
+        string[] ids;
+        SafeFileHandle log;
+        lock (_sync)
+        {
+            int n = indices?.Count ?? _docs.Count;
+            records = new StateLogRecord[n];
+            ids = new string[n];
+            for (int i = 0; i < n; i++)
+            {
+                int index = indices?[i] ?? i;
+                if ((uint)index >= (uint)_docs.Count)
+                    throw new ArgumentOutOfRangeException(nameof(indices), index, $"index {i} is outside the store's 0..{_docs.Count - 1}");
+                records[i] = _docs[index].Record;
+                ids[i] = _docs[index].Id;
+            }
+            log = _log;
+        }
+        if (records.Length == 0) return new MappedStates(Layers, Channels, Precision, ModelIdentity, null, [], [], null);
+        long end = records.Max(r => r.End);
+        if (RandomAccess.GetLength(log) < end)
+            throw new IOException($"{Path.Combine(Directory, LogFileName)} is shorter ({RandomAccess.GetLength(log)} bytes) than the records read from it (up to {end}); something truncated it: reopen the store");
+        var mapping = Mapping.Open(log, end);
+        try
+        {
+            var offsets = new List<long>(records.Length);
+            var kept = new List<string>(records.Length);
+            unsafe
+            {
+                byte* p = null;
+                mapping.View.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                try
+                {
+                    p += mapping.View.PointerOffset;
+                    for (int i = 0; i < records.Length; i++)
+                    {
+                        var r = records[i];
+                        var bytes = new ReadOnlySpan<byte>(p + r.StateOffset, checked((int)r.StateBytes));
+                        if (r.StateBytes != _manifest.StateBytes || Crc32C.Append(0, bytes) != r.StateCrc)
+                        {
+                            var damage = Damage(ids[i], r, "state");
+                            if (onDamaged == null) throw damage;
+                            onDamaged(damage);
+                            continue;
+                        }
+                        offsets.Add(r.StateOffset + mapping.View.PointerOffset);
+                        kept.Add(ids[i]);
+                    }
+                }
+                finally
+                {
+                    mapping.View.SafeMemoryMappedViewHandle.ReleasePointer();
+                }
+            }
+            return new MappedStates(Layers, Channels, Precision, ModelIdentity, mapping.View.SafeMemoryMappedViewHandle,
+                [.. offsets], [.. kept], mapping);
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+    }
+
+    // The file mapping and its read-only view over the log's first `bytes` bytes; the log handle stays the store's.
+    private sealed class Mapping : IDisposable
+    {
+        private readonly MemoryMappedFile _file;
+
+        private Mapping(MemoryMappedFile file, MemoryMappedViewAccessor view)
+        {
+            _file = file;
+            View = view;
+        }
+
+        public MemoryMappedViewAccessor View { get; }
+
+        public static Mapping Open(SafeFileHandle log, long bytes)
+        {
+            var file = MemoryMappedFile.CreateFromFile(log, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            try { return new Mapping(file, file.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.Read)); }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            View.Dispose();
+            _file.Dispose();
         }
     }
 

@@ -1,5 +1,6 @@
 using RwkvNative.Backends;
 using RwkvNative.Model;
+using RwkvNative.Store;
 using RwkvNative.Tests.Reference;
 
 namespace RwkvNative.Tests.Api;
@@ -84,6 +85,67 @@ public abstract class ResidentDocumentsContract
         AssertLogits(expected, rr.Score("which ocean is largest?", indexed), SamePath, "indexed into host memory");
         int[] subset = [5, 1, 2, 3, 1, 6]; // runs of consecutive slots, a repeat, a gap
         AssertLogits(rr.Score("which ocean is largest?", device, subset), rr.Score("which ocean is largest?", host, subset), SamePath, "a subset");
+    }
+
+    /// <summary>Whether <see cref="StatePlacement.Auto"/> reads mapped states in place on this backend (the CPU) rather than copying them to the device.</summary>
+    protected virtual bool MappedAutoInPlace => false;
+
+    [Theory]
+    [InlineData(StatePrecision.Float32, StatePlacement.Host)]
+    [InlineData(StatePrecision.Float16, StatePlacement.Host)]
+    [InlineData(StatePrecision.Float32, StatePlacement.Device)]
+    [InlineData(StatePrecision.Float16, StatePlacement.Device)]
+    [InlineData(StatePrecision.Float32, StatePlacement.Auto)]
+    public void States_mapped_from_a_document_store_score_as_the_same_states_resident(StatePrecision precision, StatePlacement placement)
+    {
+        RequireDevice();
+        var rr = Tiny.Reranker;
+        var cached = rr.IndexDocuments(Docs);
+        var ids = Docs.Select((_, i) => $"doc-{i}").ToArray();
+        using var dir = new TempDir();
+        using (var writer = DocumentStateStore.OpenForWriting(dir.Path, Tiny.Model, new DocumentStateStoreOptions { Precision = precision, FlushToDisk = false }))
+            writer.Append(Docs.Select((d, i) => new DocumentStateEntry(ids[i], ContentHash.Of(d), cached[i])).ToArray());
+        using var expectedDocs = rr.MakeResident(cached, precision, ids, StatePlacement.Device);
+        var expected = rr.Score("which ocean is largest?", expectedDocs);
+
+        ResidentDocuments mapped;
+        using (var store = DocumentStateStore.Open(dir.Path, Tiny.Model))
+        using (var states = store.MapStates())
+        {
+            Assert.Equal(ids, states.Ids);
+            Assert.Equal(precision, states.Precision);
+            mapped = rr.MakeResident(states, placement);
+        } // the mapping outlives the store and the MappedStates: the resident documents hold it
+        using (mapped)
+        {
+            bool inPlace = placement == StatePlacement.Host || (placement == StatePlacement.Auto && MappedAutoInPlace);
+            Assert.Equal(inPlace, mapped.IsMapped);
+            Assert.Equal(inPlace ? HostPlacement : StatePlacement.Device, mapped.Placement);
+            Assert.Equal(precision, mapped.Precision);
+            Assert.Equal(ids, mapped.Ids);
+            AssertLogits(expected, rr.Score("which ocean is largest?", mapped), SamePath, $"mapped {precision}, {placement}");
+            int[] subset = [5, 1, 2, 3, 1, 6]; // runs, a repeat, a gap
+            AssertLogits(rr.Score("which ocean is largest?", expectedDocs, subset), rr.Score("which ocean is largest?", mapped, subset), SamePath, "a subset");
+            var byId = rr.Score("which ocean is largest?", mapped, ["doc-6", "doc-0"]);
+            Assert.Equal([6, 0], byId.Select(s => s.Index));
+            if (mapped.IsMapped)
+                Assert.Throws<InvalidOperationException>(() => mapped.Store.Write(0, [cached[0].State])); // read in place: never written
+        }
+    }
+
+    [Fact]
+    public void Mapped_states_of_another_model_or_shape_are_refused()
+    {
+        RequireDevice();
+        var rr = Tiny.Reranker;
+        using var dir = new TempDir();
+        using (var writer = DocumentStateStore.OpenForWriting(dir.Path, Tiny.Model, new DocumentStateStoreOptions { FlushToDisk = false }))
+            writer.Append("a", ContentHash.Of("a"), rr.IndexDocuments(["a"])[0]);
+        using var store = DocumentStateStore.Open(dir.Path, Tiny.Model);
+        using var states = store.MapStates();
+        var other = LoadedFixtures.Get("mini-fp16", Device);
+        Assert.Throws<ArgumentException>(() => other.Reranker.MakeResident(states));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rr.MakeResident(states, (StatePlacement)7));
     }
 
     [Fact]

@@ -155,8 +155,8 @@ public sealed class PassSizingTests
         long free = 2L << 30;
         int n = PassSizing.TokensPerPass(null, Base, free);
         Assert.Equal(0, n % 64);
-        Assert.True((long)n * Base * PassSizing.FreeMemoryShare <= free);
-        Assert.True((long)(n + 64) * Base * PassSizing.FreeMemoryShare > free);
+        Assert.True((long)n * Base * FreeMemoryShare.Divisor <= free);
+        Assert.True((long)(n + 64) * Base * FreeMemoryShare.Divisor > free);
         Assert.Equal(PassSizing.MinTokens, PassSizing.TokensPerPass(null, Base, 1L << 20));
         Assert.True(PassSizing.TokensPerPass(null, PassSizing.BytesPerToken(2048, 8192, 256), free) < n); // wider model, fewer tokens
     }

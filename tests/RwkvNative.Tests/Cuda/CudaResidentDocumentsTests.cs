@@ -2,6 +2,7 @@ using RwkvNative.Backends;
 using RwkvNative.Checkpoints;
 using RwkvNative.Cuda;
 using RwkvNative.Model;
+using RwkvNative.Store;
 using RwkvNative.Tests.Api;
 
 namespace RwkvNative.Tests.Cuda;
@@ -92,6 +93,45 @@ public sealed class CudaResidentDocumentsTests : ResidentDocumentsContract
         Assert.Equal(n * StateStore.BytesPerState(model.Config, StatePrecision.Float16) + query_in, moved.HostToDeviceBytes);
         var expected = rr.LogitsOfResident(query, resident, all);
         for (int i = 0; i < n; i++) Assert.True(Math.Abs(expected[i] - logits[i]) <= 5e-2, $"document {i}: {expected[i]} vs {logits[i]} (fp16 states)");
+    }
+
+    [Fact]
+    public void A_query_against_mapped_store_documents_streams_each_state_from_the_page_locked_mapping()
+    {
+        RequireDevice();
+        using var model = EmbeddingModel.Load(Fixtures.PathOf("tiny-bf16.emb.pth"), new ModelOptions { Device = "cuda" });
+        using var rr = Reranker.Load(Fixtures.PathOf("tiny-bf16.reranker.pth"), model);
+        string[] docs = ["first document", "a second, longer document about oceans", "third", "fourth one", "fifth"];
+        using var dir = new TempDir();
+        using (var w = DocumentStateStore.OpenForWriting(dir.Path, model, new DocumentStateStoreOptions { Precision = StatePrecision.Float16, FlushToDisk = false }))
+            w.Append(rr.IndexDocuments(docs).Select((d, i) => new DocumentStateEntry($"d{i}", ContentHash.Of(docs[i]), d)).ToArray());
+        using var resident = rr.IndexResident(docs, StatePrecision.Float16, placement: StatePlacement.Device);
+        long? registeredBefore = CudaTestDevice.EmulatorCount("rwkv_emu_registered_host_bytes");
+        var query = model.Tokenizer.Encode(Reranker.QueryText("which ocean?"), addEos: true);
+        int n = docs.Length, q = query.Length;
+        int[] all = Enumerable.Range(0, n).ToArray();
+        float[] logits;
+        using (var store = DocumentStateStore.Open(dir.Path, model))
+        using (var mapped = rr.MakeResident(store.MapStates(), StatePlacement.Host))
+        {
+            Assert.True(mapped.IsMapped);
+            Assert.Equal(StatePlacement.Host, mapped.Placement);
+            Assert.Null(mapped.StreamWarning); // page-locked in place
+            if (registeredBefore is { } r0) Assert.True(CudaTestDevice.EmulatorCount("rwkv_emu_registered_host_bytes") > r0, "the mapping was not registered");
+
+            var before = model.Counters;
+            logits = rr.LogitsOfResident(query, mapped, all);
+            var moved = model.Counters - before;
+            Assert.Equal(4L * n, moved.DeviceToHostBytes); // the logits
+            // In: each fp16 state once (records lie apart: one copy per part and document), then what a resident query moves.
+            long queryIn = 4L * (2 * n * q + (n + 1)) + 4L * ((n + 1) + n);
+            Assert.Equal(n * StateStore.BytesPerState(model.Config, StatePrecision.Float16) + queryIn, moved.HostToDeviceBytes);
+            Assert.Throws<InvalidOperationException>(() => mapped.Store.Write(0, [new ModelState(model.Config, 1)]));
+        }
+        // Unregistered when the resident documents went, before the mapping was unmapped.
+        if (registeredBefore is { } r1) Assert.Equal(r1, CudaTestDevice.EmulatorCount("rwkv_emu_registered_host_bytes"));
+        var expected = rr.LogitsOfResident(query, resident, all);
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(expected[i] - logits[i]) <= SamePath, $"document {i}: {expected[i]} vs {logits[i]}");
     }
 
     [Fact]

@@ -17,6 +17,15 @@ internal static class CudaTestDevice
     }
 
     /// <summary>A seeded non-zero start state: shift in [-1, 1), wkv in [-0.5, 0.5).</summary>
+    /// <summary>A count the CPU emulator exports for tests (<c>rwkv_emu_*</c>); null on a real driver, which has none.</summary>
+    public static long? EmulatorCount(string export)
+    {
+        var path = Environment.GetEnvironmentVariable("RWKV_CUDA_DRIVER");
+        if (string.IsNullOrEmpty(path) || !System.Runtime.InteropServices.NativeLibrary.TryLoad(path, out var lib)) return null;
+        if (!System.Runtime.InteropServices.NativeLibrary.TryGetExport(lib, export, out var f)) return null;
+        unsafe { return ((delegate* unmanaged<long>)f)(); }
+    }
+
     public static ModelState RandomState(ModelConfig config, int batch, int seed)
     {
         var s = new ModelState(config, batch);

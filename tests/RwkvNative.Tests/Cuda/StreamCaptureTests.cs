@@ -79,13 +79,7 @@ public sealed class StreamCaptureTests
     }
 
     // Graphs alive in the emulator (a test-only export); null on a real driver, which has no such count.
-    private static long? LiveGraphs()
-    {
-        var path = Environment.GetEnvironmentVariable("RWKV_CUDA_DRIVER");
-        if (string.IsNullOrEmpty(path) || !NativeLibrary.TryLoad(path, out var lib)) return null;
-        if (!NativeLibrary.TryGetExport(lib, "rwkv_emu_live_graphs", out var f)) return null;
-        unsafe { return ((delegate* unmanaged<long>)f)(); }
-    }
+    private static long? LiveGraphs() => CudaTestDevice.EmulatorCount("rwkv_emu_live_graphs");
 
     [Fact]
     public void A_pass_that_throws_while_captured_leaves_capture_mode_and_leaks_no_graph()

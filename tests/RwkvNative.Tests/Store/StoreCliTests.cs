@@ -57,6 +57,17 @@ public sealed class StoreCliTests(ITestOutputHelper output)
             Assert.Equal(expected[i].Score, o.GetProperty("score").GetSingle());
         }
 
+        // The mapped states copied into the backend's own store (--placement device) or read in place (host): the same bytes out.
+        foreach (var placement in new[] { "device", "host" })
+        {
+            var placed = CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--store", dir.Path, "--query", query, "--device", "cpu",
+                "--batch-size", "5", "--placement", placement);
+            Assert.True(placed.ExitCode == 0, placed.Stderr);
+            Assert.Equal(rr.Lines, placed.Lines);
+        }
+        var badPlacement = CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--store", dir.Path, "--query", query, "--placement", "disk");
+        Assert.Equal(2, badPlacement.ExitCode);
+
         // --store with --mode online is a usage error; a store of another model is refused (exit 2).
         var online = CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--mode", "online", "--store", dir.Path, "--query", query);
         Assert.Equal(2, online.ExitCode);

@@ -193,6 +193,59 @@ public sealed class StoreDamageTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Mapping_the_states_checks_every_checksum_once_and_leaves_a_damaged_state_out_or_throws()
+    {
+        var f = Tiny;
+        using var fx = new Fixture(4);
+        foreach (int doc in new[] { 0, 2, 3 })
+        {
+            var rec = fx.Records[doc + 1];
+            foreach (long o in new[] { rec.StateOffset, rec.StateOffset + rec.StateBytes / 2, rec.End - 1 })
+            {
+                var damaged = (byte[])fx.Log.Clone();
+                damaged[o] ^= 0x10;
+                File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), damaged);
+                using var store = DocumentStateStore.Open(fx.Dir.Path, f.Model);
+                var e = Assert.Throws<DamagedRecordException>(() => store.MapStates());
+                Assert.Equal(Ids[doc], e.DocumentId);
+                var reported = new List<string>();
+                using var mapped = store.MapStates(onDamaged: d => reported.Add(d.DocumentId));
+                Assert.Equal([Ids[doc]], reported);
+                int[] intact = [.. Enumerable.Range(0, 4).Where(i => i != doc)];
+                Assert.Equal(intact.Select(i => Ids[i]), mapped.Ids);
+                for (int slot = 0; slot < intact.Length; slot++)
+                {
+                    var s = new ModelState(f.Model.Config, 1);
+                    mapped.Read(slot, s);
+                    Assert.Equal(fx.States[intact[slot]].State.Wkv, s.Wkv);
+                    Assert.Equal(fx.States[intact[slot]].State.Shift, s.Shift);
+                }
+                // A damaged embedding does not concern the states.
+            }
+        }
+        var embeddingDamaged = (byte[])fx.Log.Clone();
+        embeddingDamaged[fx.Records[1].EmbeddingOffset] ^= 0x10;
+        File.WriteAllBytes(fx.Dir.File(DocumentStateStore.LogFileName), embeddingDamaged);
+        using (var store = DocumentStateStore.Open(fx.Dir.Path, f.Model))
+        using (var mapped = store.MapStates())
+            Assert.Equal(Ids[..4], mapped.Ids);
+    }
+
+    [Fact]
+    public void A_log_truncated_under_an_open_store_is_refused_before_anything_is_mapped()
+    {
+        var f = Tiny;
+        using var fx = new Fixture(4);
+        using var store = DocumentStateStore.Open(fx.Dir.Path, f.Model);
+        using (var log = new FileStream(fx.Dir.File(DocumentStateStore.LogFileName), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            log.SetLength(fx.Records[3].End - 8); // the last document cut short by something outside the store
+        var e = Assert.Throws<IOException>(() => store.MapStates());
+        Assert.Contains("truncated", e.Message);
+        using var first = store.MapStates([0, 1]); // what still lies inside the file maps
+        Assert.Equal(Ids[..2], first.Ids);
+    }
+
+    [Fact]
     public void A_zeroed_page_and_inserted_bytes_are_skipped_and_reading_resumes_at_the_next_record()
     {
         var f = Tiny;
