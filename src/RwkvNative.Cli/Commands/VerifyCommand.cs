@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RwkvNative.Benchmarking;
+using RwkvNative.Cpu;
 using RwkvNative.Verification;
 
 namespace RwkvNative.Cli.Commands;
@@ -55,7 +56,7 @@ internal static class VerifyCommand
     private static bool AgainstFloat32(ModelPreset? preset, ModelOptions options, Tolerance tol)
     {
         Console.WriteLine();
-        Console.WriteLine("int8 against float32 of the same weights (embeddings by cosine; similarities and reranker logits within 0.05, same document ranking):");
+        Console.WriteLine($"int8 ({Gemm.Int8KernelName} kernels) against float32 of the same weights (embeddings by cosine; similarities and reranker logits within 0.05, same document ranking):");
         Console.WriteLine(Header("model"));
         var rows = new List<CaseResult>();
         if (BundledData.Exists)
