@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RwkvNative.Verification;
 
 namespace RwkvNative.Cli.Commands;
 
@@ -27,19 +28,14 @@ internal static class DemoCommand
         using var rr = CommonOptions.LoadReranker(rerankerPath!, model);
         Console.WriteLine($"model: {Path.GetFileName(modelPath)}  (L={model.Config.Layers}, C={model.Config.Channels}) on {model.DeviceName}");
 
-        const string query = "What represents the end of a sequence?";
-        string[] documents =
-        [
-            "The EOS token is used to mark the end of a sentence.",
-            "Apples are red and delicious fruits.",
-            "Machine learning requires large datasets.",
-        ];
+        const string query = DemoExample.Query;
+        var documents = DemoExample.Documents;
         Console.WriteLine($"query: {query}");
 
         var q = model.Embed(query);
         var d = model.Embed(documents);
         Console.WriteLine("\nEmbeddingRWKV cosine similarity:");
-        for (int i = 0; i < documents.Length; i++) Console.WriteLine($"[{EmbeddingMath.Cosine(q, d[i]):F4}] {documents[i]}");
+        for (int i = 0; i < documents.Count; i++) Console.WriteLine($"[{EmbeddingMath.Cosine(q, d[i]):F4}] {documents[i]}");
 
         Console.WriteLine("\nRWKVReRanker online scores:");
         foreach (var s in rr.Score(query, documents)) Console.WriteLine($"[{s.Score:F4}] {documents[s.Index]}");

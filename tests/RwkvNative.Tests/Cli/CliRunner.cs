@@ -15,7 +15,15 @@ internal static class CliRunner
     public static Result Run(string stdin, params string[] args) => Run(new System.Text.UTF8Encoding(false).GetBytes(stdin), args);
 
     /// <summary>Runs with these exact bytes on standard input (for input that is not valid UTF-8).</summary>
-    public static Result Run(byte[] stdin, params string[] args)
+    public static Result Run(byte[] stdin, params string[] args) => Run(stdin, new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Runs with <paramref name="environment"/> added to the child's environment (e.g. <c>DOTNET_EnableHWIntrinsic=0</c>,
+    /// which turns off the runtime's SIMD instruction sets so the portable kernels are the ones chosen).
+    /// </summary>
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] args) => Run([], environment, args);
+
+    private static Result Run(byte[] stdin, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -25,6 +33,7 @@ internal static class CliRunner
             UseShellExecute = false,
             WorkingDirectory = Fixtures.Directory,
         };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

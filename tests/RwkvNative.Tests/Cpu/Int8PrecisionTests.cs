@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RwkvNative.Benchmarking;
+using RwkvNative.Cpu;
 using RwkvNative.Model;
 using RwkvNative.Tests.Cli;
 
@@ -53,6 +54,86 @@ public class Int8PrecisionTests
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         Assert.Contains("0 failed (precision int8", r.Stdout);
         Assert.Contains("same document ranking", r.Stdout);
+        // Then the demo's query and documents, int8 against float32 (PrecisionComparisonTests checks the numbers).
+        var demo = AgainstFloat32Rows(r.Stdout, "demo");
+        Assert.Equal(4, demo.Length);
+        Assert.All(demo, line => Assert.Contains(" pass (", line));
+        Assert.Contains("4 passed, 0 failed (int8 against float32)", r.Stdout);
+    }
+
+    /// <summary>
+    /// The random-preset path of verify, cut to 2 layers for CI (full depth: docs/benchmarks.md): it writes the weights,
+    /// runs both precisions and prints four judged rows with a nonzero int8 error.
+    /// </summary>
+    [Fact]
+    public void Verify_with_a_random_preset_compares_int8_with_float32_on_its_weights()
+    {
+        var r = CliRunner.Run("", "verify", "--device", "cpu", "--precision", "int8", "--fixtures", Fixtures.Directory,
+            "--random-preset", "tiny", "--layers", "2");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        var rows = AgainstFloat32Rows(r.Stdout, "random-tiny-l2");
+        Assert.Equal(4, rows.Length);
+        foreach (var line in rows)
+        {
+            // model, case (the embeddings row's case is two words), "vs float32", max error, min cos, result
+            var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            bool embeddings = cols[1] == "embeddings";
+            int at = embeddings ? 5 : 4;
+            double maxError = double.Parse(cols[at], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("pass", cols[at + 2]);
+            Assert.True(maxError > 0, $"int8 gave float32's exact numbers: {line}");
+            if (!embeddings) Assert.True(maxError < 0.05, line); // embeddings are judged by cosine, the rest within 0.05
+        }
+        Assert.Contains("L=2, C=768", r.Stderr);
+        Assert.Contains("8 passed, 0 failed (int8 against float32)", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("add --precision int8", "--precision", "fp32", "--random-preset", "tiny")]
+    [InlineData("unknown preset 'huge'", "--precision", "int8", "--random-preset", "huge")]
+    [InlineData("give --random-preset too", "--precision", "int8", "--layers", "2")]
+    [InlineData("--layers must be at least 1", "--precision", "int8", "--random-preset", "tiny", "--layers", "0")]
+    public void Verify_refuses_a_random_preset_it_cannot_run(string message, params string[] args)
+    {
+        var r = CliRunner.Run("", ["verify", "--device", "cpu", "--fixtures", Fixtures.Directory, .. args]);
+        Assert.True(r.ExitCode == 2, r.Stdout + r.Stderr);
+        Assert.Contains(message, r.Stderr);
+        Assert.DoesNotContain("passed", r.Stdout); // refused before any case ran
+    }
+
+    /// <summary>
+    /// Every int8 kernel family end to end, forced in a child process through the runtime's switches: AvxVnni (the
+    /// best one where present), Avx512BW (AVX-VNNI switched off; weights ±63), ArmDot (the best one on Arm), Scalar
+    /// (all SIMD intrinsics off, as on a CPU with none of the int8 instruction sets; full ±127 weights). Each must meet
+    /// the int8 tolerance on every fixture case and on the demo; a family this CPU lacks skips, saying so.
+    /// </summary>
+    [Theory]
+    [InlineData("AvxVnni", "")]
+    [InlineData("Avx512BW", "DOTNET_EnableAVXVNNI")]
+    [InlineData("ArmDot", "")]
+    [InlineData("Scalar", "DOTNET_EnableHWIntrinsic")]
+    public void Verify_on_each_forced_int8_kernel_family_passes_the_int8_tolerance(string family, string switchedOff)
+    {
+        var isa = Enum.Parse<Int8Isa>(family);
+        // Where a family runs, the switches above leave it the best one (Int8Gemm.BestIsa's order): AvxVnni and ArmDot
+        // are each the first choice of their CPUs, Avx512BW the next once AVX-VNNI is off.
+        if (!Int8Kernels.IsSupported(isa)) Assert.Skip($"{family} int8 kernels do not run on this CPU: their model-level accuracy is unverified here");
+        var environment = new Dictionary<string, string>();
+        if (switchedOff != "") environment[switchedOff] = "0";
+        var r = CliRunner.Run(environment, "verify", "--device", "cpu", "--precision", "int8", "--fixtures", Fixtures.Directory);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains($"int8 ({family} kernels) against float32", r.Stdout);
+        Assert.Contains("0 failed (precision int8", r.Stdout);
+        Assert.Contains("4 passed, 0 failed (int8 against float32)", r.Stdout);
+    }
+
+    /// <summary>The rows of the int8-against-float32 section whose model column is <paramref name="model"/>.</summary>
+    private static string[] AgainstFloat32Rows(string stdout, string model)
+    {
+        var lines = stdout.Split('\n');
+        int section = Array.FindIndex(lines, l => l.StartsWith("int8 (", StringComparison.Ordinal));
+        Assert.True(section > 0, "no int8-against-float32 section in:\n" + stdout);
+        return lines.Skip(section).Where(l => l.StartsWith(model + " ", StringComparison.Ordinal)).ToArray();
     }
 
     [Fact]
