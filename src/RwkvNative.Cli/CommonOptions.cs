@@ -48,7 +48,13 @@ internal static class CommonOptions
     public static Option<string> Placement(string description)
     {
         var o = new Option<string>("--placement") { Description = description, DefaultValueFactory = _ => "auto" };
-        o.AcceptOnlyFromAmong("auto", "device", "host");
+        // Validated here (not AcceptOnlyFromAmong) so every command that takes it refuses a bad value with the same message.
+        o.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (value is not ("auto" or "device" or "host"))
+                result.AddError($"--placement must be auto, device or host, got '{value}'");
+        });
         return o;
     }
 

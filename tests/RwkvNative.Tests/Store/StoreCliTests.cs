@@ -67,6 +67,7 @@ public sealed class StoreCliTests(ITestOutputHelper output)
         }
         var badPlacement = CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--store", dir.Path, "--query", query, "--placement", "disk");
         Assert.Equal(2, badPlacement.ExitCode);
+        Assert.Contains("--placement must be auto, device or host", badPlacement.Stderr);
 
         // --store with --mode online is a usage error; a store of another model is refused (exit 2).
         var online = CliRunner.Run("", "rerank", "--model", Model, "--reranker", Rr, "--mode", "online", "--store", dir.Path, "--query", query);
