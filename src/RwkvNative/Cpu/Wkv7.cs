@@ -34,14 +34,27 @@ internal static unsafe class Wkv7
         if (state.Length < N * N) throw new ArgumentException("state must hold 64 x 64 floats", nameof(state));
         fixed (float* pr = r, pd = decay, pk = k, pv = v, pkk = kk, pag = ag, ps = state, py = y)
         {
-            var t = new Token(pr + col, pd + col, pk + col, pv + col, pkk + col, pag + col, py + col);
-            if (allowWide && Vector512.IsHardwareAccelerated) Run512(tokens, c, t, ps);
-            else RunPortable(tokens, c, t, ps);
+            float* st = stackalloc float[N * N];
+            Transpose(ps, st);
+            RunKeyMajor(tokens, c, new Token(pr + col, pd + col, pk + col, pv + col, pkk + col, pag + col, py + col), st, allowWide);
+            Transpose(st, ps);
         }
     }
 
-    /// <summary>Pointers to the head's first channel in token 0's row of each activation.</summary>
-    private readonly struct Token(float* r, float* decay, float* k, float* v, float* kk, float* ag, float* y)
+    /// <summary>
+    /// <see cref="Run"/> on a state already in key-major order (<see cref="Transpose"/>: st[j * 64 + i] = S[i][j]), for
+    /// callers that feed one sequence in several runs and transpose once around all of them. Gives the bits of one
+    /// <see cref="Run"/> over all the tokens, however they are split.
+    /// </summary>
+    public static void RunKeyMajor(int tokens, int c, Token p, float* st, bool allowWide = true)
+    {
+        if (tokens == 0) return;
+        if (allowWide && Vector512.IsHardwareAccelerated) Run512(tokens, c, p, st);
+        else RunPortable(tokens, c, p, st);
+    }
+
+    /// <summary>Pointers to the head's first channel in the first token's row of each activation (rows <c>c</c> floats apart).</summary>
+    public readonly struct Token(float* r, float* decay, float* k, float* v, float* kk, float* ag, float* y)
     {
         public readonly float* R = r, Decay = decay, K = k, V = v, KK = kk, Ag = ag, Y = y;
     }
@@ -52,17 +65,16 @@ internal static unsafe class Wkv7
     /// One pass over the state per token: the pass that writes token t's new state also forms y_t and token t+1's sa
     /// from the rows it has just written, so each row is loaded once per token instead of twice. The value channels are
     /// walked in two halves of 32 (independent: nothing mixes channels i) to keep every accumulator in a register.
-    /// Sums keep the order of the two-pass form (even j and odd j in separate chains, added at the end).
+    /// Sums keep the order of the two-pass form (even j and odd j in separate chains, added at the end), so a run's
+    /// first sa (from the state it starts with) has the bits the previous run's last token would have given it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run512(int tokens, int c, Token p, float* state)
+    private static void Run512(int tokens, int c, Token p, float* st)
     {
-        float* st = stackalloc float[N * N]; // st[j * 64 + i] = S[i][j]
         float* sa = stackalloc float[N];
         float* saNext = stackalloc float[N];
         float* zeros = stackalloc float[N];
         new Span<float>(zeros, N).Clear();
-        Transpose(state, st);
         SaFromState(st, p.KK, sa);
         for (int t = 0; t < tokens; t++)
         {
@@ -74,7 +86,6 @@ internal static unsafe class Wkv7
             StepHalf(st, tok, sa, saNext, 32);
             float* done = sa; sa = saNext; saNext = done;
         }
-        Transpose(st, state);
     }
 
     /// <summary>One token's activations (pointers to the head's first channel) and the next token's kk.</summary>
@@ -148,13 +159,11 @@ internal static unsafe class Wkv7
     }
 
     /// <summary>Portable version (Vector&lt;T&gt; of any width): the same transposed formulation, sums kept in small stack arrays.</summary>
-    private static void RunPortable(int tokens, int c, Token p, float* state)
+    private static void RunPortable(int tokens, int c, Token p, float* st)
     {
         int vw = Vector<float>.Count;
-        float* st = stackalloc float[N * N];
         float* sa = stackalloc float[N];
         float* acc = stackalloc float[N];
-        Transpose(state, st);
         for (int t = 0; t < tokens; t++)
         {
             long o = (long)t * c;
@@ -183,15 +192,14 @@ internal static unsafe class Wkv7
             }
             new Span<float>(acc, N).CopyTo(new Span<float>(p.Y + o, N));
         }
-        Transpose(st, state);
     }
 
     private static Vector<float> Load(float* p) => Unsafe.ReadUnaligned<Vector<float>>(p);
 
     private static void Store(Vector<float> v, float* p) => Unsafe.WriteUnaligned(p, v);
 
-    /// <summary>dst[j * 64 + i] = src[i * 64 + j].</summary>
-    private static void Transpose(float* src, float* dst)
+    /// <summary>dst[j * 64 + i] = src[i * 64 + j] (its own inverse: state to key-major order and back).</summary>
+    public static void Transpose(float* src, float* dst)
     {
         for (int i = 0; i < N; i++)
             for (int j = 0; j < N; j++)
