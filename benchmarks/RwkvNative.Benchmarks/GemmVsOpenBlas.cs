@@ -261,7 +261,7 @@ internal static class GemmVsOpenBlas
 
     /// <summary>
     /// Where the engine's forward spends its time outside the matrix products (issue 17's fixed costs), over
-    /// <paramref name="iters"/> more calls on this thread: GEMM and per-head (recurrence) clocks (<see cref="CpuProfile"/>), bytes
+    /// <paramref name="iters"/> more calls on this thread: GEMM and recurrence clocks (<see cref="CpuProfile"/>), bytes
     /// allocated by every thread, work items run by the backend's worker threads (each one a worker taking part in a
     /// parallel loop: a wake-up when it was idle) and garbage collections.
     /// </summary>
@@ -280,7 +280,7 @@ internal static class GemmVsOpenBlas
         double gemm = CpuProfile.GemmSeconds / iters, rec = CpuProfile.RecurrenceSeconds / iters;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# breakdown per engine forward (mean of {iters}): {total * 1e3:F2} ms = GEMM {gemm * 1e3:F2} ms ({CpuProfile.GemmCalls / iters} calls, " +
-            $"{gemm / total:P0}) + per-head step (prepare, recurrence, GroupNorm and gate) {rec * 1e3:F2} ms ({rec / total:P0}) + everything else {(total - gemm - rec) * 1e3:F2} ms " +
+            $"{gemm / total:P0}) + recurrence {rec * 1e3:F2} ms ({rec / total:P0}) + everything else {(total - gemm - rec) * 1e3:F2} ms " +
             $"({(total - gemm - rec) / total:P0}); allocated {bytes / (double)iters / 1024:F1} KiB; worker items {items / (double)iters:F1}; " +
             $"GCs gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2}"));
     }

@@ -50,10 +50,12 @@ internal static class CpuGraph
                 Lora(xg, t, w.G1, w.G2, ws.Lora, ws.G, Activation.Sigmoid, threads);
                 // xr is free now: it receives the value-residual LoRA of later layers.
                 if (l > 0) Lora(xv, t, w.V1!, w.V2!, ws.Lora, ws.Mix[0], Activation.None, threads);
+                CpuParallel.ForRows(t, c, new PrepareJob(w, l == 0, ws, c), threads);
 
                 long t0 = CpuProfile.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-                CpuParallel.For(rows.Sequences * (c / N), new HeadJob(w, l, ws, rows, state), threads);
+                Recurrence(ws, rows, state, l, threads);
                 if (CpuProfile.Enabled) CpuProfile.AddRecurrence(t0);
+                CpuParallel.ForRows(t, c, new GroupNormGateJob(w, ws, c), threads);
                 Gemm.Linear(ws.Y.AsSpan(0, tc), t, w.Wo, x, true, threads);
 
                 // ---- channel mix ----
@@ -72,10 +74,7 @@ internal static class CpuGraph
     }
 
     /// <summary>The packed batch's layout (<see cref="PackedBatch"/>): offsets [B+1], sequence of each row [T], T, C.</summary>
-    private sealed record Rows(int[] Offsets, int[] Sequence, int Count, int Channels)
-    {
-        public int Sequences => Offsets.Length - 1;
-    }
+    private sealed record Rows(int[] Offsets, int[] Sequence, int Count, int Channels);
 
     /// <summary>y = act(x @ w1) @ w2 with x: [T, C], hidden: at least [T, D], y: [T, C].</summary>
     private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, float[] hidden, float[] y, Activation act, int threads)
@@ -94,6 +93,30 @@ internal static class CpuGraph
             int end = rows.Offsets[b + 1];
             if (end == rows.Offsets[b]) continue;
             a.AsSpan((end - 1) * c, c).CopyTo(state.Shift.AsSpan(((l * 2 + slot) * state.Batch + b) * c, c));
+        }
+    }
+
+    /// <summary>The wkv7 recurrence, one parallel item per (sequence, head).</summary>
+    private static void Recurrence(CpuWorkspace ws, Rows rows, ModelState state, int layer, int threads)
+    {
+        int heads = rows.Channels / N, batch = rows.Offsets.Length - 1;
+        CpuParallel.For(batch * heads, new RecurrenceJob(ws, rows, state, layer), threads);
+    }
+
+    /// <summary>Item (b, h) = b * H + h: the recurrence of head h of sequence b over its rows.</summary>
+    private readonly struct RecurrenceJob(CpuWorkspace ws, Rows rows, ModelState state, int layer) : IItemJob
+    {
+        public void Run(int item)
+        {
+            int c = rows.Channels, heads = c / N;
+            int b = item / heads, h = item % heads;
+            int start = rows.Offsets[b], end = rows.Offsets[b + 1];
+            if (end == start) return;
+            int o = start * c, len = (end - start) * c;
+            var wkv = state.Wkv.AsSpan((((layer * state.Batch) + b) * heads + h) * N * N, N * N);
+            Wkv7.Run(end - start, c, h * N,
+                ws.R.AsSpan(o, len), ws.Decay.AsSpan(o, len), ws.K.AsSpan(o, len), ws.V.AsSpan(o, len),
+                ws.KK.AsSpan(o, len), ws.Ag.AsSpan(o, len), wkv, ws.Y.AsSpan(o, len));
         }
     }
 
@@ -138,97 +161,78 @@ internal static class CpuGraph
     }
 
     /// <summary>
-    /// Item (b, h) = b * H + h: everything of head h of sequence b between the time-mix GEMMs and the output projection,
-    /// walked in chunks of <see cref="HeadChunk"/> rows: <see cref="Prepare"/> the chunk, run the wkv7 recurrence over it,
-    /// then <see cref="GroupNormGate"/> it, so each row's 64 columns are read from memory once and stay in L1/L2 for the
-    /// three steps (they were three passes over whole [T, C] buffers). Every step's arithmetic is per (row, head), the
-    /// recurrence's state stays key-major across chunks, so the bits are those of the three passes.
+    /// Everything between the time-mix GEMMs and the recurrence, one pass per row:
+    /// decay = exp(-DecayScale sigmoid(w0 + decay)), ag = sigmoid(a0 + ag), the value residual (layer 0 keeps v as v_first,
+    /// later layers v += (v_first - v) sigmoid(v0 + lora)), kk = per-head L2-normalised k*k_k, k *= 1 + (ag - 1) k_a.
     /// </summary>
-    private readonly unsafe struct HeadJob(CpuBlockWeights w, int layer, CpuWorkspace ws, Rows rows, ModelState state) : IItemJob
+    private readonly struct PrepareJob(CpuBlockWeights w, bool firstLayer, CpuWorkspace ws, int c) : IRowJob
     {
-        public void Run(int item)
+        public void Rows(int start, int end)
         {
-            int c = rows.Channels, heads = c / N;
-            int b = item / heads, h0 = item % heads * N;
-            int start = rows.Offsets[b], end = rows.Offsets[b + 1];
-            if (end == start) return;
-            var wkv = state.Wkv.AsSpan((((layer * state.Batch) + b) * heads + h0 / N) * N * N, N * N);
-            float* st = stackalloc float[N * N];
-            fixed (float* ps = wkv, r = ws.R, decay = ws.Decay, k = ws.K, v = ws.V, kk = ws.KK, ag = ws.Ag, y = ws.Y)
+            int vw = Vector<float>.Count;
+            var scale = new Vector<float>(-ModelSchema.DecayScale);
+            float[] decay = ws.Decay, ag = ws.Ag, v = ws.V, vFirst = ws.VFirst, vLora = ws.Mix[0], k = ws.K, kk = ws.KK;
+            for (int row = start; row < end; row++)
             {
-                Wkv7.Transpose(ps, st);
-                for (int t0 = start; t0 < end; t0 += HeadChunk)
+                int o = row * c;
+                for (int i = 0; i < c; i += vw)
                 {
-                    int t1 = Math.Min(end, t0 + HeadChunk);
-                    for (int row = t0; row < t1; row++) Prepare(w, layer == 0, ws, c, row, h0);
-                    int o = t0 * c + h0;
-                    Wkv7.RunKeyMajor(t1 - t0, c, new Wkv7.Token(r + o, decay + o, k + o, v + o, kk + o, ag + o, y + o), st);
-                    for (int row = t0; row < t1; row++) GroupNormGate(w, ws, c, row, h0);
+                    int e = o + i;
+                    Ops.Exp(scale * Ops.Sigmoid(new Vector<float>(w.W0, i) + new Vector<float>(decay, e))).CopyTo(decay, e);
+                    var g = Ops.Sigmoid(new Vector<float>(w.A0, i) + new Vector<float>(ag, e));
+                    g.CopyTo(ag, e);
+                    var vi = new Vector<float>(v, e);
+                    if (firstLayer) vi.CopyTo(vFirst, e);
+                    else (vi + (new Vector<float>(vFirst, e) - vi) * Ops.Sigmoid(new Vector<float>(w.V0!, i) + new Vector<float>(vLora, e))).CopyTo(v, e);
+                    var ki = new Vector<float>(k, e);
+                    (ki * new Vector<float>(w.KK, i)).CopyTo(kk, e);
+                    (ki * (Vector<float>.One + (g - Vector<float>.One) * new Vector<float>(w.KA, i))).CopyTo(k, e);
                 }
-                Wkv7.Transpose(st, ps);
+                for (int h0 = 0; h0 < c; h0 += N)
+                {
+                    var head = kk.AsSpan(o + h0, N);
+                    float inv = 1f / MathF.Max(MathF.Sqrt(Ops.Dot(head, head)), ModelSchema.KeyNormFloor);
+                    var vinv = new Vector<float>(inv);
+                    for (int j = 0; j < N; j += vw) (new Vector<float>(head[j..]) * vinv).CopyTo(head[j..]);
+                }
             }
         }
     }
 
-    /// <summary>Rows per step of <see cref="HeadJob"/>: 7 activations × 16 rows × 256 bytes = 28 KB of the head's columns.</summary>
-    private const int HeadChunk = 16;
-
     /// <summary>
-    /// Head columns [h0, h0 + 64) of one row, everything between the time-mix GEMMs and the recurrence:
-    /// decay = exp(-DecayScale sigmoid(w0 + decay)), ag = sigmoid(a0 + ag), the value residual (layer 0 keeps v as v_first,
-    /// later layers v += (v_first - v) sigmoid(v0 + lora)), kk = L2-normalised k*k_k, k *= 1 + (ag - 1) k_a.
+    /// y ← (GroupNorm(y; H groups, ln_x, ModelSchema.GroupNormEps) + per head (Σ_j r k r_k) v) * g, row by row.
     /// </summary>
-    private static void Prepare(CpuBlockWeights w, bool firstLayer, CpuWorkspace ws, int c, int row, int h0)
+    private readonly struct GroupNormGateJob(CpuBlockWeights w, CpuWorkspace ws, int c) : IRowJob
     {
-        int vw = Vector<float>.Count;
-        var scale = new Vector<float>(-ModelSchema.DecayScale);
-        float[] decay = ws.Decay, ag = ws.Ag, v = ws.V, vFirst = ws.VFirst, vLora = ws.Mix[0], k = ws.K, kk = ws.KK;
-        int o = row * c;
-        for (int i = h0; i < h0 + N; i += vw)
+        public void Rows(int start, int end)
         {
-            int e = o + i;
-            Ops.Exp(scale * Ops.Sigmoid(new Vector<float>(w.W0, i) + new Vector<float>(decay, e))).CopyTo(decay, e);
-            var g = Ops.Sigmoid(new Vector<float>(w.A0, i) + new Vector<float>(ag, e));
-            g.CopyTo(ag, e);
-            var vi = new Vector<float>(v, e);
-            if (firstLayer) vi.CopyTo(vFirst, e);
-            else (vi + (new Vector<float>(vFirst, e) - vi) * Ops.Sigmoid(new Vector<float>(w.V0!, i) + new Vector<float>(vLora, e))).CopyTo(v, e);
-            var ki = new Vector<float>(k, e);
-            (ki * new Vector<float>(w.KK, i)).CopyTo(kk, e);
-            (ki * (Vector<float>.One + (g - Vector<float>.One) * new Vector<float>(w.KA, i))).CopyTo(k, e);
-        }
-        var head = kk.AsSpan(o + h0, N);
-        float inv = 1f / MathF.Max(MathF.Sqrt(Ops.Dot(head, head)), ModelSchema.KeyNormFloor);
-        var vinv = new Vector<float>(inv);
-        for (int j = 0; j < N; j += vw) (new Vector<float>(head[j..]) * vinv).CopyTo(head[j..]);
-    }
-
-    /// <summary>
-    /// Head columns [h0, h0 + 64) of one row: y ← (GroupNorm(y; this head's group, ln_x, ModelSchema.GroupNormEps)
-    /// + (Σ_j r k r_k) v) * g.
-    /// </summary>
-    private static void GroupNormGate(CpuBlockWeights w, CpuWorkspace ws, int c, int row, int h0)
-    {
-        int vw = Vector<float>.Count;
-        float[] y = ws.Y, r = ws.R, k = ws.K, v = ws.V, g = ws.G;
-        int o = row * c + h0;
-        var yh = y.AsSpan(o, N);
-        float mean = Ops.Sum(yh) / N;
-        var vmean = new Vector<float>(mean);
-        var sq = Vector<float>.Zero;
-        var bonus = Vector<float>.Zero;
-        for (int j = 0; j < N; j += vw)
-        {
-            var d = new Vector<float>(y, o + j) - vmean;
-            sq += d * d;
-            bonus += new Vector<float>(r, o + j) * new Vector<float>(k, o + j) * new Vector<float>(w.RK, h0 + j);
-        }
-        var inv = new Vector<float>(1f / MathF.Sqrt(Vector.Sum(sq) / N + ModelSchema.GroupNormEps));
-        var vb = new Vector<float>(Vector.Sum(bonus));
-        for (int j = 0; j < N; j += vw)
-        {
-            var norm = (new Vector<float>(y, o + j) - vmean) * inv * new Vector<float>(w.LnXW, h0 + j) + new Vector<float>(w.LnXB, h0 + j);
-            ((norm + vb * new Vector<float>(v, o + j)) * new Vector<float>(g, o + j)).CopyTo(y, o + j);
+            int vw = Vector<float>.Count;
+            float[] y = ws.Y, r = ws.R, k = ws.K, v = ws.V, g = ws.G;
+            for (int row = start; row < end; row++)
+            {
+                for (int h0 = 0; h0 < c; h0 += N)
+                {
+                    int o = row * c + h0;
+                    var yh = y.AsSpan(o, N);
+                    float mean = Ops.Sum(yh) / N;
+                    var vmean = new Vector<float>(mean);
+                    var sq = Vector<float>.Zero;
+                    var bonus = Vector<float>.Zero;
+                    for (int j = 0; j < N; j += vw)
+                    {
+                        var d = new Vector<float>(y, o + j) - vmean;
+                        sq += d * d;
+                        bonus += new Vector<float>(r, o + j) * new Vector<float>(k, o + j) * new Vector<float>(w.RK, h0 + j);
+                    }
+                    var inv = new Vector<float>(1f / MathF.Sqrt(Vector.Sum(sq) / N + ModelSchema.GroupNormEps));
+                    var vb = new Vector<float>(Vector.Sum(bonus));
+                    for (int j = 0; j < N; j += vw)
+                    {
+                        var norm = (new Vector<float>(y, o + j) - vmean) * inv * new Vector<float>(w.LnXW, h0 + j) + new Vector<float>(w.LnXB, h0 + j);
+                        ((norm + vb * new Vector<float>(v, o + j)) * new Vector<float>(g, o + j)).CopyTo(y, o + j);
+                    }
+                }
+            }
         }
     }
 }

@@ -21,10 +21,7 @@ internal static class CpuProfile
     /// <summary>GEMM calls since the last <see cref="Reset"/>.</summary>
     public static long GemmCalls => Interlocked.Read(ref s_gemmCalls);
 
-    /// <summary>
-    /// Seconds inside the per-head step of the time mix (all heads of a layer, one call per layer: the element-wise
-    /// preparation of the recurrence's inputs, the wkv7 recurrence, GroupNorm and gate, fused) since the last <see cref="Reset"/>.
-    /// </summary>
+    /// <summary>Seconds inside the wkv7 recurrence (all heads of a layer, one call per layer) since the last <see cref="Reset"/>.</summary>
     public static double RecurrenceSeconds => (double)Interlocked.Read(ref s_recurrenceTicks) / Stopwatch.Frequency;
 
     public static void Reset()
