@@ -63,8 +63,7 @@ internal static class CpuGraph
                 CpuParallel.ForRows(t, c, new ShiftMixJob(rows, ws.A, state, l, 1, [w.FfnXK], [ws.Mix[2]]), threads);
                 SaveShift(rows, ws.A, state, l, 1);
                 int f = config.FfnWidth;
-                Gemm.Linear(xk, t, w.FfnKey, ws.Hidden, false, threads);
-                CpuParallel.ForRows(t, f, new ActivateJob(ws.Hidden, f, Activation.ReluSquared), threads);
+                Gemm.Linear(xk, t, w.FfnKey, ws.Hidden, Activation.ReluSquared, threads);
                 Gemm.Linear(ws.Hidden.AsSpan(0, t * f), t, w.FfnValue, x, true, threads);
             }
         }
@@ -81,8 +80,7 @@ internal static class CpuGraph
     private static void Lora(ReadOnlySpan<float> x, int t, LinearWeight w1, LinearWeight w2, float[] hidden, float[] y, Activation act, int threads)
     {
         int d = w1.Outputs;
-        Gemm.Linear(x, t, w1, hidden, false, threads);
-        if (act != Activation.None) CpuParallel.ForRows(t, d, new ActivateJob(hidden, d, act), threads);
+        Gemm.Linear(x, t, w1, hidden, act, threads);
         Gemm.Linear(hidden.AsSpan(0, t * d), t, w2, y, false, threads);
     }
 
@@ -160,12 +158,6 @@ internal static class CpuGraph
                 }
             }
         }
-    }
-
-    /// <summary>x = act(x) over rows of width <paramref name="width"/>.</summary>
-    private readonly struct ActivateJob(float[] x, int width, Activation act) : IRowJob
-    {
-        public void Rows(int start, int end) => Ops.Activate(x.AsSpan(start * width, (end - start) * width), act);
     }
 
     /// <summary>

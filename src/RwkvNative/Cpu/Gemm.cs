@@ -34,6 +34,14 @@ public static class Gemm
     public static void Linear(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads)
         => Run(x, m, w, y, accumulate, maxThreads, BestIsa);
 
+    /// <summary>
+    /// y = act(x · Wᵀ) with at most <paramref name="maxThreads"/> threads: <paramref name="act"/> is applied to each tile
+    /// of y right after its last K slice, while the tile is in L1, instead of in a later pass over all of y; the bits are
+    /// those of <see cref="Ops.Activate"/> on the finished y. x: [M, K]; y: [M, N]; W: [N, K].
+    /// </summary>
+    internal static void Linear(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, Activation act, int maxThreads)
+        => Run(x, m, w, y, false, maxThreads, BestIsa, act);
+
     /// <summary>Which micro-kernels this machine runs ("Vector512", "Vector256", "Vector128" or "Scalar"), for diagnostics.</summary>
     public static string KernelName => BestIsa.ToString();
 
@@ -60,19 +68,21 @@ public static class Gemm
     private const long SerialWork = 1 << 20;
 
     /// <summary><see cref="Linear(ReadOnlySpan{float}, int, LinearWeight, Span{float}, bool, int)"/> with a chosen kernel family.</summary>
-    internal static void Run(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
+    internal static void Run(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa,
+        Activation act = Activation.None)
     {
         if (!CpuProfile.Enabled)
         {
-            RunUntimed(x, m, w, y, accumulate, maxThreads, isa);
+            RunUntimed(x, m, w, y, accumulate, maxThreads, isa, act);
             return;
         }
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        try { RunUntimed(x, m, w, y, accumulate, maxThreads, isa); }
+        try { RunUntimed(x, m, w, y, accumulate, maxThreads, isa, act); }
         finally { CpuProfile.AddGemm(t0); }
     }
 
-    private static void RunUntimed(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa)
+    private static void RunUntimed(ReadOnlySpan<float> x, int m, LinearWeight w, Span<float> y, bool accumulate, int maxThreads, GemmIsa isa,
+        Activation act)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -80,6 +90,12 @@ public static class Gemm
         if (w.Int8 is { } quantized)
         {
             Int8Gemm.Run(x, m, quantized, y, accumulate, maxThreads, Int8Gemm.BestIsa);
+            // The int8 kernels have no epilogue: one row-parallel pass over y.
+            if (act != Activation.None)
+                unsafe
+                {
+                    fixed (float* py = y) CpuParallel.ForRows(m, w.Outputs, new ActivateRows(py, w.Outputs, act), maxThreads);
+                }
             return;
         }
         if (!IsSupported(isa)) throw new PlatformNotSupportedException($"GEMM kernels for {isa} do not run on this machine");
@@ -107,7 +123,7 @@ public static class Gemm
             fixed (ushort* ph = w.BFloat16Storage)
             {
                 var job = new Job(px, pw == null ? null : pw + w.Offset, ph == null ? null : ph + w.Offset, py, m, n, k, accumulate, isa,
-                    rowBlock, groupPanels, groups);
+                    rowBlock, groupPanels, groups, act);
                 if (serial || tasks == 1)
                 {
                     for (int t = 0; t < tasks; t++) job.Run(t);
@@ -126,7 +142,7 @@ public static class Gemm
     /// <see cref="Run(int)"/> computes task t = (row block, panel group).
     /// </summary>
     private readonly unsafe struct Job(float* x, float* w, ushort* wh, float* y, int m, int n, int k, bool accumulate, GemmIsa isa,
-        int rowBlock, int groupPanels, int groups) : IItemJob
+        int rowBlock, int groupPanels, int groups, Activation act) : IItemJob
     {
         public void Run(int task)
         {
@@ -163,6 +179,7 @@ public static class Gemm
                     wBlock = widened - (long)p0 * kc * NR;
                 }
                 bool load = accumulate || pc > 0;
+                bool last = pc + kc >= k;
                 for (int i = i0; i < i1; i += MR)
                 {
                     int rows = Math.Min(MR, i1 - i);
@@ -187,6 +204,7 @@ public static class Gemm
                         {
                             if (bh != null) GemmKernels.TileBFloat16(rows, a, bh, kc, yRow + j, n, load);
                             else GemmKernels.Tile(isa, rows, a, b, kc, yRow + j, n, load);
+                            if (last && act != Activation.None) ActivateTile(yRow + j, n, rows, NR, act);
                             continue;
                         }
                         // Last, partial panel: compute a full-width tile in a scratch block, copy the valid columns.
@@ -194,11 +212,25 @@ public static class Gemm
                             Buffer.MemoryCopy(yRow + (long)r * n + j, edge + r * NR, NR * sizeof(float), cols * sizeof(float));
                         if (bh != null) GemmKernels.TileBFloat16(rows, a, bh, kc, edge, NR, load);
                         else GemmKernels.Tile(isa, rows, a, b, kc, edge, NR, load);
+                        // On the full-width scratch tile, so every output takes the vector code (no scalar tail).
+                        if (last && act != Activation.None) ActivateTile(edge, NR, rows, NR, act);
                         for (int r = 0; r < rows; r++)
                             Buffer.MemoryCopy(edge + r * NR, yRow + (long)r * n + j, cols * sizeof(float), cols * sizeof(float));
                     }
                 }
             }
         }
+    }
+
+    /// <summary>act over a finished tile of y: <paramref name="rows"/> rows of <paramref name="cols"/> floats, <paramref name="ldc"/> apart.</summary>
+    private static unsafe void ActivateTile(float* c, int ldc, int rows, int cols, Activation act)
+    {
+        for (int r = 0; r < rows; r++) Ops.Activate(new Span<float>(c + (long)r * ldc, cols), act);
+    }
+
+    /// <summary>act over rows [start, end) of y, rows <c>width</c> floats wide.</summary>
+    private readonly unsafe struct ActivateRows(float* y, int width, Activation act) : IRowJob
+    {
+        public void Rows(int start, int end) => Ops.Activate(new Span<float>(y + (long)start * width, (end - start) * width), act);
     }
 }

@@ -41,6 +41,50 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Isas))]
+    public void Activation_epilogue_gives_the_bits_of_an_activation_pass_after_the_product(string isaName)
+    {
+        var isa = Enum.Parse<GemmIsa>(isaName);
+        foreach (var act in new[] { Activation.ReluSquared, Activation.Tanh, Activation.Sigmoid })
+            foreach (var (m, n, k) in OddShapes)
+                foreach (bool bf16 in new[] { false, true })
+                {
+                    var rng = new Random(m * 7 + n * 131 + k + (int)act);
+                    var x = RandomArray(rng, m * k);
+                    var w = bf16 ? LinearWeight.FromBFloat16Rows(RandomBFloat16(rng, n * k).Item1, n, k) : LinearWeight.FromRows(RandomArray(rng, n * k), n, k);
+                    var expected = new float[m * n];
+                    Gemm.Run(x, m, w, expected, accumulate: false, maxThreads: 2, isa);
+                    for (int r = 0; r < m; r++) PlainActivation(expected.AsSpan(r * n, n), act);
+                    var y = new float[m * n + 8];
+                    Array.Fill(y, float.NaN);
+                    Gemm.Run(x, m, w, y, accumulate: false, maxThreads: 2, isa, act);
+                    for (int i = 0; i < m * n; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                            $"{isa} {act} bf16={bf16} {m}x{n}x{k}: y[{i}] = {y[i]}, expected {expected[i]}");
+                    for (int i = m * n; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), $"{isa} {act} {m}x{n}x{k}: wrote past y");
+                }
+    }
+
+    /// <summary>
+    /// One element at a time: relu² in plain scalar code; tanh and sigmoid through the engine's vector formulas one lane
+    /// at a time (the engine's definition of those activations, which plain MathF does not match bit for bit).
+    /// </summary>
+    private static void PlainActivation(Span<float> row, Activation act)
+    {
+        for (int i = 0; i < row.Length; i++)
+        {
+            float v = row[i];
+            row[i] = act switch
+            {
+                Activation.ReluSquared => v > 0 ? v * v : 0f,
+                Activation.Tanh => Ops.Tanh(new System.Numerics.Vector<float>(v))[0],
+                Activation.Sigmoid => Ops.Sigmoid(new System.Numerics.Vector<float>(v))[0],
+                _ => v,
+            };
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
     public void BFloat16_weights_match_double_reference_of_the_widened_values(string isaName)
     {
         var isa = Enum.Parse<GemmIsa>(isaName);
